@@ -152,6 +152,10 @@ class FullTankRecheck:
         if name in self._full_at:
             self._house[name] = (*self._house.get(name, ())[-1:], (house_w, others_w))
 
+    def forget_house(self, name: str) -> None:
+        """`name`'s house readings are no baseline (another heater's belief in doubt in them)."""
+        self._house.pop(name, None)
+
     def due(self, name: str, floor_w: float, now: float, lower_w: Callable[[], float] = lambda: 0.0) -> float | None:
         """The export to probe `name` on (with `lower_w()`, what the loads it comes before may give back, asked only
         when the export alone falls short: its floor `floor_w` or more, seen lately) once its hour is up, else None."""

@@ -190,6 +190,10 @@ class FullTankWatch:
         probing = self._recheck.probing
         heaters = [(load, (load.current_power_w, detector.suspect_since is not None or probing(load.name)))
                    for load, detector in self._inferred_loads] if len(self._inferred_loads) > 1 else []
+        # (the heaters whose belief is in doubt as this reading came, a full one's re-check probe or a suspicion, before
+        # a verdict in this loop moves it: no other full heater's probe baseline is taken from it)
+        doubted = [load for load, detector in self._inferred_loads if probing(load.name) or (
+            detector.suspect_since is not None and not load.overed)] if heaters and self._recheck.waiting else []
         changed = False
         for load, detector in self._inferred_loads:
             if load.overed:
@@ -199,8 +203,10 @@ class FullTankWatch:
                 # (near its re-check's hour: its probe's baseline is taken from those readings)
                 if self._recheck.waiting and self._recheck.baseline_due(now) and not load.is_forced() and \
                         self._infers(load, now):
-                    others_w = switched_w(self.loads, load)
-                    changed = self._probe_by_house(load, own_w, others_w, now, bool(fresh)) or changed
+                    # (another heater's belief in doubt at this reading is in own_w: no baseline)
+                    others_doubted = any([other is not load for other in doubted])
+                    changed = self._probe_by_house(load, own_w, switched_w(self.loads, load), now, bool(fresh),
+                                                   others_doubted) or changed
                 continue
             if self._gated(load):
                 continue
@@ -415,13 +421,19 @@ class FullTankWatch:
                      "chance", name, commanded_w)
 
     def _probe_by_house(self, load: VariableEquipment, own_w: float, others_w: float, now: float,
-                        commands_fresh: bool) -> bool:
+                        commands_fresh: bool, others_doubted: bool = False) -> bool:
         """A house reading less the other loads (`own_w`; those switched on or off believed to draw `others_w`) while
         `load` is full: its probe's baseline, or its evidence (not while a load's command may not show yet:
-        `commands_fresh`). True when a command changed."""
+        `commands_fresh`). Not its baseline while another heater's belief is in doubt (`others_doubted`: its re-check
+        probe, or suspected full): a full tank's probe believed at 141 W and drawing nothing, then put back at 0 W,
+        moved the house less the other loads by +141 W, read as the next heater's tank taking its probe. True when a
+        command changed."""
         name = load.name
         if not self._recheck.probing(name):
-            self._recheck.note_house(name, own_w, others_w)
+            if others_doubted:
+                self._recheck.forget_house(name)  # (two readings alike after the doubt make its baseline)
+            else:
+                self._recheck.note_house(name, own_w, others_w)
             return False
         baseline_w = self._recheck.baseline_w(name)
         if commands_fresh or baseline_w is None:  # (none: its own meter read when it began, and fell silent since)

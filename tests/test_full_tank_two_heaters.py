@@ -4,6 +4,7 @@ one's belief dropped to 0 W by its own hold: no step, "full" until the daily cle
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,23 @@ def test_two_full_heaters_are_re_checked_one_at_a_time(tmp_path: Path) -> None:
     first = result.names.index("ecs")
     after = [row.real_w[first] for row in result.rows if row.time_s >= result.rows[0].time_s + 130 * 60 + 60]
     assert sum(after) * 2.0 / 3600.0 >= 100.0  # (it reheats once its re-check found it drawing)
+
+
+def test_a_heater_re_checked_after_another_s_probe_is_not_judged_on_that_probe_s_belief(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Both tanks full, and full still (no loss) when both re-checks fall due. The first heater's probe (141 W, drawing
+    # nothing) is judged "still full"; the second's probe followed at once, its baseline the house less the first's
+    # belief of 141 W, which it never drew: back at 0 W, the first moved the house less the other loads by +141 W, read
+    # as the second's tank taking its probe ("ecs2: draws at its re-check"), and the second given the surplus for
+    # nothing. A heater's probe baseline is not taken while another heater's belief is in doubt (probed, suspected).
+    caplog.set_level(logging.INFO)
+    config = tmp_path / "two-tanks.ini"
+    config.write_text(TWO_HEATERS.format(ecs=f"calibration = {ECS_04}", ecs2=f"calibration = {ECS_04}")
+                      + "[simulation]\nperiod = 2\necs.tank_wh = 500\necs2.tank_wh = 500\n")
+    trace = tmp_path / "trace.csv"
+    minutes = [5000.0] * 40 + [300.0] * 90 + [5000.0] * 20  # (10:00-10:40, 10:40-12:10, 12:10-12:30)
+    trace.write_text("time,production_w,house_w\n" + "".join(
+        f"2022-06-19T{10 + i // 60:02d}:{i % 60:02d}:00,{pv:g},300\n" for i, pv in enumerate(minutes)))
+    replay(config, trace)
+    verdicts = [m for m in caplog.messages if "at its re-check" in m]
+    assert [m.split(" at its re-check")[0] for m in verdicts] == ["ecs: still full", "ecs2: still full"], verdicts
