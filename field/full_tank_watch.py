@@ -291,10 +291,11 @@ class FullTankWatch:
             log.info("%s is full (%s): commanded 0 W and left out of the allocation until %s, the end of the "
                      "low-energy fallback's force", load.name, why, self._hhmm(load.full_until))
         else:
-            log.info("%s is full (%s): commanded 0 W and left out of the allocation until the daily clear at %s (%s), "
-                     "or its re-check in %.0f min (a moment at its floor, once the house exports %.0f W)", load.name,
-                     why, self._hhmm(next_clear_at), self._clears(), self._recheck.recheck_s / 60,
-                     probe_floor_w(load))
+            # (a re-check promised only when one comes: found under a fallback's force ending after the clear, none)
+            recheck = (f", or its re-check in {self._recheck.recheck_s / 60:.0f} min (a moment at its floor, once the "
+                       f"house exports {probe_floor_w(load):.0f} W)" if load.full_until is None else "")
+            log.info("%s is full (%s): commanded 0 W and left out of the allocation until the daily clear at %s (%s)%s",
+                     load.name, why, self._hhmm(next_clear_at), self._clears(), recheck)
         if load.full_until is None:  # (found under a fallback's force: full until it ends, no re-check)
             self._recheck.found_full(load.name, now)
         if load.is_forced():

@@ -34,6 +34,11 @@ def test_a_tank_found_full_under_the_force_is_not_forced_again_after_the_daily_c
     thermostat_cut(h, at(2024, 6, 11, 4, 0, 10))
     ticks(h, at(2024, 6, 11, 4, 1), at(2024, 6, 11, 5, 59))
     assert h.load("ecs").overed and not h.load("ecs").is_forced()
+    # (full until the 06:00 clear, before the force's end: no hourly re-check then, none promised; the line said "or
+    # its re-check in 60 min" until 2026-12-07)
+    [full] = [m for m in caplog.messages if m.startswith("ecs is full (")]
+    assert full.endswith("left out of the allocation until the daily clear at 06:00 (at 06:00 and midnight)"), full
+    assert h.reg.status(at(2024, 6, 11, 5, 59))["equipments"][0]["full_recheck"] is None
     rule = h.reg.status(at(2024, 6, 11, 5, 59))["water_heater"]["deadline_rule"]
     assert rule["done"] is True and rule["forcing"] is False and rule["full_met"] is True
     assert "deadline rule: ecs's tank is full with" in caplog.text
