@@ -118,9 +118,13 @@ class FullTankRecheck:
 
     def abandon(self, name: str) -> bool:
         """`name`'s probe ended with no verdict by something else than the probe (a force, the water heater's mode, its
-        variator's gate, the regulation suspended): re-checked at the next chance, its due time kept. True when a probe
-        ran."""
-        return self._probes.pop(name, None) is not None
+        variator's gate, the regulation suspended): re-checked at the next chance, its due time kept, on a baseline of
+        two readings after it (the last ones were from before the probe: a force since, the house moved). True when a
+        probe ran."""
+        if self._probes.pop(name, None) is None:
+            return False  # (a command of its own, the probe's: its baseline kept)
+        self._house.pop(name, None)
+        return True
 
     def give_up(self, name: str, now: float) -> str:
         """`name`'s probe had no verdict in its time: re-checked `retry_s` after `now`, not an hour (it told nothing of

@@ -201,8 +201,11 @@ class FullTankWatch:
                 own_w = consumption_w - (believed_w - load.current_power_w)
                 detector.keep_baseline(own_w, now)
                 # (near its re-check's hour: its probe's baseline is taken from those readings)
-                if self._recheck.waiting and self._recheck.baseline_due(now) and not load.is_forced() and \
-                        self._infers(load, now):
+                if not (self._recheck.waiting and self._recheck.baseline_due(now)):
+                    continue
+                if load.is_forced():  # (its force's readings are no baseline: the probe after it takes two of its own)
+                    self._recheck.forget_house(load.name)
+                elif self._infers(load, now):
                     # (another heater's belief in doubt at this reading is in own_w: no baseline)
                     others_doubted = any([other is not load for other in doubted])
                     changed = self._probe_by_house(load, own_w, switched_w(self.loads, load), now, bool(fresh),

@@ -118,3 +118,25 @@ def test_a_command_between_two_ticks_ends_the_probe_with_no_verdict(tmp_path: Pa
     verdicts = [i for i, m in enumerate(caplog.messages) if "still full at its re-check" in m]
     assert len(probes) == 2 and verdicts and verdicts[0] > probes[1]  # (the first one ended with no verdict)
     assert any(m.startswith("ecs: its re-check probe ended by another command") for m in caplog.messages)
+
+
+def test_a_probe_after_a_long_force_takes_a_baseline_of_its_own(tmp_path: Path,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    # A force during the probe ended it (no verdict); the house's own draw rose by 100 W during the force (the fridge);
+    # unforced, its tank still full, the probe that followed at once was judged against the house readings from before
+    # the force, ten minutes old: +100 W, over half its 140 W, read as its tank taking power again.
+    caplog.set_level(logging.INFO)
+    h = metered(tmp_path)
+    full_an_hour(h)
+    sun(h, FOUND + 3600, FOUND + 3600)
+    assert h.load("ecs").current_power_w > 0  # (probing)
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 2000, "duration": 600}', FOUND + 3602)
+    now = FOUND + 3605
+    while now <= FOUND + 3602 + 700:  # (the force, its tank full: it draws nothing; the house 100 W more from 5 min)
+        base_w = 300 + (100 if now > FOUND + 3900 else 0)
+        h.meters(base_w + (1000 if h.last(RADIATOR) == "ON" else 0), 3500, now)
+        h.reg.tick(now + 1)
+        now += 5
+    assert h.load("ecs").overed and not h.load("ecs").is_forced()
+    assert not any(m.startswith("ecs: draws at its re-check") for m in caplog.messages)
+    assert any(m.startswith("ecs: still full at its re-check") for m in caplog.messages)
