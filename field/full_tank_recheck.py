@@ -55,6 +55,8 @@ class _Probe:
 
 
 def _at_command(since: float) -> bool:
+    """Whether the load is known at the probe's command from `since` on: taken so when nothing tells (a caller that
+    does not know its variator's answers)."""
     return True
 
 
@@ -264,7 +266,6 @@ class FullTankRecheck:
         probe = self._probes.get(name)
         return {"due_at": due_at, "probe_since": None if probe is None else probe.started_at,
                 "probe_w": None if probe is None else probe.probe_w}
-
 
 
 # --- the loads around a probe (FullTankWatch's re-check wiring) ---------------------------------------------------

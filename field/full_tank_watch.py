@@ -295,7 +295,7 @@ class FullTankWatch:
                      "low-energy fallback's force", load.name, why, self._hhmm(load.full_until))
         else:
             # (a re-check promised only when one comes: found under a fallback's force ending after the clear, none)
-            recheck = (f", or its re-check in {self._recheck.recheck_s / 60:.0f} min (a moment at its floor, once the "
+            recheck = (f", or its re-check in {_minutes(self._recheck.recheck_s)} (a moment at its floor, once the "
                        f"house exports {probe_floor_w(load):.0f} W)" if load.full_until is None else "")
             log.info("%s is full (%s): commanded 0 W and left out of the allocation until the daily clear at %s (%s)%s",
                      load.name, why, self._hhmm(next_clear_at), self._clears(), recheck)
@@ -388,9 +388,9 @@ class FullTankWatch:
                 elif self._recheck.expired(name, now):
                     changed = self._given_up(load, now) or changed
                 continue
-            floor_w = probe_floor_w(load)
             if kept_out:
                 continue
+            floor_w = probe_floor_w(load)
             # (what the variable loads after it draw, counted only when the export alone falls short)
             export_w = self._recheck.due(name, floor_w, now, partial(lower_variators_w, self.loads, load, self._held))
             if export_w is None or self._other_reprobing(load, now):
@@ -462,8 +462,8 @@ class FullTankWatch:
             return True
         self._recheck.found_full(load.name, now)
         load.set_power(0.0, now, "tank full")
-        log.info("%s: still full at its re-check (%s at %.0f W commanded): 0 W, re-checked again in %.0f min",
-                 load.name, evidence, probe_w, self._recheck.recheck_s / 60)
+        log.info("%s: still full at its re-check (%s at %.0f W commanded): 0 W, re-checked again in %s",
+                 load.name, evidence, probe_w, _minutes(self._recheck.recheck_s))
         return True
 
     def _given_up(self, load: Equipment, now: float) -> bool:
@@ -472,8 +472,8 @@ class FullTankWatch:
         probe_w, since = self._recheck.probe_w(load.name), self._recheck.probe_since(load.name)
         why = self._recheck.give_up(load.name, now)
         load.set_power(0.0, now, "tank full")
-        log.info("%s: no verdict at its re-check (%.0f W commanded for %.0f s: %s): 0 W, re-checked again in %.0f min",
-                 load.name, probe_w, now - since, why, self._recheck.retry_s / 60)
+        log.info("%s: no verdict at its re-check (%.0f W commanded for %.0f s: %s): 0 W, re-checked again in %s",
+                 load.name, probe_w, now - since, why, _minutes(self._recheck.retry_s))
         return True
 
     def _other_reprobing(self, load: Equipment, now: float) -> bool:
@@ -633,3 +633,9 @@ class FullTankWatch:
         advice = (missing_field_advice(payload, field, f"[{name}] json_read_power")
                   if level == logging.WARNING and problem.kind == "missing_power" else "")
         log.log(level, "%s: dropped a reading of its own meter: %s%s", name, problem.detail, advice)
+
+
+def _minutes(seconds: float) -> str:
+    """A re-check's wait in a log line: whole minutes, or seconds under one (the live demo's, its speed dividing them:
+    at x30 the 5 min retry is 10 s, said "0 min")."""
+    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"

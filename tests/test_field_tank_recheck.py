@@ -303,3 +303,11 @@ def test_a_probe_not_published_is_not_judged_drawing_by_its_own_meter(tmp_path: 
         h.reg.tick(now + 1)
         now += 5
     assert ecs.overed and ecs.current_power_w == 0
+
+
+def test_a_re_check_s_wait_under_a_minute_is_said_in_seconds() -> None:
+    # The live demo divides the waits by its speed: at x30 the 5 min retry is 10 s, which the log said "0 min".
+    from field.full_tank_watch import _minutes
+    assert _minutes(300.0 / 30) == "10 s"
+    assert _minutes(3600.0 / 10) == "6 min"
+    assert _minutes(300.0) == "5 min"
