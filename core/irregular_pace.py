@@ -71,6 +71,8 @@ class IrregularPaceWatch:
 def bursts_between_gaps(gaps_s: list[float], pace_s: float, timeout_s: float) -> bool:
     """Whether a meter's last gaps (`gaps_s`, their median `pace_s`) are bursts and silences rather than a pace: the
     shortest at most half the median and half of meter_timeout (`timeout_s`), the pace IrregularPaceWatch would take
-    for its bursts'. A steady meter's jitter (5.2 s and 4.9 s) or a lost reading (a gap twice the pace) is not."""
+    for its bursts', and the longest a silence (meter_timeout or more). A steady meter's jitter (5.2 s and 4.9 s) or
+    a lost reading (a gap twice the pace) is not; nor are readings 1 s and 8 s apart in turn under a 10 s
+    meter_timeout (no gap a silence: its pace is advised on, a reading lost is one)."""
     shortest_s = min(gaps_s)
-    return 2.0 * shortest_s <= pace_s and 2.0 * shortest_s <= timeout_s
+    return 2.0 * shortest_s <= pace_s and 2.0 * shortest_s <= timeout_s and max(gaps_s) >= timeout_s

@@ -184,3 +184,19 @@ def test_a_pace_told_from_steady_gaps_is_replaced_by_the_irregular_pace_when_bur
     assert "set meter_timeout = 300 (five of its readings) or more" in paced
     [line] = irregular_lines(caplog)
     assert line.endswith("This replaces the meter_timeout = 300 advised before from its pace, which was its gaps'.")
+
+
+def test_a_meter_whose_gaps_never_reach_meter_timeout_is_still_advised_on_its_pace(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Readings 1 s and 8 s apart in turn, meter_timeout 10 s: no gap is a silence, and a reading lost is one (16 s).
+    # Its bursts' pace withheld the advice since the irregular pace's check (and judged it again at every reading):
+    # only gaps that reached meter_timeout make a pace of bursts and silences.
+    h = closed_loop(tmp_path, "radiator", dwell_s=(60, 120))
+    caplog.set_level(logging.INFO)
+    times = [NOON + 9.0 * k + b for k in range(12) for b in (0.0, 8.0)]  # (gaps 8, 1, 8, ...: a median of 8 s)
+    events = [(at, CONS) for at in times] + [(NOON + 2.0 * k - 0.5, PROD) for k in range(int(times[-1] - NOON) // 2)]
+    for at, topic in sorted(events):
+        h.reg.handle(topic, reading(1500.0 if topic == PROD else 300.0), at)
+    [paced] = [line for line in meter_timeout_advice(caplog) if "consumption meter reads every 8.0 s" in line]
+    assert "set meter_timeout = 40 (five of its readings) or more" in paced
+    assert not irregular_lines(caplog)
