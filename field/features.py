@@ -163,7 +163,8 @@ class FieldFeatures:
 
     def clock_stepped_back(self, step_s: float, now: float) -> None:
         """The wall clock stepped back by `step_s` to `now` (the timed forces keep the time they had left): the seed
-        rule's own force's times move back with the heater's."""
+        rule's own force's times move back with the heater's, a full tank's re-check keeps the wait it had left."""
+        self.tanks.clock_stepped_back(step_s)
         if self.heater is not None:
             self.heater.clock_stepped_back(step_s, now)
 

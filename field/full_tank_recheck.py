@@ -128,6 +128,15 @@ class FullTankRecheck:
         self._house.pop(name, None)
         return True
 
+    def clock_stepped_back(self, step_s: float) -> None:
+        """The wall clock stepped back by `step_s` with no time passing: each re-check keeps the wait it had left (on
+        the old clock, an hour's step back put it off an hour), the export seen is no longer dated right (a decision
+        sees another soon). A probe under way times out on the new clock (`expired`), tried again soon."""
+        self._full_at = {name: at - step_s for name, at in self._full_at.items()}
+        self._due_at = {name: at - step_s for name, at in self._due_at.items()}
+        self._export = None
+        self._due_again()
+
     def give_up(self, name: str, now: float) -> str:
         """`name`'s probe had no verdict in its time: re-checked `retry_s` after `now`, not an hour (it told nothing of
         the tank). Returns why, for the log."""

@@ -358,6 +358,11 @@ class FullTankWatch:
             given_w = sum([load.current_power_w for load in self.loads]) - self._believed_w
             self._recheck.note_export(export_w - given_w if given_w > 0.0 else export_w, now)
 
+    def clock_stepped_back(self, step_s: float) -> None:
+        """The wall clock stepped back by `step_s` (told by the regulator as it happens): the re-checks keep the wait
+        they had left."""
+        self._recheck.clock_stepped_back(step_s)
+
     def regulation_suspended(self) -> None:
         """The regulation is suspended (a silent or frozen meter, the meters' topics swapped), every unforced load at
         0 W already (a probe under way so ended, `_commanded`): no re-check probe until a decision sees the export

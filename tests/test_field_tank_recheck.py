@@ -311,3 +311,17 @@ def test_a_re_check_s_wait_under_a_minute_is_said_in_seconds() -> None:
     assert _minutes(300.0 / 30) == "10 s"
     assert _minutes(3600.0 / 10) == "6 min"
     assert _minutes(300.0) == "5 min"
+
+
+def test_a_clock_stepped_back_keeps_the_re_check_s_wait(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Half an hour after the tank was found full, the clock steps back an hour (NTP correcting a Pi's clock): the
+    # re-check keeps the half hour it had left. On the old clock's due time it came an hour and a half later.
+    caplog.set_level(logging.INFO)
+    h = metered(tmp_path)
+    thermostat_cut(h, T + 1)
+    sun(h, FOUND + 1, FOUND + 1800)
+    back = FOUND + 1805 - 3600  # (the next reading, an hour earlier by the clock)
+    sun(h, back, back + 1795)
+    assert h.load("ecs").overed and h.last(ECS_CMD) == "0"  # (29 min 55 s of the hour's wait left, not yet)
+    sun(h, back + 1800, back + 1820)
+    assert any(m.startswith("ecs: found full at") and "for a moment" in m for m in caplog.messages)
