@@ -365,11 +365,17 @@ class FullTankWatch:
 
     def regulation_suspended(self) -> None:
         """The regulation is suspended (a silent or frozen meter, the meters' topics swapped), every unforced load at
-        0 W already (a probe under way so ended, `_commanded`): no re-check probe until a decision sees the export
-        again. A probe started on the minute-old export of a meter silent since was judged by the heater's own meter:
-        drawing, its flag was lifted with its floor left on, and no decision came to move it while the meter stayed
-        silent, the heater on from the grid into the night."""
+        0 W already: no re-check probe until a decision sees the export again, and one under way ends with no verdict
+        (re-checked once the regulation resumes). A probe started on the minute-old export of a meter silent since
+        was judged by the heater's own meter: drawing, its flag was lifted with its floor left on, and no decision came
+        to move it while the meter stayed silent, the heater on from the grid into the night. (The suspension's 0 W
+        ends a probe as any command does, `_commanded`, but only once published: refused by a full paho queue, the
+        probe ran on, and its meter's readings lifted the flag.)"""
         self._recheck.forget_export()
+        for load, _ in self._inferred_loads:
+            if self._recheck.abandon(load.name):
+                log.info("%s: its re-check probe ended, the regulation suspended: no verdict, re-checked once it "
+                         "resumes", load.name)
 
     def _recheck_full(self, now: float, left_out: Equipment | None) -> bool:
         """A tank found full an hour ago, unforced, is probed at its floor while the house exports that much

@@ -103,3 +103,32 @@ def test_no_recheck_probe_at_the_very_tick_a_meter_goes_stale(tmp_path: Path) ->
     assert h.reg.stale_reason is not None and h.reg.stale_reason.startswith("consumption meter silent for 10 s")
     assert h.on(ECS_CMD)[sent:] == []  # (the heater at 0 W already, its tank full: nothing to send)
     assert h.load("ecs").overed and h.load("ecs").current_power_w == 0
+
+
+def test_a_probe_whose_suspension_off_was_not_published_decides_nothing(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The probe under way as the production meter falls silent, and the suspension's 0 W refused (a full paho queue):
+    # no command changed, so no listener ended the probe, and the heater's own meter, reading it draw the probe it
+    # still ran at, lifted its flag with the regulation suspended. The suspension itself ends the probe.
+    caplog.set_level(logging.INFO)
+    h = metered(tmp_path)
+    now = full_with_its_meter(h, FOUND + 3600)
+    readings(h, now, production=True)  # (its hour up: probed at its floor)
+    ecs = h.load("ecs")
+    assert ecs.overed and ecs.current_power_w > 0
+
+    def refused(topic: str, payload: str | bytes, retain: bool = False) -> None:
+        raise RuntimeError("the queue is full")
+
+    ecs.bind(refused)
+    for i in range(1, 9):  # (the production meter and the heater's own silent: the regulation suspended at 10 s)
+        h.reg.handle(CONS, reading(300), now + 2 * i + 0.5)
+        h.reg.tick(now + 2 * i + 1)
+    assert h.reg.stale_reason is not None
+    for i in range(9, 15):  # (the heater's meter back, reading the probe its tank takes: it still runs at it)
+        h.reg.handle(ECS_METER, live(DRAWING), now + 2 * i)
+        h.reg.handle(CONS, reading(439), now + 2 * i + 0.5)
+        h.reg.tick(now + 2 * i + 1)
+    assert h.reg.stale_reason is not None
+    assert ecs.overed
+    assert not [m for m in caplog.messages if m.startswith("ecs: draws at its re-check")]
