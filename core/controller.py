@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from core.continuous_share import ContinuousLoads
 from core.control_params import ControlParams
+from core.decision_summary import DecisionSummary
 from core.import_guard import ImportGuard
 from core.percent_steps import PercentSteps
 from core.production_trend import ProductionTrend
@@ -113,8 +114,9 @@ class ClosedLoop:
     # --- one decision -------------------------------------------------------------------------------
     def decide(self, loads: Sequence[Equipment], consumption_w: float, production_w: float, now: float,
                measures_wait: bool = False, relays_wait: Mapping[str, str] = NO_WAITS,
-               draws_in_doubt: Collection[str] = ()) -> str:
-        """Command the regulated `loads` (priority order) for these readings; returns a one-line summary.
+               draws_in_doubt: Collection[str] = ()) -> DecisionSummary:
+        """Command the regulated `loads` (priority order) for these readings; returns its summary (its text when
+        read: core/decision_summary.py).
         `measures_wait`: another load's believed watts are in doubt (a heater suspected full, or the house just
         fell by part of its watts), so a load of unknown power, measured by the house's step less the others'
         beliefs, does not switch on yet. `relays_wait`: names of the relays after a load held at 0 W for a moment
@@ -263,14 +265,9 @@ class ClosedLoop:
         if log.isEnabledFor(logging.DEBUG):
             log.debug("grid %s W (export setpoint %.0f W): loads %.0f W -> %.0f W", signed_whole(grid_w),
                       params.setpoint_w, current_w, total_w)
-        # The summary (the status's last_decision) says what was commanded, not what the loop wanted: after a
-        # restart every relay rests its min_off_s, and "loads 0 W -> 1580 W" with all of them off reads wrong.
-        # ("grid -0 W" read as an import that is not there: signed_whole)
-        summary = f"grid {signed_whole(grid_w)} W: loads {believed_w:.0f} W -> {relays_on_w + continuous_w:.0f} W"
-        if walk.waiting:
-            # (the relays are judged on the undamped total: at gain < 1 it is the larger)
-            summary += f" ({max(total_w, relay_total_w):.0f} W wanted; waiting: {', '.join(walk.waiting)})"
-        return summary
+        # (the relays are judged on the undamped total: at gain < 1 it is the larger)
+        wanted_w = max(total_w, relay_total_w) if walk.waiting else 0.0
+        return DecisionSummary(grid_w, believed_w, relays_on_w + continuous_w, wanted_w, walk.waiting)
 
     def _cloud(self, house_w: float, production_w: float) -> bool:
         """Whether the import the guard answers came from production's fall at least as much as from the house's rise

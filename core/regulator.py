@@ -16,6 +16,7 @@ from core.controller import ClosedLoop
 from core.daily_report import DailyFigures
 from core.day_roll import DayRoll
 from core.decision_gate import DecisionGate
+from core.decision_summary import DecisionSummary
 from core.decisions import DecisionListener, is_relay, snapshot
 from core.forces import expire_forces, keep_forces_lengths, take_mode_command
 from core.hunting import LoopHunting
@@ -93,7 +94,8 @@ class Regulator(RegulatorLifeCycle):
         # (the meters' topics swapped, which no check can see: said in the log, under either rule, and the regulation
         # suspended until a restart)
         self._swap_watch = SwapWatch(mq.topic_cons, mq.topic_prod)
-        self.last_decision = "none yet"
+        # (the closed loop's as its figures, made into text when read: core/decision_summary.py)
+        self._last_decision: str | DecisionSummary = "none yet"
         self.last_status: dict[str, Any] | None = None  # the last document published
         self._status_pacing = StatusPacing(ev.status_interval_s)
         # The day's figures for the daily report, and whoever else wants each decision (the recorder).
@@ -163,6 +165,11 @@ class Regulator(RegulatorLifeCycle):
         topics.add(self.settings.mqtt.topic_mode)
         topics.update(self.field.live_only_topics())
         return topics
+
+    @property
+    def last_decision(self) -> str:
+        """The last decision's one-line summary (the status's last_decision)."""
+        return str(self._last_decision)
 
     def handle(self, topic: str, payload: bytes, now: float, retained: bool = False) -> None:
         """One MQTT message received at `now`; `retained`: the broker's copy, kept from before PySEB connected (the
@@ -377,15 +384,15 @@ class Regulator(RegulatorLifeCycle):
                 production_pace_s is not None and production_pace_s > house_pace_s) else house_pace_s
             self.controller.follow_meters(max_gap_for(self.settings.evaluate.period_s, slower_s))
             in_doubt = self.field.beliefs_in_doubt(now)
-            self.last_decision = self.controller.decide(regulated, consumption_w, production_w, now,
-                                                        measures_wait=in_doubt,
-                                                        relays_wait=self.field.after_held(self.loads, now),
-                                                        draws_in_doubt=self.field.draws_in_doubt(now, in_doubt))
+            self._last_decision = self.controller.decide(regulated, consumption_w, production_w, now,
+                                                         measures_wait=in_doubt,
+                                                         relays_wait=self.field.after_held(self.loads, now),
+                                                         draws_in_doubt=self.field.draws_in_doubt(now, in_doubt))
             if self._hunting is not None:
                 self._hunting.after_decision(self.loads, now,
                                              (consumption_w, at_reading_w - relays_at_reading_w, relays_at_reading_w))
         else:
-            self.last_decision = allocate(regulated, consumption_w, production_w, self.params, now)
+            self._last_decision = allocate(regulated, consumption_w, production_w, self.params, now)
         self.field.after_decision(consumption_w, production_w, now)
         if self._swap_watch.after_decision(at_reading_w, consumption_w, production_w, now):
             # (safety first: left running, the loop imported every load's max; a false alarm costs the sun until a
