@@ -7,6 +7,7 @@ import dataclasses
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -72,7 +73,9 @@ class MeterProblem:
     detail: str
 
 
-_JSON = json.JSONDecoder()
+# (its scanner, called as the decoder's raw_decode calls it, without that Python function's own frame in between: two
+# readings a period; typeshed does not declare the decoder's attribute)
+_JSON_SCAN: Callable[[str, int], tuple[object, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _JSON_WHITESPACE = " \t\n\r"
 
 
@@ -81,9 +84,12 @@ def _json_value(text: str) -> object:
     every period. The text goes to the decoder's raw_decode without its JSON whitespace at both ends, and the
     value must end where the text does: a JSON value never ends in whitespace, so that is json.loads' test of
     nothing after it, without its two regular-expression matches (a BOM, which it refuses by name, is
-    refused here as not a value)."""
+    refused here as not a value). The decoder's scanner is called as its raw_decode does."""
     stripped = text.strip(_JSON_WHITESPACE)
-    value, end = _JSON.raw_decode(stripped)
+    try:
+        value, end = _JSON_SCAN(stripped, 0)
+    except StopIteration as exc:  # (no value at that index: the error raw_decode raises for it)
+        raise json.JSONDecodeError("Expecting value", stripped, exc.value) from None
     if end != len(stripped):
         raise ValueError(f"extra data at {end}")
     return value
