@@ -42,6 +42,13 @@ from values.status_json import STATUS_JSON
 log = logging.getLogger(__name__)
 
 
+def _measured_first(loads: Sequence[Equipment], measured: list[int]) -> list[int]:
+    """The order a decision observes `loads` in when the reading measures some (`measured`, their indexes): those
+    first, as their step is shared out among them (a force beside a trial: that step is neither's)."""
+    share_the_step([loads[i] for i in measured])
+    return [*measured, *(i for i in range(len(loads)) if i not in measured)]
+
+
 class Regulator(RegulatorLifeCycle):
     """The decision core. `handle` a message, `tick` the timers, read `status` (its start, restore and stop:
     core.life_cycle)."""
@@ -354,10 +361,13 @@ class Regulator(RegulatorLifeCycle):
         relays_at_reading_w = 0.0
         switched = 0
         order: Sequence[int] = range(len(loads))
-        measured = [i for i in order if loads[i].measuring]
+        # (a plain loop: a comprehension reading `loads` made it a cell, made anew at every decision)
+        measured: list[int] = []
+        for i in order:
+            if loads[i].measuring:
+                measured.append(i)
         if measured:
-            order = [*measured, *(i for i in order if i not in measured)]
-            share_the_step([loads[i] for i in measured])  # (a force beside a trial: that step is neither's)
+            order = _measured_first(loads, measured)
         for i in order:
             load = loads[i]
             before_w, commanded_at = drawn_w[i], load.last_command_at

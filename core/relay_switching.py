@@ -38,6 +38,13 @@ RISE_HORIZON_S = 60.0
 RISE_HORIZON_SHARE = 0.1
 
 
+def _claimed_before(resting: list[tuple[float, float]], until: float) -> float:
+    """The watts claimed by the relays `resting` (RelayPass.resting) that are free again before `until`. (A function of
+    its own: a generator in RelaySwitcher._wants_on read its `now` and `load`, which made them cells, made anew at
+    every decision.)"""
+    return sum(claim_w for claim_w, free_at in resting if free_at < until)
+
+
 class RelaySwitcher:
     """The relays' dwell clocks, what their switches teach, and the loads shed before their dwell."""
 
@@ -190,7 +197,7 @@ class RelaySwitcher:
         # What the relays after it, held on by their dwell, will draw anyway is not free for it.
         free_w = walk.left_w - sum(walk.held_w[index + 1:]) - walk.waiting_w - walk.doubted_w
         if walk.resting:
-            free_w -= sum(claim_w for claim_w, free_at in walk.resting if free_at < now + load.min_on_s)
+            free_w -= _claimed_before(walk.resting, now + load.min_on_s)
         shortfall_w = math.inf  # (none for an appliance found idle)
         if may_try(load, now):
             # (a load of unknown power is tried on some free watts at least: with hysteresis = 0 and none

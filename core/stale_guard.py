@@ -97,6 +97,12 @@ class StaleGuard:
                 and -CLOCK_STEP_BACK_S <= now - cons.received_at < timeout_s
                 and -CLOCK_STEP_BACK_S <= now - prod.received_at < timeout_s):
             return False  # the usual case, on every message: both fresh, nothing to do
+        return self._judge(now)
+
+    def _judge(self, now: float) -> bool:
+        """`check`'s verdict when a meter is not fresh or the regulation is suspended. (A method of its own: its
+        comprehension reads `self` and `names`, which made them cells, made anew at every check, twice a reading.)"""
+        timeout_s = self._timeout_s
         assert self._started_at is not None
         if self.reason is not None:
             self._suspended_s += max(0.0, now - self._checked_at)

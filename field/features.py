@@ -204,6 +204,11 @@ class FieldFeatures:
                     break
             else:
                 return list(loads)  # the usual case, at every decision
+        return self._left_in(loads, off, now)
+
+    def _left_in(self, loads: Sequence[Equipment], off: Equipment | None, now: float) -> list[Equipment]:
+        """`regulated`'s `loads` when one may be left out, `off` the heater its mode keeps off. (A method of its own:
+        its comprehension reads the caller's names, which made them cells, made anew at every decision.)"""
         gated = [load for load in self._variators if load.output_off]
         return [load for load in loads if load is not off and load not in gated and not self.tanks.excluded(load, now)]
 

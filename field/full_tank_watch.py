@@ -17,7 +17,7 @@ from equipments.variable import VariableEquipment
 from field.fallback_deadline import RULE_OWNERS
 from field.full_tank import MeteredFullTank, daily_clear_due
 from field.full_tank_inferred import InferredFullTank
-from field.full_tank_loop import LoopRule
+from field.full_tank_loop import HeaterBeliefs, LoopRule
 from field.full_tank_recheck import FullTankRecheck, lower_variators_w, probe_floor_w, switched_w
 from field.full_tank_rules import InferenceRule
 from field.own_meter_notices import OwnMeterNotices
@@ -29,6 +29,11 @@ log = logging.getLogger(__name__)
 
 # A load's own meter is silent after meter_timeout, or this many of its readings when that is longer.
 SILENT_READINGS = 5
+
+
+def _beliefs_but(heaters: list[tuple[Equipment, tuple[float, bool]]], load: Equipment) -> HeaterBeliefs:
+    """The beliefs of `heaters` (FullTankWatch.on_consumption's) but `load`'s."""
+    return tuple([belief for other, belief in heaters if other is not load])
 
 
 class FullTankWatch:
@@ -181,19 +186,24 @@ class FullTankWatch:
         known = not any([load.measuring and load.learned_power_w is None for load in self._unknown_loads])
         # Nor is the belief of a load commanded within `settle` before this reading, which may not show it
         # yet (a 2 kW relay switched on half a second ago read as the heater's cut).
-        fresh = [load for load in self.loads
-                 if load.last_command_at is not None and 0.0 <= now - load.last_command_at < self.settle_s]
+        # (plain loops, here and below: a comprehension that reads this method's own names, `now`, `self`, a load, makes
+        # each of them a cell, made anew at every house reading)
+        fresh: list[Equipment] = []
+        for load in self.loads:
+            if load.last_command_at is not None and 0.0 <= now - load.last_command_at < self.settle_s:
+                fresh.append(load)
         # Each heater's belief, and whether it is suspected full (or found so): what it draws is then in doubt, its
         # belief may move for nothing (a re-probe's hold, 0 W when found full), so another's fall is seen with those
         # moves put back too (LoopEvidence.hidden_cut).
         # (a full one's re-check probe is a belief in doubt too: its tank may take the probe's watts or not)
-        probing = self._recheck.probing
-        heaters = [(load, (load.current_power_w, detector.suspect_since is not None or probing(load.name)))
-                   for load, detector in self._inferred_loads] if len(self._inferred_loads) > 1 else []
+        heaters: list[tuple[Equipment, tuple[float, bool]]] = []
+        if len(self._inferred_loads) > 1:
+            probing = self._recheck.probing
+            for load, detector in self._inferred_loads:
+                heaters.append((load, (load.current_power_w, detector.suspect_since is not None or probing(load.name))))
         # (the heaters whose belief is in doubt as this reading came, a full one's re-check probe or a suspicion, before
         # a verdict in this loop moves it: no other full heater's probe baseline is taken from it)
-        doubted = [load for load, detector in self._inferred_loads if probing(load.name) or (
-            detector.suspect_since is not None and not load.overed)] if heaters and self._recheck.waiting else []
+        doubted = self._doubted() if heaters and self._recheck.waiting else []
         changed = False
         for load, detector in self._inferred_loads:
             if load.overed:
@@ -207,14 +217,15 @@ class FullTankWatch:
                     self._recheck.forget_house(load.name)
                 elif self._infers(load, now):
                     # (another heater's belief in doubt at this reading is in own_w: no baseline)
-                    others_doubted = any([other is not load for other in doubted])
+                    others_doubted = bool(doubted) and not (len(doubted) == 1 and doubted[0] is load)
                     changed = self._probe_by_house(load, own_w, switched_w(self.loads, load), now, bool(fresh),
                                                    others_doubted) or changed
                 continue
             if self._gated(load):
                 continue
-            others_known = known and not any([other is not load for other in fresh])
-            others = tuple([belief for other, belief in heaters if other is not load])
+            # (no load but this one commanded within `settle`)
+            others_known = known and (not fresh or (len(fresh) == 1 and fresh[0] is load))
+            others = _beliefs_but(heaters, load) if heaters else ()
             if not self._infers(load, now):
                 # (its own meter watches the tank; the house's fall it has not read yet puts the heater in doubt)
                 detector.watch_house(consumption_w, now, believed_w - load.current_power_w, others_known, others)
@@ -348,6 +359,13 @@ class FullTankWatch:
                     load.set_power(load.forced_power_w, now, "full-tank check over: forced power again")
                     changed = True
         return changed
+
+    def _doubted(self) -> list[Equipment]:
+        """The heaters whose belief is in doubt: a full one's re-check probe, or a suspicion of one not full yet. (A
+        method of its own: on_consumption's comprehension made its names cells, made anew at every house reading.)"""
+        probing = self._recheck.probing
+        return [load for load, detector in self._inferred_loads
+                if probing(load.name) or (detector.suspect_since is not None and not load.overed)]
 
     def after_decision(self, export_w: float, now: float) -> None:
         """The grid flow at a decision (`export_w`: production less consumption, negative when importing), less what

@@ -67,8 +67,12 @@ class EchoQueue(Generic[Value]):
     def give_up_late(self, now: float) -> None:
         """Forget the echoes awaited ECHO_WAIT_S or more: Domoticz never read their updates. (One dated after `now`
         was sent before the clock stepped back: its wait starts again now, not after the step besides.)"""
-        if not self._pending:
-            return  # (the usual case, at every tick: nothing awaited)
+        if self._pending:  # (else the usual case, at every tick: nothing awaited)
+            self._give_up_late(now)
+
+    def _give_up_late(self, now: float) -> None:
+        """`give_up_late` with echoes awaited. (A method of its own: its comprehension reads `now`, which made it a
+        cell, made anew at every tick.)"""
         kept = [(value, min(sent_at, now)) for value, sent_at in self._pending if now - min(sent_at, now) < ECHO_WAIT_S]
         if len(kept) < len(self._pending):
             log.debug("%s: %d update(s) not echoed in %g s, no longer awaited (Domoticz did not read them)",
