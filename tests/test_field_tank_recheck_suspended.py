@@ -45,6 +45,16 @@ def readings(h: Harness, now: float, production: bool, tank_takes: bool = False)
     h.reg.tick(now + 1)
 
 
+def probing(tmp_path: Path) -> tuple[Harness, float]:
+    """A heater found full at FOUND, probed at its floor an hour later (its own meter reading nothing until then); the
+    harness and the time of that probe's readings."""
+    h = metered(tmp_path)
+    now = full_with_its_meter(h, FOUND + 3600)
+    readings(h, now, production=True)  # (its hour up: probed at its floor)
+    assert h.load("ecs").overed and h.load("ecs").current_power_w > 0
+    return h, now
+
+
 def test_no_recheck_probe_while_a_meter_is_silent(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     h = metered(tmp_path)
@@ -68,11 +78,8 @@ def test_no_recheck_probe_while_a_meter_is_silent(tmp_path: Path, caplog: pytest
 def test_a_recheck_probe_under_way_is_given_up_when_a_meter_falls_silent(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
-    h = metered(tmp_path)
-    now = full_with_its_meter(h, FOUND + 3600)
-    readings(h, now, production=True)  # (its hour up: probed at its floor)
+    h, now = probing(tmp_path)
     ecs = h.load("ecs")
-    assert ecs.overed and ecs.current_power_w > 0
     for i in range(1, 7):  # (the house meter and the heater's own silent from its probe's start)
         h.reg.handle(PROD, reading(3500), now + 2 * i + 0.5)
         h.reg.tick(now + 2 * i + 1)
@@ -111,11 +118,8 @@ def test_a_probe_whose_suspension_off_was_not_published_decides_nothing(
     # no command changed, so no listener ended the probe, and the heater's own meter, reading it draw the probe it
     # still ran at, lifted its flag with the regulation suspended. The suspension itself ends the probe.
     caplog.set_level(logging.INFO)
-    h = metered(tmp_path)
-    now = full_with_its_meter(h, FOUND + 3600)
-    readings(h, now, production=True)  # (its hour up: probed at its floor)
+    h, now = probing(tmp_path)
     ecs = h.load("ecs")
-    assert ecs.overed and ecs.current_power_w > 0
 
     def refused(topic: str, payload: str | bytes, retain: bool = False) -> None:
         raise RuntimeError("the queue is full")
