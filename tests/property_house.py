@@ -141,6 +141,15 @@ class House:
         self.reg.tick(at)
         self.reg.handle(topic, payload, at)
 
+    def mode(self, name: str, power_w: object | None = None, duration_s: object | None = None) -> None:
+        """A force of load `name` at `power_w` (for `duration_s`, None: until unforced) on the mode topic, or its
+        unforce when `power_w` is None, now."""
+        if power_w is None:
+            self.handle(MODE, f'{{"command": "unforce", "name": "{name}"}}'.encode(), self.now)
+            return
+        duration = "" if duration_s is None else f', "duration": {duration_s}'
+        self.handle(MODE, f'{{"command": "force", "name": "{name}", "power": {power_w}{duration}}}'.encode(), self.now)
+
     def step(self, rng: random.Random, noise_w: float, loss: float, silent: str | None = None) -> None:
         """One period: the commands act, the loads draw, the meters read (maybe lost; `silent`: CONS or PROD, a meter
         that sends nothing)."""

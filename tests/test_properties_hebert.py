@@ -39,7 +39,7 @@ from equipments.base import Equipment
 from equipments.constant import ConstantEquipment, RelayEquipment
 from equipments.unknown import UnknownEquipment
 from equipments.variable import VariableEquipment
-from tests.property_house import CONS, HEATERS, MODE, PERIOD_S, PROD, RELAYS, House, LogTap, Setup, setups
+from tests.property_house import CONS, HEATERS, PERIOD_S, PROD, RELAYS, House, LogTap, Setup, setups
 from tests.test_properties_house import PERCENT_TOLERANCE_W, check_commands, check_force
 
 TIMEOUT_S = 10.0  # the house's meter_timeout
@@ -246,12 +246,10 @@ def run(setup: Setup, script: Script) -> House:
                     house.now += 0.5
                     was_forced = house.reg.loads_by_name[name].is_forced()
                     if event[0] == "force":
-                        duration = "" if event[3] is None else f', "duration": {event[3]}'
-                        house.handle(MODE, f'{{"command": "force", "name": "{name}", "power": {event[2]}{duration}}}'
-                                     .encode(), house.now)
+                        house.mode(name, event[2], event[3])
                         check_force(house, name, int(str(event[2])))
                     else:
-                        house.handle(MODE, f'{{"command": "unforce", "name": "{name}"}}'.encode(), house.now)
+                        house.mode(name)
                         if was_forced:
                             check_unforced(house, name)
                     check_commands(house, watch)  # type: ignore[arg-type]

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, example, given, settings
 
 from equipments.constant import RelayEquipment
 from equipments.variable import VariableEquipment
-from tests.property_house import HEATERS, MODE, PERIOD_S, RELAYS, House, LogTap, Setup, scripts, setups
+from tests.property_house import HEATERS, PERIOD_S, RELAYS, House, LogTap, Setup, scripts, setups
 
 PERCENT_TOLERANCE_W = 60.0  # the believed curves' largest step between two whole percents, and the 5 W bound
 GUARD_W, GUARD_TIME_S = 100.0, 20.0  # the defaults
@@ -203,12 +203,10 @@ def run(setup: Setup, script: Script) -> House:
                     house.now += 0.5
                     watch.decided = False
                     if event[0] == "force":
-                        duration = "" if event[3] is None else f', "duration": {event[3]}'
-                        house.handle(MODE, f'{{"command": "force", "name": "{name}", "power": {event[2]}{duration}}}'
-                                     .encode(), house.now)
+                        house.mode(name, event[2], event[3])
                         check_force(house, name, int(str(event[2])))
                     else:
-                        house.handle(MODE, f'{{"command": "unforce", "name": "{name}"}}'.encode(), house.now)
+                        house.mode(name)
                         assert not house.reg.loads_by_name[name].is_forced()
                     check_commands(house, watch)
                     check_switches(house, watch, before_forced, house.now)
