@@ -1,14 +1,16 @@
 """When the regulator may decide, apart from the decision itself: a decision needs a reading of each meter
 that no decision used yet, [evaluate] period since the last one, and (closed loop) a house reading taken
-late enough to show the last command, and a production reading as fresh as the meters' pace allows (a house
-reading that completes the pair waits for a production reading due soon). These rules read only the meters
-and the loads' last command times; kept here, they read in one place and the regulator only asks."""
+late enough to show the last command (or, from a house meter that reads on change, a relay's switch read once and
+the meter quiet since), and a production reading as fresh as the meters' pace allows (a house reading that completes
+the pair waits for a production reading due soon). These rules read only the meters and the loads' last command
+times; kept here, they read in one place and the regulator only asks."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 
+from core.decisions import is_relay
 from core.meters import MeterState
 from equipments.base import Equipment
 from values.readings import EVIDENCE_SLACK_S, shows_command, stepped_back
@@ -18,6 +20,9 @@ from values.readings import EVIDENCE_SLACK_S, shows_command, stepped_back
 # timer runs a few milliseconds after the time it is set for, and a command a millisecond too late made the next
 # house reading no evidence (the decision after it came a whole reading later).
 WAIT_MARGIN_S = 0.1
+# A Tasmota checks its power against its PowerDelta once a second: a house meter read on change sends its reading of a
+# command this long after the command shows, at most (or one of its bursts' gaps, when longer).
+ON_CHANGE_CHECK_S = 1.0
 
 
 class DecisionGate:
@@ -61,13 +66,14 @@ class DecisionGate:
             # guard), but the start's (every load to 0) does not hold back the first decision: skipping it would
             # put every later decision on the house reading instead of the production reading that follows it,
             # which the replay measured twice as importing on the cloudy day (docs/control.md).
-            last_command_at = latest_command_at(loads)
+            latest_at = last_command_at = latest_command_at(loads)
             if last_command_at == self._jumped[0]:
                 # (sent before a jump of the clock, none since: as far from now as it is. Only that very command: one
                 # stamped earlier is from after a step back, sent after the jump, and its stamp is as the readings')
                 last_command_at += self._jumped[1]
             if (last_command_at is not None and not stepped_back(consumption.received_at, last_command_at)
-                    and not shows_command(consumption.received_at, last_command_at, self._settle_s)):
+                    and not shows_command(consumption.received_at, last_command_at, self._settle_s)
+                    and not self._relay_switch_read(consumption.received_at, last_command_at, latest_at, loads, now)):
                 # This house reading was taken before the last command could show in it: deciding on it would
                 # correct again what the last command already corrected. Wait for the next one. That holds for
                 # a reading from before the command too (a force between the house reading and the production
@@ -79,6 +85,33 @@ class DecisionGate:
         self._decided_on = counts
         self._last_decision_at = now
         return True
+
+    def _relay_switch_read(self, reading_at: float, command_at: float, stamped_at: float | None,
+                           loads: Sequence[Equipment], now: float) -> bool:
+        """Whether the house reading taken at `reading_at`, before `settle` after the last command (sent at
+        `command_at`, stamped `stamped_at`), shows it all the same at `now`: the house meter reads on change, the
+        command was a relay's switch, the reading came after it, and the meter has been quiet since for `settle` after
+        it and one of its checks.
+
+        A meter that reads on change (a Tasmota with PowerDelta set) sends a reading when its power moved more than its
+        delta since the last one sent, and nothing while it moves less: its one reading of a switch, within a second of
+        the command, and quiet after. Waiting for a reading after `settle`, the regulation sat idle until the cut at
+        meter_timeout or the TelePeriod (a plug's trial never measured, the heater not given what it left). A relay's
+        step (hundreds of watts) is over the delta (tens of watts): a reading from before it shows would have been
+        followed by one of the switch, at the meter's first check once it shows, `settle` after the command at the
+        latest. None came: the reading shows the switch, to within the delta, as any reading of this meter shows the
+        house. Not so a variable load's step, which may be under the delta and never read: a decision on a reading from
+        before it would correct again what it corrected (docs/how-it-decides.md); nor a meter read at a steady pace,
+        whose silence is a reading lost, no sign of a steady house. One decision on it, as on any reading."""
+        check_s = self._consumption.bursts_pace_s
+        if check_s is None or reading_at < command_at or self._settle_s is None:
+            return False
+        # (the meter's check after the switch shows: its bursts' gap, a Tasmota's second at least)
+        if check_s < ON_CHANGE_CHECK_S:
+            check_s = ON_CHANGE_CHECK_S
+        if now < command_at + self._settle_s + check_s - EVIDENCE_SLACK_S:
+            return False
+        return any(load.last_command_at == stamped_at and is_relay(load) for load in loads)
 
     def _wait_for_production(self, now: float, settle_s: float) -> bool:
         """Whether the decision that a house reading at `now` completes waits for the production reading due soon;

@@ -153,6 +153,7 @@ class MeterIntake:
         meter_timeout over the gaps would end the cuts, but leave every load as it was that long after the meter died:
         the device is to be set to read at a steady pace."""
         meter.silence_hint = IRREGULAR_SILENCE
+        meter.bursts_pace_s = pace.pace_s
         self._paces_judged.add(meter.name)  # (its pace is its bursts': no advice on it from now on)
         # (five readings at a TelePeriod of 10 s, Tasmota's least, as _judge_pace advises: said unless set already)
         timeout_s = 5.0 * TASMOTA_LEAST_TELEPERIOD_S

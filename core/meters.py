@@ -63,6 +63,11 @@ class MeterState:
     # its silences, for their stale reason: the status a dashboard shows at each cut said "silent" alone, a live
     # meter's 300 times an hour. '' until then.
     silence_hint: str = field(default="", init=False, repr=False)
+    # Seconds between two readings of its bursts, once it is known to read on change (a Tasmota with PowerDelta set, its
+    # irregular pace told: core/meter_intake.py); None until then. Quiet, such a meter says its power moved less than
+    # its delta since its last reading, which a meter read at a steady pace, a reading lost, does not
+    # (core/decision_gate.py: a relay's switch read once before `settle`).
+    bursts_pace_s: float | None = field(default=None, init=False, repr=False)
 
     def accept(self, reading: MeterReading, payload: bytes | None = None) -> None:
         """Take a good reading (and the message it came in)."""

@@ -1,0 +1,116 @@
+"""A house meter known to read on change (a Tasmota with PowerDelta set, its irregular pace told:
+core/irregular_pace.py) under the closed loop: a relay switched is read once, within a second of its command, before
+`settle`, and the meter is quiet after it while the power is steady. That reading was no evidence (taken too early to
+show the command: the decision gate's settle rule), and none came after it: no decision until the cut at
+meter_timeout, whatever the decision after the switch had to do (measure a plug's trial, give the heater what the
+plug left). A relay's step is over the meter's delta, so the meter reads it whenever it shows: quiet for `settle` and
+one of its bursts' gaps after the switch, its reading after the command is what the house draws with the relay
+switched (core/decision_gate.py). A variable load's step, which may be under the delta and never read, gets no such
+decision; nor does a meter read at a steady pace (a reading lost is no sign of a steady house)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.configs import reading
+from tests.controller_house import House, closed_loop
+from tests.harness import CONS, MODE, NOON, PROD, Harness
+from tests.test_irregular_meter_cut import OnChangeMeter
+
+ON_CHANGE_TOLD = "(a meter read at an irregular pace"
+
+
+class Run:
+    """The house steady (300 W, the sun 1500 W), the production meter every 2 s, the house meter on change, a tick
+    every half second; the decisions' times, and each load's commands with their times."""
+
+    def __init__(self, h: Harness, plug_w: float = 500.0) -> None:
+        self.h = h
+        self.house = House(h, base_w=300.0, pv_w=1500.0, plug_w=plug_w)
+        self.meter = OnChangeMeter(h, self.house)
+        self.decided_at: list[float] = []
+        self.house_read_at: list[float] = []
+        h.reg.add_decision_listener(lambda record: self.decided_at.append(record.time_s))
+        self.k = 0
+
+    def seconds(self, seconds: float) -> None:
+        for _ in range(int(2 * seconds)):
+            self.k += 1
+            now = NOON + 0.5 * self.k
+            if self.k % 4 == 0:
+                self.h.reg.handle(PROD, reading(self.house.pv_w), now - 0.01)
+            if self.k % 2 == 0 and self.meter.second(now):
+                self.house_read_at.append(now)
+            self.h.reg.tick(now + 0.001)
+
+    @property
+    def now(self) -> float:
+        return NOON + 0.5 * self.k
+
+
+def told_on_change(h: Harness) -> bool:
+    return ON_CHANGE_TOLD in h.reg.consumption.silence_hint
+
+
+def test_a_plug_switched_on_is_measured_on_the_one_reading_of_it_when_the_meter_stays_quiet(tmp_path: Path) -> None:
+    # A plug of unknown power (it draws 500 W) and the heater, the house meter read on change at meter_timeout 10: the
+    # cut at each quiet gap (safety, as before) ends each plug trial. The trial after the meter's pace was told: its one
+    # reading came within a second of the switch, then nothing. The decision on it came at the cut, 10 s on, the plug
+    # off by then, never measured, the heater at 0 W and 1000 W exported meanwhile; it comes now at the production
+    # reading after settle and one of the meter's bursts' gaps, measures the plug and gives the heater the rest.
+    h = closed_loop(tmp_path, "plug", "ecs", dwell_s=(60, 120))
+    run = Run(h)
+    plug, heater = h.load("plug"), h.load("ecs")
+    while not told_on_change(h):
+        run.seconds(1)
+        assert run.now < NOON + 600
+    while not (plug.is_on and h.reg.stale_reason is None):
+        run.seconds(0.5)
+        assert run.now < NOON + 900
+    switched_at = plug.last_command_at
+    run.seconds(0.5)
+    [read_at] = [at for at in run.house_read_at if at > switched_at]  # (its one reading, within a second)
+    assert read_at - switched_at < 1.0
+    run.seconds(5)
+    [decided_at] = [at for at in run.decided_at if at > read_at]
+    assert decided_at - switched_at <= 1.0 + 1.0 + 2.0  # settle, a gap of its bursts, a production reading's wait
+    assert h.reg.stale_reason is None and plug.is_on
+    assert plug.current_power_w == 500.0
+    assert abs(heater.current_power_w - (1500.0 - 300.0 - 500.0 - 20.0)) <= 20.0
+
+
+def test_a_heater_step_read_once_before_settle_is_not_decided_on_until_the_next_reading(tmp_path: Path) -> None:
+    # The heater alone: its step (any size, perhaps under the meter's delta, so never read) is read once before settle
+    # and the meter is quiet: no decision on that reading (it may be from before the step; then the loop would correct
+    # again what the step corrected); the cut at meter_timeout, as before: one decision in each cut's cycle.
+    h = closed_loop(tmp_path, "ecs")
+    run = Run(h)
+    while not told_on_change(h):
+        run.seconds(1)
+        assert run.now < NOON + 600
+    run.seconds(5)
+    run.decided_at.clear()
+    run.seconds(60)
+    gaps = [b - a for a, b in zip(run.decided_at, run.decided_at[1:], strict=False)]
+    assert len(gaps) >= 3 and min(gaps) >= 10.0
+
+
+def test_a_relay_switched_under_a_meter_read_at_a_steady_pace_waits_for_a_reading_after_settle(tmp_path: Path) -> None:
+    # A PZEM every 2 s: the radiator forced on half a second before a house reading, the next one lost. Its silence is
+    # no steady house: the decision waits for the house reading after (4 s on), as before.
+    h = closed_loop(tmp_path, "radiator", "ecs", dwell_s=(60, 120))
+    house = House(h, base_w=300.0, pv_w=800.0)  # (500 W free: the radiator is left off, the heater regulates)
+    decided_at: list[float] = []
+    h.reg.add_decision_listener(lambda record: decided_at.append(record.time_s))
+    forced_at, lost = NOON + 40.0 - 0.5, NOON + 42.0
+    for k in range(1, 40):
+        at = NOON + 2.0 * k
+        if at == forced_at + 0.5:
+            h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000}', forced_at)
+        if at != lost:
+            h.reg.handle(CONS, reading(house.base_w + house.real_w()), at)
+        h.reg.handle(PROD, reading(house.pv_w), at + 1.0)
+        h.reg.tick(at + 1.5)
+    assert h.load("radiator").last_command_at == forced_at
+    after = [t for t in decided_at if t > forced_at]
+    assert after and after[0] >= lost + 2.0  # (not on the production readings 3 and 5 s after the force)
