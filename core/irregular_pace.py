@@ -19,7 +19,8 @@ from core.meters import PACE_MIN_GAPS, MeterState
 IRREGULAR_GAPS = 3  # this many gaps over meter_timeout, each ended by a reading...
 # ...within this long (a TelePeriod up to 40 min gives them; a PZEM that loses a few readings now and then does not),
 # the meter's pace (its bursts') at most half of meter_timeout, make a meter that reads at an irregular pace. (A meter
-# whose pace is over half of it is told of by the pace's own advice.)
+# whose pace is over half of it is told of by the pace's own advice; one whose gaps never showed a pace of their own, a
+# silence among its last ones at each reading, at its third such gap however far apart: IrregularPaceWatch.reading.)
 IRREGULAR_WINDOW_S = 7200.0
 
 
@@ -42,16 +43,27 @@ class IrregularPaceWatch:
         self._long_gaps: dict[str, deque[tuple[float, float]]] = {}  # each meter's: (ended at, seconds), oldest first
         self._told: set[str] = set()
 
-    def reading(self, meter: MeterState, gap_s: float, now: float) -> IrregularPace | None:
+    def reading(self, meter: MeterState, gap_s: float, now: float, unpaced: bool = False) -> IrregularPace | None:
         """`meter` took a good reading at `now`, `gap_s` after the one before: its irregular pace, the first time its
         gaps show one, else None. Called for a gap of meter_timeout or more only (MeterIntake.take tests it: a
-        reading at the meter's pace, the usual case, costs no call)."""
+        reading at the meter's pace, the usual case, costs no call). `unpaced`: its gaps have shown bursts and
+        silences at each of its readings since it has a pace (bursts_between_gaps), never a pace of their own: its
+        long gaps count however far apart."""
         if meter.name in self._told:
             return None
         gaps = self._long_gaps.setdefault(meter.name, deque())
         gaps.append((now, gap_s))
-        while gaps and not 0 <= now - gaps[0][0] < IRREGULAR_WINDOW_S:  # (a clock stepped back forgets them too)
-            gaps.popleft()
+        if unpaced:
+            # A Tasmota at TelePeriod 3600 (its most) in a steady house: a few readings at each change of power, then
+            # silent for an hour, never three silences within the window. Its pace never judged either (each of its
+            # last gaps had a silence among them: MeterIntake._judge_pace), nothing was said of it ever but "silent" at
+            # each cut. The window tells a PZEM that loses its readings now and then from such a meter; a PZEM's gaps
+            # show a pace of their own (no gap under half their median), and its pace is judged at its fourth reading.
+            while gaps and (len(gaps) > IRREGULAR_GAPS or now < gaps[0][0]):  # (and a clock stepped back)
+                gaps.popleft()
+        else:
+            while gaps and not 0 <= now - gaps[0][0] < IRREGULAR_WINDOW_S:  # (a clock stepped back forgets them too)
+                gaps.popleft()
         # Its bursts' pace: the shortest of its last gaps, not their median. Under the closed loop a gap's cut ends it
         # (the loads' watts off are a change the meter reads within a second), the loads back on are read a second
         # later, and the meter is quiet again: gaps of 11 s and 1 s in turn, whose median was 11 s at each long gap,

@@ -113,7 +113,8 @@ class MeterIntake:
         if meter.name not in self._paces_judged:
             self._judge_pace(meter)
         if (gap_s := meter.last_gap_s) is not None and gap_s >= self._meter_timeout_s:
-            irregular = self._irregular.reading(meter, gap_s, now)
+            # (a meter whose pace is still unjudged here has shown bursts and silences at each reading since it has one)
+            irregular = self._irregular.reading(meter, gap_s, now, meter.name not in self._paces_judged)
             if irregular is not None:
                 self._irregular_pace(meter, irregular)
         return result

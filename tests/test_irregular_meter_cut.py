@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from core.meter_intake import IRREGULAR_SILENCE
 from tests.configs import reading
 from tests.controller_house import House, closed_loop
 from tests.harness import CONS, NOON, PROD, Harness
@@ -199,4 +200,46 @@ def test_a_meter_whose_gaps_never_reach_meter_timeout_is_still_advised_on_its_pa
         h.reg.handle(topic, reading(1500.0 if topic == PROD else 300.0), at)
     [paced] = [line for line in meter_timeout_advice(caplog) if "consumption meter reads every 8.0 s" in line]
     assert "set meter_timeout = 40 (five of its readings) or more" in paced
+    assert not irregular_lines(caplog)
+
+
+def test_a_meter_whose_gaps_show_bursts_at_every_reading_but_its_silences_are_an_hour_apart_is_said_irregular(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A Tasmota with PowerDelta set and TelePeriod 3600 (its most), PySEB started while the house was steady: a
+    # reading, an hour's silence, then at a change of power a few readings (1 and 6 s apart), and silent again for an
+    # hour. Its last gaps show bursts at every reading (an hour's silence among them), so its pace was never judged
+    # (MeterIntake._judge_pace leaves that to the irregular pace); but its silences came an hour apart, never three
+    # within two hours: nothing was said, ever, but "silent for 10 s" at each hour's cut. A meter whose gaps never
+    # showed a pace of their own is told at its third silence, however far apart.
+    h = closed_loop(tmp_path, "radiator", dwell_s=(60, 120), status_interval_s=600)  # (four hours: fewer statuses)
+    caplog.set_level(logging.INFO)
+    times, at = [NOON], NOON
+    for _ in range(4):
+        for gap_s in (3600.0, 1.0, 6.0, 6.0, 6.0):
+            at += gap_s
+            times.append(at)
+    events = [(t, CONS) for t in times] + [(NOON + 2.0 * k - 0.5, PROD) for k in range(int(times[-1] - NOON) // 2)]
+    for t, topic in sorted(events):
+        h.reg.handle(topic, reading(1500.0 if topic == PROD else 300.0), t)
+    [line] = irregular_lines(caplog)
+    assert line.startswith("consumption meter reads at an irregular pace: every 1.0 s at times, then nothing for 3600 "
+                           "s, 3 times in 181 min;")
+    assert not [line for line in meter_timeout_advice(caplog) if "consumption meter reads every" in line]
+    assert h.reg.consumption.silence_hint == IRREGULAR_SILENCE
+
+
+def test_a_meter_read_at_a_steady_pace_silent_three_times_hours_apart_is_not_said_irregular(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A PZEM every 2 s whose Wi-Fi drops it for 15 s three times, 70 min apart: its gaps showed a pace of their own (2
+    # s, judged at its fourth reading), so its silences still count within two hours only: no irregular pace said.
+    h = closed_loop(tmp_path, "radiator", dwell_s=(60, 120), status_interval_s=600)
+    caplog.set_level(logging.INFO)
+    outages = [NOON + 600.0 + 4200.0 * k for k in range(3)]
+    end = outages[-1] + 600.0
+    at = NOON
+    while at < end:
+        h.reg.handle(PROD, reading(1500.0), at - 0.5)
+        if not any(start <= at < start + 15.0 for start in outages):
+            h.reg.handle(CONS, reading(300.0), at)
+        at += 2.0
     assert not irregular_lines(caplog)
