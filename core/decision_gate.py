@@ -111,6 +111,10 @@ class DecisionGate:
             check_s = ON_CHANGE_CHECK_S
         if now < command_at + self._settle_s + check_s - EVIDENCE_SLACK_S:
             return False
+        if min(self._consumption.gaps_s, default=0.0) > 2.0 * check_s:
+            # (no burst among its last gaps: a meter set since to read at a steady pace, PowerDelta 0 and TelePeriod 10
+            # as it was told, whose reading within `settle` of a switch came by chance, perhaps from before it shows)
+            return False
         return any(load.last_command_at == stamped_at and is_relay(load) for load in loads)
 
     def _wait_for_production(self, now: float, settle_s: float) -> bool:

@@ -114,3 +114,32 @@ def test_a_relay_switched_under_a_meter_read_at_a_steady_pace_waits_for_a_readin
     assert h.load("radiator").last_command_at == forced_at
     after = [t for t in decided_at if t > forced_at]
     assert after and after[0] >= lost + 2.0  # (not on the production readings 3 and 5 s after the force)
+
+
+def test_a_meter_set_to_a_steady_pace_after_its_irregular_pace_was_told_waits_for_a_reading_after_settle(
+        tmp_path: Path) -> None:
+    # Told its irregular pace, the meter is set as the warning says (PowerDelta 0; every 5 s here): a reading half a
+    # second after a relay's switch comes by chance, perhaps from before the switch shows, and the next one 5 s on. No
+    # decision on it: its gaps show no burst any more.
+    h = closed_loop(tmp_path, "radiator", "ecs", dwell_s=(60, 120))
+    run = Run(h)
+    while not told_on_change(h):
+        run.seconds(1)
+        assert run.now < NOON + 600
+    house = run.house
+    house.pv_w = 800.0  # (500 W free: the radiator is left off, the heater regulates)
+    decided_at: list[float] = []
+    h.reg.add_decision_listener(lambda record: decided_at.append(record.time_s))
+    start = run.now + 10.0
+    forced_at = start + 60.0 - 0.5
+    for k in range(1, 30):
+        at = start + 5.0 * k
+        if at == forced_at + 0.5:
+            h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000}', forced_at)
+        h.reg.handle(CONS, reading(house.base_w + house.real_w()), at)
+        for s in (1.0, 3.0):
+            h.reg.handle(PROD, reading(house.pv_w), at + s)
+        h.reg.tick(at + 4.0)
+    assert h.load("radiator").last_command_at == forced_at
+    after = [t for t in decided_at if t > forced_at]
+    assert after and after[0] >= forced_at + 5.0  # (not on the production readings 1.5 and 3.5 s after the force)
