@@ -192,7 +192,8 @@ class RegulatorLifeCycle:
         try:
             self._publish(self.settings.mqtt.topic_report, self._last_report, True)
         except Exception as exc:  # paho's ValueError, a full queue: as a load's command that could not be sent
-            log.warning("the last daily report could not be published again: %s", exc)
+            log.warning("the last daily report could not be published again (%s): sent as soon as the link takes it",
+                        exc)
 
     def shutdown(self, now: float) -> None:
         """Stop: every load to 0 (forced ones too: nothing stays on without the regulator)."""
@@ -223,5 +224,6 @@ class RegulatorLifeCycle:
             self._publish(self.settings.mqtt.topic_report, self._last_report, True)
         except Exception as exc:  # paho's full queue, ...: as a load's command that could not be sent. Raised, it broke
             # off the reading (its decision not made) or the timers that rolled the day, said as an internal error.
-            log.warning("the report of %s could not be published (%s): sent again at the next reconnect", report.date,
-                        exc)
+            # (the daemon's link owes it: sent once paho has room, shell/owed_messages.py; or at the reconnect)
+            log.warning("the report of %s could not be published (%s): sent again as soon as the link takes it (at "
+                        "the next reconnect at the latest)", report.date, exc)

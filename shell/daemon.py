@@ -201,7 +201,7 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
                     log.warning("%s", lock_said)
                 self._check_echo()
                 self._check_answer()
-                self._send_owed_online()
+                self._send_owed()
                 self._say_dropped()
                 if self.recorder is not None:
                     self.recorder.tick(time.monotonic())  # hands a batch to its thread, never writes here

@@ -260,10 +260,14 @@ class DaemonLinkEvents:
         if self._started:
             self.reg.resend_commands("a retained leftover cleared")
 
-    def _send_owed_online(self) -> None:
-        """`online`, refused by paho's full queue at the connect, published once paho has room (at the ticks)."""
-        if self.link.send_owed_online():
-            log.info("`online` published on %s: paho has room again", self.link.settings.topic_availability)
+    def _send_owed(self) -> None:
+        """`online` refused by paho's full queue at the connect, the daily report refused so, published once paho has
+        room (at the ticks; not while the link is known down: paho kept it for the reconnect, which sends its own)."""
+        if self.while_down.down:
+            return
+        for topic in self.link.send_owed():
+            what = "`online`" if topic == self.link.settings.topic_availability else "the daily report"
+            log.info("%s published on %s: paho has room again", what, topic)
 
     def _say_connected(self, event: Connected) -> None:
         """The connection's lines: back after an outage, and the first one's subscriptions."""

@@ -18,7 +18,7 @@ LEFTOVER_KEPT_BYTES = MAX_PAYLOAD_BYTES
 @dataclass(frozen=True, slots=True)
 class Connected:
     """The link is (re)connected and subscribed; `online_refused`: paho's full queue refused its `online` (MqttLink
-    sends it at the main loop's ticks, send_owed_online)."""
+    sends it at the main loop's ticks, send_owed)."""
 
     at: float
     first: bool

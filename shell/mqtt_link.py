@@ -32,6 +32,7 @@ from shell.link_events import (
     SubscriptionRefused,
 )
 from shell.link_health import AnswerWatch, EchoWatch, TakeoverGuard
+from shell.owed_messages import OwedMessages
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,8 @@ class MqttLink:
         client.reconnect_delay_set(min_delay=MIN_RECONNECT_S, max_delay=MAX_RECONNECT_S)
         client.max_queued_messages_set(PAHO_QUEUE_MAX)
         self._queue_full_said = False  # (said once a connection: each message refused then is logged by its sender)
-        self._online_owed = False  # paho's full queue refused `online` at the connect (set on its thread)
+        # (`online` and the daily report refused by a full queue: sent at the ticks, send_owed)
+        self.owed = OwedMessages(frozenset({settings.topic_availability, settings.topic_report}))
         paho_compat.on_connect(client, self._on_connect)
         paho_compat.on_disconnect(client, self._on_disconnect)
         paho_compat.on_subscribe(client, self._on_subscribe)
@@ -222,20 +224,22 @@ class MqttLink:
             log.warning("paho holds %d messages the broker has not acknowledged (PAHO_QUEUE_MAX): %s and the next ones "
                         "are refused until it does (a link dead but not yet known to be?); each load's command is "
                         "sent again at the reconnect", PAHO_QUEUE_MAX, topic)
+        if retain and topic in self.owed.topics:
+            self.owed.published(topic, payload, info.rc == mqtt.MQTT_ERR_QUEUE_SIZE)
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):  # NO_CONN: queued for the reconnect
             raise PublishFailed(mqtt.error_string(info.rc))
         return info
 
-    def send_owed_online(self) -> bool:
-        """`online`, refused by paho's full queue at the connect, published again (the main loop, at its ticks: paho
-        has room once the broker acknowledged what it kept for the connection). True when paho took it now."""
-        if not self._online_owed:
-            return False
-        if self.client.publish(self.settings.topic_availability, ONLINE, qos=1, retain=True).rc == \
-                mqtt.MQTT_ERR_QUEUE_SIZE:
-            return False
-        self._online_owed = False  # (taken: sent, or kept for the next connection, which sends its own anyway)
-        return True
+    def send_owed(self) -> list[str]:
+        """The retained messages paho's full queue refused on the owed topics (`online` at the connect, the daily
+        report), published again (the main loop, at its ticks, while the link is up: paho has room once the broker
+        acknowledged what it held). The topics paho took now."""
+        taken: list[str] = []
+        for topic, payload in self.owed.waiting():
+            if self.client.publish(topic, payload, qos=1, retain=True).rc != mqtt.MQTT_ERR_QUEUE_SIZE:
+                self.owed.taken(topic, payload)
+                taken.append(topic)
+        return taken
 
     def stop(self, timeout_s: float = OFFLINE_WAIT_S, left_on: Sequence[str] = (), commanded: bool = True) -> None:
         """Announce offline, flush what is queued, disconnect and stop the network thread. `left_on`: the loads that
@@ -322,11 +326,13 @@ class MqttLink:
             self._subscribe(client, topic)
         # (paho sends what it kept for the connection after this callback: with its queue full, a link dead but not
         # yet known to be, it refused `online` without a word, the availability topic left at the broker's `offline`
-        # for as long as the connection lasted; the main loop sends it as soon as paho has room, send_owed_online)
+        # for as long as the connection lasted; the main loop sends it as soon as paho has room, send_owed)
+        self.owed.forget()
         online = client.publish(self.settings.topic_availability, ONLINE, qos=1, retain=True)
-        self._online_owed = online.rc == mqtt.MQTT_ERR_QUEUE_SIZE
+        refused = online.rc == mqtt.MQTT_ERR_QUEUE_SIZE
+        self.owed.published(self.settings.topic_availability, ONLINE, refused)
         self._connections += 1
-        self._events.put(Connected(self._clock(), self._connections == 1, self._online_owed))
+        self._events.put(Connected(self._clock(), self._connections == 1, refused))
 
     def _subscribe(self, client: mqtt.Client, topic: str) -> None:
         result, mid = client.subscribe(topic, qos=1)
@@ -353,6 +359,7 @@ class MqttLink:
 
     @_guarded(fatal=False)
     def _on_disconnect(self, client: mqtt.Client, reason: str) -> None:
+        self.owed.forget()  # (the next connection sends its own)
         lasted_s, backoff_s = self.takeover.dropped(time.monotonic())
         unanswered_s = self.answer.closed(time.monotonic())
         # Set before paho's own wait starts (it runs right after this callback): a takeover lengthens it.

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import shell.mqtt_link
+from core.daily_report import DailyReport
 from localbroker import PrivateBroker
 from settings.config import load_settings
 from shell.daemon import Daemon
@@ -194,7 +195,7 @@ def test_online_refused_by_paho_s_full_queue_at_a_connect_is_sent_once_it_has_ro
         built._on_connected(next_event(built, Connected))
         probe.wait_for("regul/cload/small", lambda m: m.text == "2")
         for _ in range(100):  # (the main loop's ticks, until paho has the broker's acknowledgements)
-            built._send_owed_online()
+            built._send_owed()
             if any(m.text == "online" for m in probe.on(settings.mqtt.topic_availability)):
                 break
             time.sleep(0.05)
@@ -202,3 +203,50 @@ def test_online_refused_by_paho_s_full_queue_at_a_connect_is_sent_once_it_has_ro
     finally:
         built._shutdown()
     assert "it refused `online` on regul/availability" in caplog.text
+
+
+DAY_REPORT = DailyReport("2026-06-01", 24.0, 12000.0, 6000.0, 4000.0, 2000.0, 500.0, 100.0, 300.0, ())
+
+
+def full_paho_queue(built: Daemon) -> None:
+    """paho's queue full on a live link (PAHO_QUEUE_MAX patched to 3): what it holds is acknowledged first, then its
+    network thread is held, the broker's acknowledgements of the next 3 unread (a link dead but not yet known to be)."""
+    built.link.publish(MARK, "before").wait_for_publish(5)
+    built.link.client.loop_stop()
+    for k in range(3):
+        built.link.publish(MARK, str(k))
+
+
+def test_a_report_refused_by_paho_s_full_queue_is_sent_once_it_has_room_once(
+        tmp_path: Path, broker: PrivateBroker, probe: MqttProbe, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # As `online` at a connect: the report refused was sent again only at the next reconnect, the broker's report
+    # meanwhile the day before's (hours, on a link that holds). Owed: sent at the ticks once paho has room, once.
+    caplog.set_level(logging.INFO, logger="shell.daemon")
+    monkeypatch.setattr(shell.mqtt_link, "PAHO_QUEUE_MAX", 3)
+    settings = load_settings(write_config(tmp_path, ("small",), port=broker.port))
+    lock = InstanceLock(tmp_path / "test.lock")
+    lock.acquire()
+    built = Daemon(settings, lock)
+    try:
+        built.link.start()
+        built._on_connected(next_event(built, Connected))
+        full_paho_queue(built)
+        built.reg._publish_report(DAY_REPORT)
+        assert "the report of 2026-06-01 could not be published (Message queue full.): sent again as soon as the " \
+               "link takes it" in caplog.text
+        built._send_owed()  # (paho's queue still full: kept owed)
+        built.link.client.loop_start()  # (the acknowledgements read: room)
+        for _ in range(100):  # the main loop's ticks
+            built._send_owed()
+            if probe.on(REPORT):
+                break
+            time.sleep(0.05)
+        for _ in range(5):
+            built._send_owed()
+        built.link.publish(MARK, "after").wait_for_publish(5)
+        probe.wait_for(MARK, lambda m: m.text == "after")
+    finally:
+        built._shutdown()
+    assert [json.loads(m.text)["date"] for m in probe.on(REPORT)] == ["2026-06-01"]
+    assert "the daily report published on regul/report: paho has room again" in caplog.text

@@ -118,7 +118,8 @@ def test_a_report_that_cannot_be_published_again_does_not_stop_the_daemon(
 
     monkeypatch.setattr(built.link, "publish", refuse)
     built._on_connected(Connected(START + 10, first=False))
-    assert "the last daily report could not be published again: Invalid topic." in caplog.text
+    assert "the last daily report could not be published again (Invalid topic.): sent as soon as the link takes it" \
+        in caplog.text
 
 
 CLOSED = "the broker or the network closed it"  # (paho_compat.CONNECTION_CLOSED: what a broker's drop is said as)

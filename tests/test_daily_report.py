@@ -124,8 +124,8 @@ def test_a_report_paho_refuses_is_said_and_sent_again_at_the_reconnect(tmp_path:
     reg.handle("smeter/pzem/PRODUCTION", reading(2000), midnight + 1)
     assert reg.counted_day == "2026-06-02" and len(decided) == before + 1
     assert not [t for t, _, _ in published if t == "regul/report"]
-    assert "the report of 2026-06-01 could not be published (Message queue full.): sent again at the next " \
-           "reconnect" in caplog.text
+    assert "the report of 2026-06-01 could not be published (Message queue full.): sent again as soon as the " \
+           "link takes it (at the next reconnect at the latest)" in caplog.text
     refusing = False
     reg.republish_report()
     assert [json.loads(p)["date"] for t, p, _ in published if t == "regul/report"] == ["2026-06-01"]
