@@ -132,6 +132,11 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
             # each time: PySEB never came back, its loads held at 0 W.
             # (the time before: the broker's drop of an oversize one may come before publish returns)
             sent_at = time.time()
+            if not self.status_drops.allows(len(payload), sent_at):  # (held back as too big for the broker)
+                return
+            if (lifted := self.status_drops.take_lifted()) is not None:
+                log.info("the broker took PySEB's status (%d bytes), held back as too big since: published again",
+                         lifted)
             sent = self.link.publish(topic, payload, retain, qos=0)
             self.status_drops.sent(len(payload), sent_at, live=sent_live(sent))
             return

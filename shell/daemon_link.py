@@ -185,13 +185,22 @@ class DaemonLinkEvents:
         points at the size (StatusDrops: the broker closed the link right after a status bigger than any it took,
         twice in a row): a status goes out every few seconds, and two broker restarts days apart, each within 2 s of
         one, were told to raise it."""
-        size = self.status_drops.dropped(event.at, event.reason == CONNECTION_CLOSED)
-        if size is None or self.status_drops.in_a_row < STATUS_DROPS_IN_A_ROW:
+        drops = self.status_drops
+        held = drops.holding
+        size = drops.dropped(event.at, event.reason == CONNECTION_CLOSED)
+        every = f"{drops.retry_s / 60:.0f} min"
+        passed = f"{drops.passed_bytes} bytes" if drops.passed_bytes else "none so far"
+        if size is not None and held:
+            return (f", just after PySEB tried its status again ({size} bytes), held back as too big for the broker: "
+                    f"still too big, held back again (raise its max_packet_size: \"{OVERSIZE}\" in its log); tried "
+                    f"again in {every}")
+        if size is None or drops.in_a_row < STATUS_DROPS_IN_A_ROW:
             return ""
-        passed = self.status_drops.passed_bytes
+        # (held back from now on: shell/status_drops.py; the status file is saved as ever)
         return (f", just after PySEB published its status ({size} bytes): a broker that refuses a message as too big "
-                f"(\"{OVERSIZE}\" in its log) drops the link so; raise its max_packet_size"
-                + (f" (the largest status it took was {passed} bytes)" if passed else ""))
+                f"(\"{OVERSIZE}\" in its log) drops the link so; raise its max_packet_size; until it fits, PySEB "
+                f"publishes no status bigger than the largest the broker took ({passed}), and tries one again every "
+                f"{every}")
 
     def _on_disconnected(self, event: Disconnected) -> None:
         log.debug("not connected to the broker (%s): retrying", event.reason)

@@ -6,7 +6,13 @@ sizes that went through. No paho here: plain state, kept by the main loop, teste
 A status goes out every few seconds: a drop within a second of one is no evidence by itself (a broker restarted, a
 second client with our client id), and two such drops days apart, nothing dropped between, were taken for a limit.
 So a drop points at the size only when the broker closed the connection right after a status bigger than any it has
-taken; and the hint waits for a second one in a row, with no status going through between."""
+taken; and the hint waits for a second one in a row, with no status going through between.
+
+The status goes out at every connect: one too big had the broker drop each connection at once, paho's wait growing
+to 2 min, and nothing was regulated (the commands, small, went out only in the moments the link was up). So once the
+hint is said the status is held back while it is bigger than the largest the broker took (none: every one): the link
+holds, the loads are commanded, and the status file is saved as ever. One bigger is tried again every `retry_s` (a
+broker whose limit was raised takes it: the hold is lifted), each try that fails a drop and a reconnect 1 s later."""
 
 from __future__ import annotations
 
@@ -16,16 +22,37 @@ from collections import deque
 # milliseconds on a house's network); one the connection outlived by this much went through.
 RIGHT_AFTER_S = 1.0
 IN_A_ROW = 2  # drops in a row pointing at the size before it is said: one is as likely a broker restarted
+RETRY_S = 3600.0  # how often a status held back as too big is tried again (a drop and a reconnect each, if it is)
 
 
 class StatusDrops:
     """The statuses sent on a live link, and the drops that came right after one."""
 
-    def __init__(self, right_after_s: float = RIGHT_AFTER_S) -> None:
+    def __init__(self, right_after_s: float = RIGHT_AFTER_S, retry_s: float = RETRY_S) -> None:
         self.right_after_s = right_after_s
+        self.retry_s = retry_s
         self.passed_bytes = 0  # the biggest status the broker took (the link outlived it by right_after_s)
         self.in_a_row = 0  # drops in a row that point at the status's size
         self._recent: deque[tuple[int, float]] = deque(maxlen=16)  # (bytes, wall time) not known through yet
+        self.holding = False  # a status bigger than passed_bytes is held back (the drops pointed at its size)
+        self._try_at = 0.0  # (wall time) when one held back is tried again
+        self._lifted: int | None = None  # the size of the status whose passing lifted the hold, not said yet
+
+    def allows(self, size: int, at: float) -> bool:
+        """Whether a status of `size` bytes is published at `at` (wall time): not while held back as too big, but for
+        one try every retry_s."""
+        self._settle(at)
+        if not self.holding or size <= self.passed_bytes:
+            return True
+        if at < self._try_at:
+            return False
+        self._try_at = at + self.retry_s
+        return True
+
+    def take_lifted(self) -> int | None:
+        """The size of the status held back as too big whose passing lifted the hold (once; None: no news)."""
+        lifted, self._lifted = self._lifted, None
+        return lifted
 
     def sent(self, size: int, at: float, live: bool) -> None:
         """A status of `size` bytes published at `at` (wall time); `live`: on a live link (paho sends none while the
@@ -46,11 +73,15 @@ class StatusDrops:
             self.in_a_row = 0
             return None
         self.in_a_row += 1
+        if self.in_a_row >= IN_A_ROW and not self.holding:
+            self.holding, self._try_at = True, at + self.retry_s
         return size
 
     def _settle(self, now: float) -> None:
         """The statuses the link has outlived by right_after_s went through."""
         while self._recent and self._recent[0][1] <= now - self.right_after_s:
             size, _ = self._recent.popleft()
+            if self.holding and size > self.passed_bytes:  # (a try went through: the broker's limit was raised)
+                self.holding, self._lifted = False, size
             self.passed_bytes = max(self.passed_bytes, size)
             self.in_a_row = 0

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from settings.config import load_settings
 from shell.daemon import Daemon
 from shell.lock import InstanceLock
 from shell.mqtt_link import Connected, Disconnected
+from shell.status_drops import StatusDrops
 from tests.configs import reading, write_config
 
 START = datetime(2026, 6, 1, 23, 50, tzinfo=ZoneInfo("Europe/Paris")).timestamp()
@@ -178,8 +180,10 @@ def test_the_too_big_hint_is_said_of_drops_at_each_status_none_as_big_through(
     status_at(built, wall, START + 101.1, 2531)
     built._on_disconnected(Disconnected(START + 101.15, CLOSED, connected_for_s=0.1))
     assert ("just after PySEB published its status (2531 bytes): a broker that refuses a message as too big "
-            '("oversize packet" in its log) drops the link so; raise its max_packet_size (the largest status it took '
-            "was 2400 bytes)") in caplog.text
+            '("oversize packet" in its log) drops the link so; raise its max_packet_size; until it fits, PySEB '
+            "publishes no status bigger than the largest the broker took (2400 bytes), and tries one again every 60 "
+            "min") \
+        in caplog.text
 
 
 def test_the_too_big_hint_needs_two_drops_in_a_row_after_a_status(
@@ -201,8 +205,6 @@ def test_the_too_big_hint_needs_two_drops_in_a_row_after_a_status(
 
 
 def test_a_status_paho_did_not_send_is_no_evidence_either_way() -> None:
-    from shell.status_drops import StatusDrops
-
     drops = StatusDrops()
     drops.sent(5000, 100.0, live=False)  # (the link down: paho dropped it)
     assert drops.dropped(100.2, closed_by_broker=True) is None and drops.in_a_row == 0
@@ -210,3 +212,43 @@ def test_a_status_paho_did_not_send_is_no_evidence_either_way() -> None:
     drops.sent(3000, 300.0, live=True)
     assert drops.passed_bytes == 0  # (not taken for one that went through)
     assert drops.dropped(300.1, closed_by_broker=True) == 3000 and drops.in_a_row == 1
+
+
+def statuses(sent: list[tuple[str, bytes, bool]]) -> list[int]:
+    return [len(payload) for topic, payload, _ in sent if topic == "regul/status"]
+
+
+def test_a_status_too_big_for_the_broker_is_held_back_tried_again_hourly_until_it_fits(
+        daemon: tuple[Daemon, list[tuple[str, bytes, bool]]], wall: Wall, caplog: pytest.LogCaptureFixture) -> None:
+    # Published at every connect, a status over the broker's limit had it drop each connection at once: nothing was
+    # regulated. Held back once the drops point at its size (the connect's own status too); one bigger than the
+    # broker took is tried again every hour; one that goes through lifts the hold.
+    caplog.set_level(logging.INFO, logger="shell.daemon")
+    built, sent = daemon
+    built.status_drops = StatusDrops()  # (the start's status, some 2.3 kB as the connect's, forgotten)
+    status_at(built, wall, START + 10, 2000)  # (went through)
+    status_at(built, wall, START + 100, 2531)
+    built._on_disconnected(Disconnected(START + 100.05, CLOSED, connected_for_s=100.0))
+    reconnected_at(built, wall, START + 101.05)
+    status_at(built, wall, START + 101.1, 2531)
+    built._on_disconnected(Disconnected(START + 101.15, CLOSED, connected_for_s=0.1))
+    assert "until it fits, PySEB publishes no status bigger than the largest the broker took (2000 bytes)" \
+        in caplog.text
+    del sent[:]
+    reconnected_at(built, wall, START + 102.15)  # (its own status, some 2.3 kB: held back)
+    status_at(built, wall, START + 110, 2531)
+    status_at(built, wall, START + 120, 2000)
+    assert statuses(sent) == [2000]  # (the commands went: the link holds)
+    assert [topic for topic, _, _ in sent if topic != "regul/status"]  # (the reconnect's commands)
+    status_at(built, wall, START + 101.15 + 3600, 2531)  # an hour on: tried
+    status_at(built, wall, START + 101.16 + 3600, 2531)
+    assert statuses(sent) == [2000, 2531]
+    built._on_disconnected(Disconnected(START + 101.2 + 3600, CLOSED, connected_for_s=3599.0))
+    assert "just after PySEB tried its status again (2531 bytes), held back as too big for the broker: still too " \
+           "big, held back again (raise its max_packet_size" in caplog.text
+    reconnected_at(built, wall, START + 102.2 + 3600)
+    assert statuses(sent) == [2000, 2531]
+    status_at(built, wall, START + 102.2 + 7200, 2540)  # the broker's limit raised meanwhile: it goes through
+    status_at(built, wall, START + 110 + 7200, 2560)
+    assert statuses(sent) == [2000, 2531, 2540, 2560]
+    assert "the broker took PySEB's status (2540 bytes), held back as too big since: published again" in caplog.text

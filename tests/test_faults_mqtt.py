@@ -215,3 +215,31 @@ def test_a_broker_refusing_the_status_as_too_big_is_named_as_a_cause(tmp_path: P
             assert "oversize packet" in small.log_path.read_text()
         finally:
             proc.terminate()
+
+
+def test_a_status_too_big_for_the_broker_is_held_back_and_the_loads_are_regulated(tmp_path: Path) -> None:
+    # The status goes out at every connect: one over the broker's max_packet_size dropped the link at once, at each
+    # reconnect, paho's wait growing to 2 min (taken for a second client with our client id), and nothing was
+    # regulated (the radiator never on under 1.5 kW of export). Held back once two drops in a row point at its size,
+    # the link holds and the commands, small, go through.
+    with PrivateBroker(extra_conf="max_packet_size 600\n") as small:
+        proc = DaemonProcess(config_for(tmp_path, small, meter_timeout=3), "--log-level", "INFO")
+        probe = MqttProbe(small.host, small.port)
+        try:
+            assert proc.wait_for("as too big", 15), proc.output
+            mark = probe.mark()
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and "ON" not in radiator_commands(probe, mark):
+                probe.publish(CONS, reading(300))
+                probe.publish(PROD, reading(1800))
+                time.sleep(0.3)
+            assert "ON" in radiator_commands(probe, mark), proc.output
+            assert [m.text for m in probe.on(AVAIL)][-1] == "online"
+            assert not probe.on(STATUS)
+        finally:
+            probe.close()
+            proc.terminate()
+        assert proc.output.count("connection to the broker lost") == 2, proc.output
+        assert "dropped the connection 3 times in a row" not in proc.output
+        assert ("until it fits, PySEB publishes no status bigger than the largest the broker took (none so far), and "
+                "tries one again every 60 min") in proc.output
