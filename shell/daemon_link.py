@@ -184,7 +184,8 @@ class DaemonLinkEvents:
         at each status (mosquitto's max_packet_size; the status grows with the loads). Said only when the evidence
         points at the size (StatusDrops: the broker closed the link right after a status bigger than any it took,
         twice in a row): a status goes out every few seconds, and two broker restarts days apart, each within 2 s of
-        one, were told to raise it."""
+        one, were told to raise it. From then on the status is held back while too big (StatusDrops.allows: the link
+        holds, the loads are regulated), one tried hourly: a try the broker drops again is said as such."""
         drops = self.status_drops
         held = drops.holding
         size = drops.dropped(event.at, event.reason == CONNECTION_CLOSED)

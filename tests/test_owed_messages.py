@@ -16,6 +16,8 @@ from tests.configs import write_config
 
 REPORT, AVAIL = "regul/report", "regul/availability"
 
+pytestmark = pytest.mark.debian  # also run on Debian 12's paho-mqtt 1.6.1 (make test-paho16)
+
 
 class PahoAnswers:
     """paho's publish, refusing every message while `full` (its queue at PAHO_QUEUE_MAX); what it took."""
