@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import tzinfo
-from functools import partial
 from typing import Any
 
 from equipments.base import Equipment, Publish
@@ -20,7 +19,6 @@ from field.forcers import force_owner_gone
 from field.forecast import ForecastFailure, OwmForecast
 from field.forecast_book import ForecastBook
 from field.forecast_settings import request_digest
-from field.full_tank_recheck import saved_due_at
 from field.full_tank_watch import FullTankWatch
 from field.homeassistant import HomeAssistantBridge
 from field.instance_watch import InstanceWatch
@@ -290,7 +288,7 @@ class FieldFeatures:
     def restore(self, doc: dict[str, Any], saved_at: float, age_days: int, now: float) -> list[str]:
         """After the loads are restored from `doc` (saved at `saved_at`, read at `now`): full flags, rules,
         mode, Home Assistant's force settings, the MQTT forecasts."""
-        self.tanks.restored(self._flags_since(doc, saved_at), partial(saved_due_at, doc))
+        self.tanks.restored(self._flags_since(doc, saved_at), doc)
         warnings: list[str] = self._drop_forces_of_owners_off()
         warnings += self.restore_settings(doc)
         warnings += self.forecast.restore(doc.get("forecast"), now)

@@ -14,13 +14,9 @@ an export it did not take, and no relay is switched for it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-from equipments.base import Equipment
-from equipments.variable import VariableEquipment
-from values.saved_numbers import saved_epoch
 
 RECHECK_FULL_S = 3600.0
 # The export seen at a decision at most this old counts (a meter silent since tells nothing of the sun).
@@ -276,42 +272,3 @@ class FullTankRecheck:
         return {"due_at": due_at, "probe_since": None if probe is None else probe.started_at,
                 "probe_w": None if probe is None else probe.probe_w}
 
-
-# --- the loads around a probe (FullTankWatch's re-check wiring) ---------------------------------------------------
-
-def probe_floor_w(load: Equipment) -> float:
-    """What a re-check commands `load`: its floor, at least a step the house meter tells from its noise."""
-    return max(getattr(load, "least_on_w", 0.0), PROBE_FLOOR_W)
-
-
-def switched_w(loads: Sequence[Equipment], load: Equipment) -> float:
-    """What the loads switched on or off other than `load` (relays, loads of unknown power) are believed to draw: a
-    belief whose error is a whole label's (a radiator drawing 1100 W for its 1000 W), where a variator's follows its
-    curve (the one after a heater probed gives back the probe's watts at the next decision, a move of its belief by all
-    of them: counted, no probe taking its floor from it was ever decided)."""
-    return sum([other.current_power_w for other in loads
-                if other is not load and not isinstance(other, VariableEquipment)])
-
-
-def lower_variators_w(loads: Sequence[Equipment], load: Equipment, held: Collection[str]) -> float:
-    """What the regulated variable loads after `load` (of `loads`, in priority order; `held`: names in a re-probe's
-    hold) draw: the allocation gives `load` the surplus before them, so its re-check may take its floor from them (they
-    give it back at the next decision, a reading's import of the floor at most). Counted from the export alone, a full
-    heater before a second one, which took the whole surplus and left the house exporting the setpoint, was never
-    re-checked: its tank, reheating after showers, waited for the daily clear. (Relays are not counted: one would be
-    switched off for a probe.)"""
-    after = loads[loads.index(load) + 1:]
-    return sum([other.current_power_w for other in after
-                if isinstance(other, VariableEquipment) and not other.is_forced() and not other.overed
-                and not other.output_off and other.name not in held])
-
-
-def saved_due_at(doc: Mapping[str, Any], name: str) -> float | None:
-    """When the re-check of load `name` was due by a saved status `doc` (its `full_recheck`), None when unsaid or not a
-    plausible time (a file from before 2026-12-07 has none)."""
-    entries = doc.get("equipments")
-    for entry in entries if isinstance(entries, list) else ():
-        if isinstance(entry, Mapping) and entry.get("name") == name:
-            recheck = entry.get("full_recheck")
-            return saved_epoch(recheck.get("due_at")) if isinstance(recheck, Mapping) else None
-    return None

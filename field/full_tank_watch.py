@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import tzinfo
 from functools import partial
 from typing import Any
@@ -15,14 +15,14 @@ from equipments.base import Equipment
 from equipments.unknown import UnknownEquipment
 from equipments.variable import VariableEquipment
 from field.fallback_deadline import RULE_OWNERS
-from field.full_tank import MeteredFullTank, daily_clear_due
+from field.full_tank import MeteredFullTank
+from field.full_tank_clear import DailyClear, hhmm
 from field.full_tank_inferred import InferredFullTank
 from field.full_tank_loop import HeaterBeliefs, LoopRule
-from field.full_tank_recheck import FullTankRecheck, lower_variators_w, probe_floor_w, switched_w
+from field.full_tank_probe import FullTankProbes, minutes, probe_floor_w
 from field.full_tank_rules import InferenceRule
 from field.own_meter_notices import OwnMeterNotices
 from field.reading_pace import pace_is_news
-from values.local_time import hour, last_occurrence, next_occurrence, wall_clock_text
 from values.readings import MeterProblem, missing_field_advice, parse_meter_payload
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ class FullTankWatch:
         self.settle_s = settle_s  # a load commanded this recently may not show in a house reading yet
         self.init_at_hour = init_at_hour
         self.tz = tz
+        self._daily_clear = DailyClear(init_at_hour, tz)
         self.max_meter_power_w = max_meter_power_w
         self.metered: dict[str, MeteredFullTank] = {}
         self.inferred: dict[str, InferredFullTank] = {}
@@ -67,9 +68,6 @@ class FullTankWatch:
         self._slow_said: set[str] = set()  # own meters said to read too slowly to watch a tank by (ReadingPace.slow_s)
         self._notices = OwnMeterNotices()  # (what is said of them: bounded, a meter's pace may change all day)
         self._held: set[str] = set()  # loads in a re-probe hold
-        # When each load was found full (by the sun: a flag found under a fallback's force ends with it), the export
-        # the last decision left, and the probes of its hourly re-check.
-        self._recheck = FullTankRecheck(settle_s, demo_speed)
         self._believed_w = 0.0
         # The house meter's pace, the regulator's (the inferred detectors' waits must hold enough of its readings), and
         # the last one the detectors were told: a pace of their own needed five gaps to the regulator's three, and took
@@ -78,8 +76,6 @@ class FullTankWatch:
         self._pace_told_s: float | None = None
         self._reported: set[tuple[str, str]] = set()
         self.since: float | None = None  # the last tick: a clear time passed after it is due
-        self._next_clear_at: float | None = None
-        self._next_clear_from = 0.0  # the `since` _next_clear_at was computed from
         for load in self.loads:
             if not isinstance(load, VariableEquipment) or load.full_detection is None:
                 continue
@@ -94,11 +90,18 @@ class FullTankWatch:
                                             load.off_command_since)
                 self.inferred[load.name] = detector
                 load.add_power_listener(detector.on_command)
-                load.add_power_listener(partial(self._commanded, load.name))
         # The loads whose fullness is inferred, with their detectors, in priority order: what every tick and
         # house reading walks (the detectors are made here, once).
         self._inferred_loads = [(load, self.inferred[load.name]) for load in self.loads
                                 if isinstance(load, VariableEquipment) and load.name in self.inferred]
+        # The hourly re-check of each load found full (by the sun: a flag found under a fallback's force ends with it),
+        # its probes; and their books (when each was found full, the export the last decision left, the probes under
+        # way), read at every reading and tick.
+        self._probes = FullTankProbes(self.loads, self._inferred_loads, self._held, tz, settle_s, demo_speed,
+                                      infers=self._infers, judge_pace_s=self._judge_pace_s, clear=self._clear)
+        self._recheck = self._probes.recheck
+        for load, _ in self._inferred_loads:  # (after its detector's: a command reaches the detector first)
+            load.add_power_listener(partial(self._probes.commanded, load.name))
         self._unknown_loads = [load for load in self.loads if isinstance(load, UnknownEquipment)]
 
     def subscriptions(self) -> tuple[str, ...]:
@@ -137,8 +140,7 @@ class FullTankWatch:
                 if load.is_forced():
                     changed = self._forced_while_full(load, result.power_w, now) or changed
                 elif not slow and self._recheck.probing(load.name):  # (its hourly re-check)
-                    drew = self._recheck.judge_meter(load.name, result.power_w, now, load.at_command_since)
-                    changed = self._probed(load, drew, f"its meter reads {result.power_w:.0f} W", now) or changed
+                    changed = self._probes.by_meter(load, result.power_w, now) or changed
                 continue
             if self._gated(load) or slow:  # (too slow: watched from the house meter, see _infers)
                 continue
@@ -218,8 +220,7 @@ class FullTankWatch:
                 elif self._infers(load, now):
                     # (another heater's belief in doubt at this reading is in own_w: no baseline)
                     others_doubted = bool(doubted) and not (len(doubted) == 1 and doubted[0] is load)
-                    changed = self._probe_by_house(load, own_w, switched_w(self.loads, load), now, bool(fresh),
-                                                   others_doubted) or changed
+                    changed = self._probes.by_house(load, own_w, now, bool(fresh), others_doubted) or changed
                 continue
             if self._gated(load):
                 continue
@@ -291,25 +292,29 @@ class FullTankWatch:
             self._notices.still_silent(load.name, getattr(load, "topic_read_power", None), now - heard_at, now)
         return True
 
+    def _judge_pace_s(self, load: Equipment, now: float) -> float | None:
+        """The pace of the meter that judges `load` now (None: unknown): the house's, or its own."""
+        return self._house_pace_s() if self._infers(load, now) else self.metered[load.name].meter_pace_s()
+
     def mark_full(self, load: Equipment, now: float, why: str) -> None:
         """Full for the day: 0 W (a force is undone: the element draws nothing anyway), out of the allocation. Found
         under the low-energy fallback's force, full only until that force's end: found full at 06:20 by the deadline
         rule's dawn force, flagged to midnight, the heater got none of the day's sun after the morning's showers."""
         load.overed = True
-        next_clear_at = self._next_clear_after(now)
+        next_clear_at = self._daily_clear.next_after(now)
         load.full_until = None
         if load.forced_by in RULE_OWNERS:
             end_at = load.force_end_at
             load.full_until = end_at if end_at is not None and now < end_at < next_clear_at else next_clear_at
         if load.full_until is not None and load.full_until < next_clear_at:
             log.info("%s is full (%s): commanded 0 W and left out of the allocation until %s, the end of the "
-                     "low-energy fallback's force", load.name, why, self._hhmm(load.full_until))
+                     "low-energy fallback's force", load.name, why, hhmm(load.full_until, self.tz))
         else:
             # (a re-check promised only when one comes: found under a fallback's force ending after the clear, none)
-            recheck = (f", or its re-check in {_minutes(self._recheck.recheck_s)} (a moment at its floor, once the "
+            recheck = (f", or its re-check in {minutes(self._recheck.recheck_s)} (a moment at its floor, once the "
                        f"house exports {probe_floor_w(load):.0f} W)" if load.full_until is None else "")
             log.info("%s is full (%s): commanded 0 W and left out of the allocation until the daily clear at %s (%s)%s",
-                     load.name, why, self._hhmm(next_clear_at), self._clears(), recheck)
+                     load.name, why, hhmm(next_clear_at, self.tz), self._daily_clear.said(), recheck)
         if load.full_until is None:  # (found under a fallback's force: full until it ends, no re-check)
             self._recheck.found_full(load.name, now)
         if load.is_forced():
@@ -330,17 +335,17 @@ class FullTankWatch:
         since, self.since = self.since, now
         changed = False
         self._notices.flush(now)  # (how many of its own meter's changes a load's last hour did not log)
-        if since is not None and self._clear_due(since, now):
+        if since is not None and self._daily_clear.due(since, now):
             changed = self._clear_all(now)
         for load in self.loads:
             end_at = load.full_until
             if end_at is not None and now >= end_at:
                 self._clear(load)
                 log.info("%s: found full under the low-energy fallback's force, which ended at %s: may take power "
-                         "again", load.name, self._hhmm(end_at))
+                         "again", load.name, hhmm(end_at, self.tz))
                 changed = True
         if self._recheck.waiting and self._recheck.busy(now):
-            changed = self._recheck_full(now, left_out()) or changed
+            changed = self._probes.tick(now, left_out()) or changed
         several = len(self._inferred_loads) > 1  # (re-probes take turns; one heater: nothing to ask at every tick)
         for load, detector in self._inferred_loads:
             detector.follow_clock(now)
@@ -348,7 +353,7 @@ class FullTankWatch:
                 if load.overed and load.name in self.metered:
                     self._infers(load, now)  # (its meter's silence said still: the status said it read, dead all day)
                 continue
-            if self._infers(load, now) and not (several and self._other_reprobing(load, now)) and \
+            if self._infers(load, now) and not (several and self._probes.other_reprobing(load, now)) and \
                     detector.reprobe_due(load.current_power_w, now):
                 self._held.add(load.name)
                 load.set_power(0.0, now, "full-tank check: held at 0 W to watch the house meter")
@@ -387,164 +392,17 @@ class FullTankWatch:
         (re-checked once the regulation resumes). A probe started on the minute-old export of a meter silent since
         was judged by the heater's own meter: drawing, its flag was lifted with its floor left on, and no decision came
         to move it while the meter stayed silent, the heater on from the grid into the night. (The suspension's 0 W
-        ends a probe as any command does, `_commanded`, but only once published: refused by a full paho queue, the
-        probe ran on, and its meter's readings lifted the flag.)"""
-        self._recheck.forget_export()
-        for load, _ in self._inferred_loads:
-            if self._recheck.abandon(load.name):
-                log.info("%s: its re-check probe ended, the regulation suspended: no verdict, re-checked once it "
-                         "resumes", load.name)
-
-    def _recheck_full(self, now: float, left_out: Equipment | None) -> bool:
-        """A tank found full an hour ago, unforced, is probed at its floor while the house exports that much
-        (field/full_tank_recheck.py): its thermostat closes again after showers or as the tank cools (a tank losing
-        300 W, closed again an hour after its cut at 08:00, got none of the day's sun until midnight: 2.4 kWh exported
-        on serf-east). A probe with no verdict in time is given up, tried again a few minutes later. Not `left_out`
-        (the water heater's mode off: its probe was put back at 0 W by the mode in the same tick, every hour). True
-        when a command changed."""
-        changed = False
-        for load, _ in self._inferred_loads:
-            name = load.name
-            if not load.overed or load.full_until is not None:
-                continue
-            # (a force rules its power, the re-check comes after it; gated, the variator commanded it 0 W: its watts
-            # come back with its `on`; the mode off commands it 0 W. Each ends a probe as it commands the load: this
-            # catches one whose command was not published)
-            kept_out = load.is_forced() or getattr(load, "output_off", False) or load is left_out
-            if self._recheck.probing(name):
-                if kept_out:
-                    self._recheck.abandon(name)
-                elif self._recheck.expired(name, now):
-                    changed = self._given_up(load, now) or changed
-                continue
-            if kept_out:
-                continue
-            floor_w = probe_floor_w(load)
-            # (what the variable loads after it draw, counted only when the export alone falls short)
-            export_w = self._recheck.due(name, floor_w, now, partial(lower_variators_w, self.loads, load, self._held))
-            if export_w is None or self._other_reprobing(load, now):
-                continue
-            if self._infers(load, now) and not self._recheck.steady(name, floor_w):
-                continue  # (judged from the house: its probe waits for two readings alike to measure its step from)
-            if not load.set_power(floor_w, now, "full-tank re-check: does its tank take power again?") or \
-                    load.current_power_w <= 0.0:
-                # (its command not published, a full paho queue: no probe, tried again at the next tick. Judged at
-                # 0 W, each reading 'drew' half of nothing by its own meter, and its tank was said to take power)
-                continue
-            # (its verdict waits for two readings of the meter that judges it: the house's, or its own)
-            pace_s = self._house_pace_s() if self._infers(load, now) else self.metered[name].meter_pace_s()
-            self._recheck.start(name, load.current_power_w, now, pace_s)
-            found_at = self._recheck.found_at(name)
-            lower_w = lower_variators_w(self.loads, load, self._held)
-            lower = f" and the variable loads after it draw {lower_w:.0f} W" if lower_w > 0.0 else ""
-            log.info("%s: found full at %s, and the house exports %.0f W%s: commanded %.0f W for a moment, to see "
-                     "whether its tank takes power again (its thermostat closes after showers, or as the water "
-                     "cools)", name, self._hhmm(found_at if found_at is not None else now), export_w, lower,
-                     load.current_power_w)
-            changed = True
-        return changed
-
-    def _commanded(self, name: str, commanded_w: float, now: float) -> None:
-        """Any command of `name` during its re-check probe other than the probe's own (a force or its end, the water
-        heater's mode off, its variator's gate, the regulation suspended): the probe ends with no verdict, re-checked
-        at the next chance. (Left running across a force and its end between two ticks, it read the 0 W of the end
-        as a tank still full: an hour lost.)"""
-        if self._recheck.abandon(name):
-            log.info("%s: its re-check probe ended by another command (%.0f W): no verdict, re-checked at the next "
-                     "chance", name, commanded_w)
-
-    def _probe_by_house(self, load: VariableEquipment, own_w: float, others_w: float, now: float,
-                        commands_fresh: bool, others_doubted: bool = False) -> bool:
-        """A house reading less the other loads (`own_w`; those switched on or off believed to draw `others_w`) while
-        `load` is full: its probe's baseline, or its evidence (not while a load's command may not show yet:
-        `commands_fresh`). Not its baseline while another heater's belief is in doubt (`others_doubted`: its re-check
-        probe, or suspected full): a full tank's probe believed at 141 W and drawing nothing, then put back at 0 W,
-        moved the house less the other loads by +141 W, read as the next heater's tank taking its probe. True when a
-        command changed."""
-        name = load.name
-        if not self._recheck.probing(name):
-            if others_doubted:
-                self._recheck.forget_house(name)  # (two readings alike after the doubt make its baseline)
-            else:
-                self._recheck.note_house(name, own_w, others_w)
-            return False
-        baseline_w = self._recheck.baseline_w(name)
-        if commands_fresh or baseline_w is None:  # (none: its own meter read when it began, and fell silent since)
-            return False
-        return self._probed(load, self._recheck.judge_house(name, own_w, others_w, now, load.at_command_since),
-                            f"the house less the other loads moved by {own_w - baseline_w:+.0f} W", now)
-
-    def _probed(self, load: VariableEquipment, drew: bool | None, evidence: str, now: float) -> bool:
-        """A re-check probe's verdict on `load`: drawing, its flag is lifted (the allocation gives it the surplus by
-        its priority); not drawing, 0 W and full for another hour. None: undecided yet (a first reading drawing
-        nothing asks its variator whether it is at the probe's command: rebooting, or off the network, it draws
-        nothing whatever its tank, and its boot is said after the readings). True when decided."""
-        if drew is None:
-            if load.answers and self._recheck.asks(load.name, now):
-                load.ask_status()
-            return False
-        probe_w = self._recheck.probe_w(load.name)
-        if drew:
-            self._clear(load)
-            log.info("%s: draws at its re-check (%s at %.0f W commanded): its tank takes power again, given the "
-                     "surplus by its priority", load.name, evidence, probe_w)
-            return True
-        self._recheck.found_full(load.name, now)
-        load.set_power(0.0, now, "tank full")
-        log.info("%s: still full at its re-check (%s at %.0f W commanded): 0 W, re-checked again in %s",
-                 load.name, evidence, probe_w, _minutes(self._recheck.recheck_s))
-        return True
-
-    def _given_up(self, load: Equipment, now: float) -> bool:
-        """`load`'s probe had no verdict in its time: 0 W, re-checked a few minutes later (it told nothing of the tank:
-        taken for a tank still full, a variator rebooting or a meter silent through it cost the tank an hour)."""
-        probe_w, since = self._recheck.probe_w(load.name), self._recheck.probe_since(load.name)
-        why = self._recheck.give_up(load.name, now)
-        load.set_power(0.0, now, "tank full")
-        log.info("%s: no verdict at its re-check (%.0f W commanded for %.0f s: %s): 0 W, re-checked again in %s",
-                 load.name, probe_w, now - since, why, _minutes(self._recheck.retry_s))
-        return True
-
-    def _other_reprobing(self, load: Equipment, now: float) -> bool:
-        """True while another inferred load's re-probe, or another full load's re-check probe, runs: one at a time.
-        Two heaters suspected at once (one tank's cut, the house's fall matching the other's watts too), their
-        re-probes together: the second's step was measured against the first's belief dropped to 0 W by its hold (its
-        tank full, it drew nothing), read as no step, and that heater was taken for full until the daily clear (17 kWh
-        of a day's sun exported). So were two full heaters probed together: one drawing its probe's watts, the other's
-        tank still full, each was judged less the other's belief, and the one drawing found full."""
-        return any(other is not load and (detector.reprobing(now) or self._recheck.probing(other.name))
-                   for other, detector in self._inferred_loads)
-
-    @property
-    def _clear_hours(self) -> tuple[int, int]:
-        """The local hours of the daily clear: `init_at` and midnight."""
-        return self.init_at_hour, 0
-
-    def _next_clear_after(self, at: float) -> float:
-        return min(next_occurrence(at, hour(h), self.tz) for h in self._clear_hours)
-
-    def _clears(self) -> str:
-        return "at midnight" if self.init_at_hour == 0 else f"at {self.init_at_hour:02d}:00 and midnight"
-
-    def _clear_due(self, since: float, now: float) -> bool:
-        # The next clear time is computed once, not at every tick: the regulator ticks often.
-        if self._next_clear_at is None or since < self._next_clear_from:
-            self._next_clear_from = since
-            self._next_clear_at = self._next_clear_after(since)
-        if now < self._next_clear_at:
-            return False
-        due = daily_clear_due(since, now, self.tz, self.init_at_hour)
-        self._next_clear_at = None
-        return due
+        ends a probe as any command does, FullTankProbes.commanded, but only once published: refused by a full paho
+        queue, the probe ran on, and its meter's readings lifted the flag.)"""
+        self._probes.suspended()
 
     def _clear_all(self, now: float) -> bool:
         cleared = [load.name for load in self.loads if load.overed]
         for load in self.loads:
             self._clear(load)
         if cleared:
-            cleared_at = max(last_occurrence(now, hour(h), self.tz) for h in self._clear_hours)
             log.info("daily clear at %s (%s): %s may take power again",
-                     self._hhmm(cleared_at), self._clears(), ", ".join(cleared))
+                     hhmm(self._daily_clear.last_at(now), self.tz), self._daily_clear.said(), ", ".join(cleared))
         return bool(cleared)
 
     def _clear(self, load: Equipment) -> None:
@@ -555,9 +413,6 @@ class FullTankWatch:
         for detector in (self.metered.get(load.name), self.inferred.get(load.name)):
             if detector is not None:
                 detector.clear()
-
-    def _hhmm(self, at: float) -> str:
-        return wall_clock_text(at, self.tz, "%H:%M")  # (02:30+01:00 in the hour the October change repeats)
 
     def in_doubt(self, now: float) -> bool:
         """True while some load is suspected full: what it draws is in doubt until the re-probe decides (its
@@ -612,10 +467,10 @@ class FullTankWatch:
         detector = self.inferred.get(load.name)
         return detector is not None and detector.holding(now)
 
-    def restored(self, saved_at: float | None, due_at: Callable[[str], float | None] = lambda name: None) -> None:
-        """After a status restore: full flags back into the detectors; a clear time passed while stopped
+    def restored(self, saved_at: float | None, doc: Mapping[str, Any]) -> None:
+        """After a status restore from `doc`: full flags back into the detectors; a clear time passed while stopped
         (since `saved_at`) is applied at the first tick. The re-check of a load restored full: when its saved status
-        said (`due_at(name)`, None: unsaid), an hour after the save at the latest."""
+        said (its `full_recheck`), an hour after the save at the latest."""
         for load in self.loads:
             for detector in (self.metered.get(load.name), self.inferred.get(load.name)):
                 if detector is not None:
@@ -623,11 +478,9 @@ class FullTankWatch:
             # (only a load the re-check probes: a relay saved full, or a tank full until a fallback's force ends, had
             # each tick walk the re-checks for nothing)
             if load.overed and load.full_until is None and load.name in self.inferred and saved_at is not None:
-                latest_at = saved_at + self._recheck.recheck_s
-                saved_due_at = due_at(load.name)
-                self._recheck.found_full(load.name, saved_at, saved_due_at if saved_due_at is not None and
-                                         saved_due_at <= latest_at else latest_at)
-        self.since, self._next_clear_at = saved_at, None
+                self._probes.restored(load.name, saved_at, doc)
+        self.since = saved_at
+        self._daily_clear.forget()
 
     def load_status(self, load: Equipment) -> dict[str, Any]:
         """This load's full-tank fields for the status document."""
@@ -662,9 +515,3 @@ class FullTankWatch:
         advice = (missing_field_advice(payload, field, f"[{name}] json_read_power")
                   if level == logging.WARNING and problem.kind == "missing_power" else "")
         log.log(level, "%s: dropped a reading of its own meter: %s%s", name, problem.detail, advice)
-
-
-def _minutes(seconds: float) -> str:
-    """A re-check's wait in a log line: whole minutes, or seconds under one (the live demo's, its speed dividing them:
-    at x30 the 5 min retry is 10 s, said "0 min")."""
-    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"

@@ -1,5 +1,5 @@
 """A tank found full is re-checked an hour later while the house exports: its thermostat closes again after showers
-or as the water cools (FullTankWatch._recheck_full, field/full_tank_recheck.py). Until 2026-12-06 it was left out
+or as the water cools (FullTankProbes.tick, field/full_tank_probe.py). Until 2026-12-06 it was left out
 until the daily clear, and a tank losing heat got none of the afternoon's sun; then it was given back to
 the allocation only when the house exported its whole max_power (relays after it kept the surplus): later that
 day probed at its floor instead."""
@@ -307,10 +307,10 @@ def test_a_probe_not_published_is_not_judged_drawing_by_its_own_meter(tmp_path: 
 
 def test_a_re_check_s_wait_under_a_minute_is_said_in_seconds() -> None:
     # The live demo divides the waits by its speed: at x30 the 5 min retry is 10 s, which the log said "0 min".
-    from field.full_tank_watch import _minutes
-    assert _minutes(300.0 / 30) == "10 s"
-    assert _minutes(3600.0 / 10) == "6 min"
-    assert _minutes(300.0) == "5 min"
+    from field.full_tank_probe import minutes
+    assert minutes(300.0 / 30) == "10 s"
+    assert minutes(3600.0 / 10) == "6 min"
+    assert minutes(300.0) == "5 min"
 
 
 def test_a_clock_stepped_back_keeps_the_re_check_s_wait(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
