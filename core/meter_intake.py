@@ -240,7 +240,7 @@ class MeterIntake:
             self._booted(meter, payload)
         elif label is not None:
             # (its srate not warned of: a load's own meter is silent after five of its readings when that is longer
-            # than meter_timeout, FullTankWatch._infers)
+            # than meter_timeout, OwnMeterWatch.infers)
             log.info("%s meter booted", label, extra={"limit_key": topic})
         return meter
 

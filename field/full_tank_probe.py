@@ -30,7 +30,7 @@ class FullTankProbes:
                  clear: Callable[[Equipment], None]) -> None:
         """`loads`: all of them, in priority order; `inferred_loads`: those with a house detector, each with it;
         `held`: the names of the loads in a re-probe's hold (the watch's, read only). The watch's answers:
-        `infers(load, now)`, whether the house meter judges `load` now (FullTankWatch._infers); `judge_pace_s(load,
+        `infers(load, now)`, whether the house meter judges `load` now (OwnMeterWatch.infers); `judge_pace_s(load,
         now)`, the pace of the meter that judges it (None: unknown); `clear(load)`, `load` not full any more."""
         self.recheck = FullTankRecheck(settle_s, demo_speed)
         self._loads = loads

@@ -1,11 +1,11 @@
-"""Full tank ("overed") wired into the regulator: each variable load's detector (its own meter, or inferred
-from the house meter), what a full load gets (0 W, out of the allocation, any force undone), the
-re-probe hold that confirms a suspicion, and the daily clear at init_at and midnight."""
+"""Full tank ("overed") wired into the regulator: each variable load's detector (its own meter, full_tank_own_meter,
+or inferred from the house meter), what a full load gets (0 W, out of the allocation, any force undone), the re-probe
+hold that confirms a suspicion, the hourly re-check of a tank found full (full_tank_probe), and the daily clear at
+init_at and midnight (full_tank_clear)."""
 
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import tzinfo
 from functools import partial
@@ -15,20 +15,15 @@ from equipments.base import Equipment
 from equipments.unknown import UnknownEquipment
 from equipments.variable import VariableEquipment
 from field.fallback_deadline import RULE_OWNERS
-from field.full_tank import MeteredFullTank
 from field.full_tank_clear import DailyClear, hhmm
 from field.full_tank_inferred import InferredFullTank
 from field.full_tank_loop import HeaterBeliefs, LoopRule
+from field.full_tank_own_meter import OwnMeterWatch
 from field.full_tank_probe import FullTankProbes, minutes, probe_floor_w
 from field.full_tank_rules import InferenceRule
-from field.own_meter_notices import OwnMeterNotices
 from field.reading_pace import pace_is_news
-from values.readings import MeterProblem, missing_field_advice, parse_meter_payload
 
 log = logging.getLogger(__name__)
-
-# A load's own meter is silent after meter_timeout, or this many of its readings when that is longer.
-SILENT_READINGS = 5
 
 
 def _beliefs_but(heaters: list[tuple[Equipment, tuple[float, bool]]], load: Equipment) -> HeaterBeliefs:
@@ -50,23 +45,7 @@ class FullTankWatch:
         self.init_at_hour = init_at_hour
         self.tz = tz
         self._daily_clear = DailyClear(init_at_hour, tz)
-        self.max_meter_power_w = max_meter_power_w
-        self.metered: dict[str, MeteredFullTank] = {}
         self.inferred: dict[str, InferredFullTank] = {}
-        self.measured_w: dict[str, float] = {}  # last reading of each load's own meter
-        self._meter_topics: dict[str, list[VariableEquipment]] = {}
-        # A load with its own meter is also watched from the house meter while that meter is silent (never
-        # wired, a third PZEM the seed's sample names but the house lacks): its last usable reading, or the
-        # first house reading, by load; and the loads whose silence was said.
-        self.meter_timeout_s = meter_timeout_s
-        self._meter_heard_at: dict[str, float] = {}
-        # A PZEM whose sensor loop hangs while its MQTT loop runs sends its last reading's very bytes again and
-        # again ([evaluate] frozen_meter, as for the house's meters): by topic, the last reading taken.
-        self._frozen_meter = frozen_meter
-        self._last_payload: dict[str, bytes] = {}
-        self._silence_said: set[str] = set()
-        self._slow_said: set[str] = set()  # own meters said to read too slowly to watch a tank by (ReadingPace.slow_s)
-        self._notices = OwnMeterNotices()  # (what is said of them: bounded, a meter's pace may change all day)
         self._held: set[str] = set()  # loads in a re-probe hold
         self._believed_w = 0.0
         # The house meter's pace, the regulator's (the inferred detectors' waits must hold enough of its readings), and
@@ -74,15 +53,9 @@ class FullTankWatch:
         # a gap over 60 s for a silence, a meter every 70 s never paced.
         self._house_pace_s = house_pace_s
         self._pace_told_s: float | None = None
-        self._reported: set[tuple[str, str]] = set()
         self.since: float | None = None  # the last tick: a clear time passed after it is due
         for load in self.loads:
-            if not isinstance(load, VariableEquipment) or load.full_detection is None:
-                continue
-            if load.full_detection == "meter" and load.topic_read_power:
-                self.metered[load.name] = MeteredFullTank(load.name, load.min_power_w)
-                self._meter_topics.setdefault(load.topic_read_power, []).append(load)
-            if load.full_detection in ("meter", "inferred"):
+            if isinstance(load, VariableEquipment) and load.full_detection in ("meter", "inferred"):
                 # A house reading `settle` after a command shows it: the regulator's own rule of evidence.
                 # (settle_s is the config's, divided by the demo already: the rule's own waits by demo_speed)
                 rule = InferenceRule(loop=LoopRule(evidence_s=settle_s)).faster(demo_speed, evidence_s=settle_s)
@@ -102,75 +75,25 @@ class FullTankWatch:
         self._recheck = self._probes.recheck
         for load, _ in self._inferred_loads:  # (after its detector's: a command reaches the detector first)
             load.add_power_listener(partial(self._probes.commanded, load.name))
+        # The loads' own meters, with their detectors (a load with one is watched from the house meter too, while it is
+        # silent or too slow: `inferred` has it as well).
+        self._own = OwnMeterWatch(self.loads, self.inferred, max_meter_power_w, meter_timeout_s, frozen_meter,
+                                  self._probes, mark_full=self.mark_full, gated=self._gated, clear=self._clear)
+        self.metered = self._own.metered
+        self.measured_w = self._own.measured_w
         self._unknown_loads = [load for load in self.loads if isinstance(load, UnknownEquipment)]
 
     def subscriptions(self) -> tuple[str, ...]:
         """The loads' own meters."""
-        return tuple(self._meter_topics)
+        return self._own.subscriptions()
 
     def handles(self, topic: str) -> bool:
         """True for one of the loads' own meters."""
-        return topic in self._meter_topics
+        return self._own.handles(topic)
 
     def on_load_meter(self, topic: str, payload: bytes, now: float) -> bool:
         """A reading of a load's own meter; True when a load was found full."""
-        if self._frozen_meter and self._last_payload.get(topic) == payload:
-            # Not a reading: hung on 0 W it read as a full tank (the heater off for the day, the water cold); hung
-            # on the heater drawing it kept the house meter from watching the tank. Its silence is judged instead.
-            for load in self._meter_topics.get(topic, ()):
-                self._report(load.name, MeterProblem("frozen", "the very same message as the last reading: the "
-                                                     "meter looks frozen; not counted as a reading"))
-            return False
-        changed = False
-        for load in self._meter_topics.get(topic, ()):
-            result = parse_meter_payload(payload, load.json_read_power, now, self.max_meter_power_w)
-            if isinstance(result, MeterProblem):
-                self._report(load.name, result, payload, load.json_read_power)
-                continue
-            self.measured_w[load.name] = result.power_w
-            self._last_payload[topic] = payload
-            self._notices.heard(load.name, now - self._meter_heard_at.get(load.name, now))
-            self._meter_heard_at[load.name] = now
-            detector = self.metered[load.name]
-            detector.heard(now)
-            slow = detector.meter_slow_s() is not None
-            self._heard_again(load.name, slow, now)
-            if load.overed:  # (full until the daily clear: nothing to judge, nor to ask its variator; its
-                # detector's question_due is from before, when found full by the house meter)
-                if load.is_forced():
-                    changed = self._forced_while_full(load, result.power_w, now) or changed
-                elif not slow and self._recheck.probing(load.name):  # (its hourly re-check)
-                    changed = self._probes.by_meter(load, result.power_w, now) or changed
-                continue
-            if self._gated(load) or slow:  # (too slow: watched from the house meter, see _infers)
-                continue
-            if detector.on_reading(result.power_w, load.current_power_w, now, load.heard_at, load.last_command_at,
-                                   load.off_command_at):
-                self.mark_full(load, now, f"its meter reads {result.power_w:.1f} W")
-                changed = True
-            elif detector.question_due:
-                load.ask_status()  # (its answer, or its boot, tells whether the heater's 0 W is a cut)
-            elif detector.low_run_started(now) and not load.is_forced():
-                # (a reboot reads the same: no relay over it until its variator answers. Under a force its rule asks
-                # at the run's fifth reading. A meter a reading late after a switch-on asks for nothing: answered at
-                # once, the relays after it wait a reading; put off for the lag, a reboot just after a raise to 100 %
-                # was never asked, and the relay came on over it)
-                load.doubt_drawing(now)
-        return changed
-
-    def _forced_while_full(self, load: VariableEquipment, measured_w: float, now: float) -> bool:
-        """A reading of the own meter of `load`, flagged full and forced since (a user's force in the evening of a
-        day the sun filled the tank): it draws what its meter reads, and is counted so (counted at the force's
-        watts, a heater drawing nothing was credited 2 kWh an evening, and the deadline rule forced that much less
-        from the grid before the next deadline). Reading its min_power or more under a force on, its tank takes power
-        again (showers since): not full any more. True when the flag was lifted."""
-        load.accumulate_energy_and_believe(measured_w, now)
-        if not load.forced_power_w or measured_w < self.metered[load.name].min_power_w:
-            return False
-        self._clear(load)
-        log.info("%s: its meter reads %.0f W under a force: its tank, found full earlier, takes power again: may "
-                 "take power after the force too", load.name, measured_w)
-        return True
+        return self._own.on_reading(topic, payload, now)
 
     def on_consumption(self, consumption_w: float, now: float) -> bool:
         """A house reading, for the loads inferred; True when a load was found full."""
@@ -217,7 +140,7 @@ class FullTankWatch:
                     continue
                 if load.is_forced():  # (its force's readings are no baseline: the probe after it takes two of its own)
                     self._recheck.forget_house(load.name)
-                elif self._infers(load, now):
+                elif self._own.infers(load, now):
                     # (another heater's belief in doubt at this reading is in own_w: no baseline)
                     others_doubted = bool(doubted) and not (len(doubted) == 1 and doubted[0] is load)
                     changed = self._probes.by_house(load, own_w, now, bool(fresh), others_doubted) or changed
@@ -227,7 +150,7 @@ class FullTankWatch:
             # (no load but this one commanded within `settle`)
             others_known = known and (not fresh or (len(fresh) == 1 and fresh[0] is load))
             others = _beliefs_but(heaters, load) if heaters else ()
-            if not self._infers(load, now):
+            if not self._own.infers(load, now):
                 # (its own meter watches the tank; the house's fall it has not read yet puts the heater in doubt)
                 detector.watch_house(consumption_w, now, believed_w - load.current_power_w, others_known, others)
                 continue
@@ -237,18 +160,6 @@ class FullTankWatch:
             elif detector.cut_seen(now):
                 load.doubt_drawing(now)  # (a reboot looks the same: no relay over it until its variator answers)
         return changed
-
-    def _heard_again(self, name: str, slow: bool, now: float) -> None:
-        """A usable reading of `name`'s own meter at `now` (`slow`: too slow to watch its tank by): the end of a silence
-        or of its slowness said, once."""
-        if not slow and (name in self._silence_said or name in self._slow_said):
-            self._silence_said.discard(name)
-            self._slow_said.discard(name)
-            self._notices.reads_again(name, False, now)
-        elif slow and name in self._silence_said:
-            self._silence_said.discard(name)
-            if name in self._slow_said:  # (else the next house reading says it too slow: that line says it reads)
-                self._notices.reads_again(name, True, now)
 
     def _gated(self, load: Equipment) -> bool:
         """True while `load`'s variator says its output is gated off (an `off` from another client): it draws nothing
@@ -262,35 +173,8 @@ class FullTankWatch:
         return True
 
     def _infers(self, load: Equipment, now: float) -> bool:
-        """Whether `load`'s fullness is inferred from the house meter now: always without a meter of its own;
-        with one, while it has given no usable reading for `meter_timeout`, or five of its readings when its meter
-        reads more slowly (said once per silence), and while it reads every few minutes (said once)."""
-        if load.name not in self.metered:
-            return True
-        meter = self.metered[load.name]
-        if (slow_s := meter.meter_slow_s()) is not None and load.name not in self._slow_said:
-            # A Tasmota plug's default TelePeriod, 300 s: its five low readings in a row would take 25 minutes to find
-            # the tank full, the heater believed drawing meanwhile; each reading ended a silence, with a warning and
-            # an "its own meter reads again" line each time.
-            self._slow_said.add(load.name)
-            self._notices.slow(load.name, getattr(load, "topic_read_power", None), slow_s, now)
-        heard_at = self._meter_heard_at.setdefault(load.name, now)  # (silent from the first house reading)
-        silent_after_s = self.meter_timeout_s
-        # (a meter slower than the house's, a Tasmota plug every 10 s: silent after five of its readings, as
-        # meter_timeout is advised for a house meter; at meter_timeout, each reading a little late was a silence,
-        # a warning and an "its own meter reads again" line, 200 of each an hour at a reading every 10.4 s. A meter
-        # too slow is judged so too, at its slow pace: one that died was never said silent, its last reading shown)
-        pace_s = slow_s if slow_s is not None else meter.meter_pace_s()
-        if pace_s is not None and SILENT_READINGS * pace_s > silent_after_s:
-            silent_after_s = SILENT_READINGS * pace_s
-        if now - heard_at <= silent_after_s:
-            return slow_s is not None
-        if load.name not in self._silence_said:
-            self._silence_said.add(load.name)
-            self._notices.silent(load.name, getattr(load, "topic_read_power", None), now - heard_at, now)
-        else:  # (said when it begins, or when it lasts if held back then: a meter at an irregular pace, now dead)
-            self._notices.still_silent(load.name, getattr(load, "topic_read_power", None), now - heard_at, now)
-        return True
+        """Whether `load`'s fullness is inferred from the house meter now (OwnMeterWatch.infers)."""
+        return self._own.infers(load, now)
 
     def _judge_pace_s(self, load: Equipment, now: float) -> float | None:
         """The pace of the meter that judges `load` now (None: unknown): the house's, or its own."""
@@ -334,7 +218,7 @@ class FullTankWatch:
         is due or runs: the tick is every loop's)."""
         since, self.since = self.since, now
         changed = False
-        self._notices.flush(now)  # (how many of its own meter's changes a load's last hour did not log)
+        self._own.flush(now)  # (how many of its own meter's changes a load's last hour did not log)
         if since is not None and self._daily_clear.due(since, now):
             changed = self._clear_all(now)
         for load in self.loads:
@@ -351,9 +235,9 @@ class FullTankWatch:
             detector.follow_clock(now)
             if load.overed or self._gated(load):
                 if load.overed and load.name in self.metered:
-                    self._infers(load, now)  # (its meter's silence said still: the status said it read, dead all day)
+                    self._own.infers(load, now)  # (its silence said still: the status said it read, dead all day)
                 continue
-            if self._infers(load, now) and not (several and self._probes.other_reprobing(load, now)) and \
+            if self._own.infers(load, now) and not (several and self._probes.other_reprobing(load, now)) and \
                     detector.reprobe_due(load.current_power_w, now):
                 self._held.add(load.name)
                 load.set_power(0.0, now, "full-tank check: held at 0 W to watch the house meter")
@@ -426,31 +310,13 @@ class FullTankWatch:
             if load.name not in metered and self._inferred_in_doubt(detector, now):
                 return True
         # (the generator made only for loads with their own meter: a house without any asks at every decision)
-        return bool(metered) and any(self._metered_in_doubt(name, now) for name in metered)
+        return bool(metered) and any(self._own.in_doubt(name, now) for name in metered)
 
     def doubted(self, now: float) -> list[str]:
         """The loads `in_doubt` is True for, by name."""
         names = [load.name for load, detector in self._inferred_loads
                  if load.name not in self.metered and self._inferred_in_doubt(detector, now)]
-        return names + [name for name in self.metered if self._metered_in_doubt(name, now)]
-
-    def _metered_in_doubt(self, name: str, now: float) -> bool:
-        """A load with its own meter: its detector's doubt, a suspicion the house meter raised while that meter was
-        silent, or a fall of the house by all or a good part of what it drew, read after its meter's last reading (its
-        meter not in step with the house's: the cut's first half the house shows, a load of unknown power tried on it
-        took the second half for its own step). The house's fall its meter read after is no doubt: that reading tells
-        what the heater draws (its house detector's own doubt, fed now while the meter watches, held the loads of
-        unknown power back at any fall of the house by a quarter of the heater's watts, 40 W at 160 W, its meter read
-        after it or not)."""
-        if self.metered[name].in_doubt(now):
-            return True
-        detector = self.inferred[name]
-        if detector.full:  # (found full by the house meter while its own was silent: no doubt left)
-            return False
-        if detector.suspected(now):
-            return True
-        fell_at = detector.house_fell_at(now)
-        return fell_at is not None and self._meter_heard_at.get(name, -math.inf) < fell_at
+        return names + [name for name in self.metered if self._own.in_doubt(name, now)]
 
     @staticmethod
     def _inferred_in_doubt(detector: InferredFullTank, now: float) -> bool:
@@ -491,27 +357,9 @@ class FullTankWatch:
         recheck = {"full_recheck": self._recheck.status(load.name)}
         shown: dict[str, Any] = {}
         if load.name in self.metered:
-            # (its meter silent or too slow, the tank is watched from the house meter: said so, not "meter" all along)
-            own_meter = "silent" if load.name in self._silence_said else "slow" if load.name in self._slow_said \
-                else "reads"
-            shown = {"measured_power": self.measured_w.get(load.name), "own_meter": own_meter}
-            if own_meter == "reads":
+            shown = self._own.status(load.name)
+            if shown["own_meter"] == "reads":
                 return {"full_detect": "meter", **shown, **recheck}
         # (found full, no longer a suspicion: both were shown true until the daily clear)
         return {"full_detect": "inferred", "full_suspect": detector.suspect_since is not None and not detector.full,
                 **shown, **recheck}
-
-    def _report(self, name: str, problem: MeterProblem, payload: bytes = b"", field: str = "") -> None:
-        """A load's own meter's reading dropped for `problem`: its first of each kind at WARNING (what to change, for a
-        reading without its `field`: the house meter's advice), the others at DEBUG."""
-        if problem.kind == "boot":
-            # (a boot message is anyone's to send: bounded in the log, as the house meter's)
-            log.info("%s: its own meter booted; its readings count again from the next good one", name,
-                     extra={"limit_key": name})
-            return
-        key = (name, problem.kind)
-        level = logging.DEBUG if key in self._reported else logging.WARNING
-        self._reported.add(key)
-        advice = (missing_field_advice(payload, field, f"[{name}] json_read_power")
-                  if level == logging.WARNING and problem.kind == "missing_power" else "")
-        log.log(level, "%s: dropped a reading of its own meter: %s%s", name, problem.detail, advice)
