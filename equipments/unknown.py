@@ -1,22 +1,22 @@
-"""Loads on a relay whose power is not known in advance: switch, then measure the house meter."""
+"""Loads on a relay whose power is not known in advance: switch, then measure the house meter. What a measure means
+is here; what the load keeps between its trials and how one starts: equipments/unknown_trial.py; a force's measure
+and belief: unknown_force.py; what it sees of the house: unknown_measure.py; its rests: idle_backoff.py."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
 
-from equipments.base import FORCED_BY_USER, MAX_LOAD_W, BuildContext, Command, Equipment
-from equipments.constant import RELAY_OPTIONS, RelayEquipment
-from equipments.idle_backoff import IDLE_RETRY_MAX_S, IDLE_RETRY_S, IdleBackoff
+from equipments.base import MAX_LOAD_W, Equipment
+from equipments.constant import RELAY_OPTIONS
 from equipments.power_log import force_line
-from equipments.unknown_measure import OFF_STEP_MAX_S, STEADY_W, HouseMeasure
+from equipments.unknown_force import ForcedTrialRelay
 from settings.options import Option
 
 log = logging.getLogger(__name__)
 
 
-class UnknownEquipment(RelayEquipment):
+class UnknownEquipment(ForcedTrialRelay):
     """A relay; its watts are learned from the change of the house consumption after switching it on."""
 
     KIND = "unknown"
@@ -26,180 +26,15 @@ class UnknownEquipment(RelayEquipment):
                "kilowatts written for watts when it has a fraction, 2.3: refused; a whole one, 25: warned)",
                min=1, max=MAX_LOAD_W),
     )
-    DEFAULT_MAX_W = 3680.0
-    # A measured change under this is noise: the appliance drew nothing. (A meter's +-10 W moves a step by 20 W: at
-    # 10 W an idle plug was learned at 12 or 13 W in two runs of five, then switched on as a load of its own.)
-    IDLE_W = 25.0
-    # The idle back-off's waits (equipments.idle_backoff: why these), on the class as before they moved.
-    IDLE_RETRY_S = IDLE_RETRY_S
-    IDLE_RETRY_MAX_S = IDLE_RETRY_MAX_S
     # Switching a load on cannot make the house draw less: a fall larger than this at the measuring reading
     # is the house (or another load's belief: a heater whose tank just cut) moving at the same moment.
     HOUSE_MOVED_W = 100.0
     # Then tried again this much later (not at once: the house is restless), or when the relay's
     # min_off_s allows under the closed loop, whichever is later.
     HOUSE_MOVED_RETRY_S = 10.0
-    # The house's readings that measure it (equipments.unknown_measure: why these), on the class as before they moved.
-    OFF_STEP_MAX_S = OFF_STEP_MAX_S
-    STEADY_W = STEADY_W
     # A measure above max_power by more than this share (and HOUSE_MOVED_W) is a max_power too low, not the
     # meter's noise: said once (a relay shed and tried again at every reading would say it every few seconds).
     OVER_MAX_SHARE = 0.1
-
-    def __init__(self, name: str, options: dict[str, Any], context: BuildContext) -> None:
-        super().__init__(name, options, context)
-        # Read once (the options are its config, never changed once built): asked at every decision.
-        self._max_power_w = float(options.get("max_power") or self.DEFAULT_MAX_W)
-        self.learned_power_w: float | None = None
-        # (when, the figure): its figure comes from one trial, shed as too big, and is measured again a while later
-        # (core.relay_trials.retry_doubted); saved, so that a restart meanwhile does not make it stand for good.
-        self.doubted: tuple[float, float] | None = None
-        # What it saw of the house (forgotten across a meter's silence by forget_the_house), to measure it.
-        self._house = HouseMeasure(self.OFF_STEP_MAX_S, self.STEADY_W)
-        self._idle = IdleBackoff(self.IDLE_RETRY_S, self.IDLE_RETRY_MAX_S)  # when it is tried again after a measure
-        # Switched off again at the measuring reading (drew nothing, or the house moved): not a dwell to
-        # keep, since start.
-        self.idle_offs = 0
-        # The stamp (last_command_at) of its last switch off by its own measure (idle, or the house moved): the
-        # regulation's, made outside its relay pass. The relay's clock takes a command it did not see made for someone
-        # else's (a force, a restart), which ends the guard's back-off row: this one must not (core.relay_dwell).
-        self.measure_off_at: float | None = None
-        self._moved_at_last_trial = False  # the last measurement was spoilt by the house moving
-        self._said_over_max = False
-        # Seconds of a trial not counted yet: its energy is counted at its measure, not at the belief it was switched
-        # on at (see accumulate_energy).
-        self._trial_s = 0.0
-        # The other loads of unknown power switched on since the last reading as this one was, one of them or this one
-        # the regulation's trial (share_the_step): set for the decision on that reading, whose observation of this
-        # load takes it back.
-        self._step_shared_with: tuple[str, ...] = ()
-
-    @property
-    def max_power_w(self) -> float:
-        return self._max_power_w
-
-    @property
-    def measuring(self) -> bool:
-        """True between switching on and the next fresh house reading."""
-        return self._house.measuring
-
-    def plausible_learned_range_w(self) -> tuple[float, float]:
-        """The measured watts a saved status may restore: more than idle, at most its max_power."""
-        return self.IDLE_W, self.max_power_w
-
-    @property
-    def house_steady(self) -> bool:
-        """False while the house (less the other loads' beliefs) is on the move: it moved the same way by more than
-        STEADY_W at each of the last two readings, and a measure now would take its next move for this load's."""
-        return self._house.steady
-
-    @property
-    def idle_until(self) -> float:
-        """Until when it is left alone after it was measured idle (epoch seconds; -inf: never was)."""
-        return self._idle.until
-
-    @property
-    def found_idle(self) -> bool:
-        """True when its last measure found it idle (since it was last found drawing, forced, or the day began): an
-        appliance likely done, whose figure, if any, is from an earlier cycle."""
-        return self._idle.in_a_row > 0
-
-    def resting(self, now: float) -> bool:
-        """True while it is left alone after a measure (idle, or the house moved); a wait from before the clock
-        stepped back keeps its length from now (IdleBackoff.resting)."""
-        return self._idle.resting(now)
-
-    def _rest(self, now: float, wait_s: float) -> None:
-        self._idle.rest(now, wait_s)
-
-    def start_measuring(self, beliefs_moved_w: float = 0.0) -> None:
-        """Just switched on by the regulation: the next house reading tells what it draws. `beliefs_moved_w`:
-        by how much the other loads' beliefs moved since the deciding reading was observed (a relay's watts
-        learned from that very reading): the house without this load is that much less than it seemed."""
-        self._house.start(beliefs_moved_w)
-
-    def share_the_step(self, others: tuple[str, ...]) -> None:
-        """Measuring, and the loads of unknown power named `others` switched on since the last reading too, this one
-        or one of them the regulation's trial (a force made as the trial was being measured): one step of the house
-        holds them all, and the next observe_consumption takes it for none of them (_step_not_its_own)."""
-        self._step_shared_with = others
-
-    def command_for(self, watts: float) -> tuple[Command, float]:
-        on = watts > 0
-        return self._relay(on), (min(watts, self.max_power_w) if on else 0.0)
-
-    def forced_watts(self, power_w: float) -> float:
-        # (on, it draws what it was last measured at, whatever power is asked: see force)
-        if power_w > 0 and self.learned_power_w is not None:
-            return self.learned_power_w
-        return super().forced_watts(power_w)
-
-    def force(self, power_w: float, duration_s: float | None, now: float, reason: str,
-              by: str = FORCED_BY_USER) -> bool:
-        # On or off: forced on, it draws what it was last measured at, whatever power is asked (kept as
-        # asked, the status said "forced at 300 W" of a plug measured at 600 W).
-        was_on = self.is_on
-        if power_w > 0 and self.learned_power_w is not None:
-            power_w = self.learned_power_w
-        sent = super().force(power_w, duration_s, now, reason, by)
-        if sent:
-            # Someone acted on it (a new cycle started, a charger plugged in): its rest and waits start afresh.
-            self._idle.start_afresh()
-        if sent and power_w > 0 and not was_on and self._house.without_at is not None and not self._kept_unsteady():
-            # The next house reading tells what it draws, not the power asked (Home Assistant's force switch asks its
-            # max_power, 3680 W by default), nor its last figure (a plug learned at 500 W, forced on for an hour
-            # drawing 2000 W, was counted 500 Wh and still believed at 500 W after): measured at each switch on, as
-            # the regulation's are. Only against the house the last
-            # decision saw without it: on at that decision (forced, idle, and unforced since), the house without
-            # it was older (an hour's, 800 W lower: the idle plug forced again was believed at 800 W). And only on a
-            # steady house, as the regulation's trials (_kept_unsteady).
-            self._house.start()
-        if sent and power_w > 0 and self.learned_power_w is None and not self.measuring:
-            self._house.unmeasured_w = self.current_power_w
-            log.info("%s: forced on with no reading of the house without it to measure it against: believed at "
-                     "%.0f W (the power asked) until the house meter reads, then at no more than it shows; measured "
-                     "when the force ends", self.name, self.current_power_w, extra=force_line(self.name))
-        return sent
-
-    def _kept_unsteady(self) -> bool:
-        """Forced on while the house is on the move (house_steady): True, its figure kept, when it has one. As the
-        regulation's trials wait for a steady house, so that the house's next move is not taken for the load's (a 600 W
-        plug forced on as a heat pump ramped up was believed at 1200 W all through its force); a force cannot wait,
-        and no later step measures it while forced on (its step down at the force's end may, if smaller). Never
-        measured, it is measured anyway: a ramp's move is nearer its watts than the power the force asked."""
-        if self.learned_power_w is None or self.house_steady:
-            return False
-        log.info("%s: forced on while the house is on the move: believed at its %.0f W, not measured (the house's "
-                 "next move would be taken for its own)", self.name, self.learned_power_w,
-                 extra=force_line(self.name))
-        return True
-
-    def set_power(self, watts: float, now: float, reason: str) -> bool:
-        if watts <= 0:
-            # Off (shed, silent meter, unforce, stop...): a measurement under way would credit this load
-            # with a change it did not make.
-            self._house.switched_off(self.is_on)
-        return super().set_power(watts, now, reason)
-
-    def increase_power_by(self, watts: float, now: float) -> float | None:
-        if self.is_on or self.measuring:
-            return watts
-        if self.resting(now):
-            return watts  # it drew nothing last time: let the others have the surplus for a while
-        if self.learned_power_w is not None and watts < self.learned_power_w:
-            # It drew more than this last time: switching it on would import. Like a known relay.
-            return watts - self.learned_power_w
-        # Believed at what it last drew (or what is free) until the next reading tells the truth.
-        if self.set_power(self.learned_power_w or watts, now, f"surplus {watts:.0f} W, power to be measured"):
-            self._house.start()
-        return None
-
-    def decrease_power_by(self, watts: float, now: float) -> float | None:
-        # The command, not the belief, says whether it is on: a load believed at 0 W may still be on.
-        if not self.is_on:
-            return 0.0
-        self.set_power(0.0, now, f"over-consumption {watts:.0f} W")
-        return None  # what it really freed shows at the next reading
 
     def observe_consumption(self, consumption_w: float, others_w: float, now: float,
                             house_pace_s: float | None = None) -> float:
@@ -297,43 +132,6 @@ class UnknownEquipment(RelayEquipment):
         if self.set_power(0.0, now, reason):
             self.measure_off_at = self.last_command_at
 
-    def roll_day(self, midnight_at: float) -> float:
-        # A new day: the appliance has likely been used since (a dishwasher loaded at night), its waits start at
-        # 5 minutes again. (A trial across midnight: its held seconds are counted in the new day, at its measure.)
-        self._idle.waits_afresh()
-        return super().roll_day(midnight_at)
-
-    def accumulate_energy(self, now: float) -> None:
-        """As any load's, but a trial's seconds are held until its measure (_count_trial_at): counted at the belief it
-        was switched on at (the whole surplus), an idle plug tried at 2980 W was credited 1.7 Wh a trial, some 30 Wh a
-        day. Held, not taken back: the counter never falls (the fallback rules read a fall as midnight's reset, and
-        counted the heater's whole day again at each idle trial of one of unknown power)."""
-        if not self._house.measuring:
-            if self._trial_s:
-                self._count_trial_at(self.current_power_w)  # (a trial ended with no measure: at its belief, as before)
-            super().accumulate_energy(now)
-            return
-        before_wh, believed_w = self.energy_wh, self.current_power_w
-        super().accumulate_energy(now)  # (its gaps, clock steps and jumps as every load's)
-        if believed_w > 0:
-            self._trial_s += (self.energy_wh - before_wh) * 3600.0 / believed_w
-        self.energy_wh = before_wh
-
-    def _count_trial_at(self, measured_w: float) -> None:
-        """The trial's held seconds counted at `measured_w` (what the reading that measures it shows it drew since it
-        switched on; its belief itself changes with the command or the figure that follows)."""
-        self.energy_wh += measured_w * self._trial_s / 3600.0
-        self._trial_s = 0.0
-
-    def _believe_at_most(self, house_w: float, now: float) -> None:
-        """Forced on and never measured: believed at the power the force asked, it counted that much for the whole
-        force (a 500 W plug at Home Assistant's 3680 W for hours: 7 times its energy, the house's power negative).
-        It draws no more than the house meter shows for the house and it (`house_w`): believed at most that, at
-        each reading (the house's own draw with it: no reading tells them apart until the force ends)."""
-        believed_w = self._house.believed_at_most(house_w)
-        if believed_w != self.current_power_w:
-            self.accumulate_energy_and_believe(believed_w, now)
-
     def _warn_over_max(self, step_w: float) -> None:
         """A max_power written below what the load draws: believed at max_power, it is switched on for too little
         surplus (and under Hébert's rule goes on and off at every reading). Said once, with what to do."""
@@ -345,25 +143,6 @@ class UnknownEquipment(RelayEquipment):
                     "it is switched on for too little surplus; if it draws that much, raise [%s] max_power (a "
                     "house load that came on at the same moment does this too)", self.name, step_w,
                     self.max_power_w, self.max_power_w, self.name)
-
-    def forget_off_step(self) -> None:
-        """Another relay switched at the same decision: the next step of the house is not this load's alone."""
-        self._house.forget_off_step()
-
-    def forget_the_house(self) -> None:
-        """A meter fell silent (the stale guard suspends the regulation): the house seen before the silence is no
-        baseline for a step after it. Forced, the load is left as it is through the silence: a force during it
-        was measured against the house before it (a 500 W plug at 2500 W, an oven on meanwhile), and so was an
-        unforce's step down (a 2000 W plug at 500 W, a kettle on meanwhile). It is measured at its next switch
-        after the silence instead (a force's power asked believed until then, at no more than the house meter shows
-        once it reads again: _believe_at_most, a force being measured as the silence began too)."""
-        # (a force measured idle kept its measure: believed at what it drew, learned when the force ends)
-        if (self.is_forced() and self.is_on and self.measuring and self.learned_power_w is None
-                and self._house.unmeasured_w is None):
-            self._house.unmeasured_w = self.current_power_w
-            log.info("%s: forced on, its measure lost to the house meter's silence: believed at no more than the "
-                     "house meter shows once it reads; measured when the force ends", self.name)
-        self._house.forget()
 
     def _measure_off_step(self, house_w: float, now: float, others_w: float) -> None:
         """The first reading after a switch off: the house's step down is what the load drew. Taken when it
