@@ -1,16 +1,17 @@
 """Full tank inferred from the house meter, for a load without its own meter: a command step is a probe the house
 must follow, the closed loop's small moves are weighed too (field/full_tank_loop.py), a suspicion is confirmed by a
-re-probe that holds the load at 0 W. Pure: commands, house readings and `now` come in, a verdict goes out."""
+re-probe that holds the load at 0 W (the suspicion, its verdicts and the house's sudden falls that raise it:
+field/full_tank_suspicion.py). Pure: commands, house readings and `now` come in, a verdict goes out."""
 
 from __future__ import annotations
 
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from field.full_tank_loop import Cut, HeaterBeliefs, LoopEvidence, LoopVerdict
+from field.full_tank_loop import HeaterBeliefs, LoopVerdict
 from field.full_tank_rules import InferenceRule
+from field.full_tank_suspicion import Probe, TankSuspicion
 from values.readings import CLOCK_STEP_BACK_S, stepped_back
 
 # The detector's own lines, moved here with the code that writes them: the logger name is part of what the log shows
@@ -18,25 +19,9 @@ from values.readings import CLOCK_STEP_BACK_S, stepped_back
 log = logging.getLogger("field.full_tank")
 
 _DEFAULT_RULE = InferenceRule()  # (a frozen value, shared as a default)
-# (said of a fall judged a cut once another heater was found full: its belief moves across it were none of its watts)
-_HIDDEN = " as a heater since found full moved, which drew nothing"
 
 
-@dataclass(slots=True)
-class _Probe:
-    start_command_w: float
-    baseline_w: float  # house consumption minus the other loads' believed power, before the step
-    direction: int  # +1: command went up, -1: went down
-    started_at: float
-    baseline_at: float  # the first house reading its baseline relies on
-    changed_at: float  # last command change that extended the step
-    moves: list[float] = field(default_factory=list)  # observed moves in the step's direction
-
-    def step_w(self, command_w: float) -> float:
-        return (command_w - self.start_command_w) * self.direction
-
-
-class InferredFullTank:
+class InferredFullTank(TankSuspicion):
     """Full inferred from the house meter, for a load without its own meter.
 
     A command step of >= min_power (up or down) is a probe: the settled house readings after it must move
@@ -51,38 +36,18 @@ class InferredFullTank:
     def __init__(self, name: str, min_power_w: float, rule: InferenceRule = _DEFAULT_RULE,
                  heard_after: Callable[[float], bool] | None = None,
                  off_command_since: Callable[[float], bool] | None = None) -> None:
-        self.name = name
-        self._base_rule = rule  # (`rule` is this one for the house meter's pace: follow_pace)
+        super().__init__(name, min_power_w, rule)
         # Whether the load's device answered a command sent at a time: a probe it did not hear is void
         # (a variator off the network draws what it drew; the house not moving is no full tank).
         self.heard_after = heard_after
         # Whether the load's device ran off our command at some time since a given one (a variator's boot: at its
         # default until our command reaches it): a probe across that time measured its default, not our step.
         self.off_command_since = off_command_since
-        self.min_power_w = min_power_w
-        self.rule = rule
-        self.full = False
-        self.suspect_since: float | None = None
         self._command_w: float | None = None
         self._changed_at: float | None = None
         self._settled: deque[tuple[float, float]] = deque(maxlen=2)  # (at, consumption - others)
-        self._probe: _Probe | None = None
-        self._reprobe_asked_at: float | None = None
-        # The wait between re-probes: reprobe_after_s, doubled by each void probe up to ten times that (a variator off
-        # the network voids every one: its heater was held at 0 W every two minutes for as long as it was away).
-        self._reprobe_wait_s = rule.reprobe_after_s
         self._void_command_at: float | None = None  # the command of the last void probe (its answer never came)
         self._hold_until: float | None = None
-        self._loop = LoopEvidence(min_power_w, rule.loop)
-        self._cut_at: float | None = None  # the last suspicion raised by a sudden fall (see _judge_cut)
-        self._cut_wait_s = rule.cut_every_s  # until the next one may be raised (shorter after one the loop cleared)
-        self._cut_in_probe: Cut | None = None  # a sudden fall seen while a probe read: judged if it ends undecided
-        # A fall that was a cut only if the beliefs of the heaters suspected full moved for nothing (LoopEvidence's
-        # hidden_cut), and when: judged when one of them is found full (fall_explained). When one was found full last,
-        # and for how long after a fall so seen is judged at once (its belief's move to 0 W was none of its watts).
-        self._hidden_cut: tuple[Cut, float] | None = None
-        self._other_full_at: float | None = None
-        self._other_full_for_s = 0.0
 
     def on_command(self, commanded_w: float, now: float) -> None:
         """The regulator changed this load's command (call it for every change, forced ones too)."""
@@ -114,7 +79,7 @@ class InferredFullTank:
         self._settled.clear()
         self._changed_at = now
 
-    def _moved_against(self, probe: _Probe, commanded_w: float) -> bool:
+    def _moved_against(self, probe: Probe, commanded_w: float) -> bool:
         """Whether the house's last reading since `probe` started moved against its step by more than what the step,
         changed to `commanded_w`, must move it: the baseline no longer holds (an appliance switched meanwhile)."""
         last = self._loop.last
@@ -134,7 +99,7 @@ class InferredFullTank:
                       first_w, last_w)
             return
         direction = 1 if commanded_w > previous_w else -1
-        self._probe = _Probe(previous_w, last_w, direction, now, first_at, now)
+        self._probe = Probe(previous_w, last_w, direction, now, first_at, now)
 
     def keep_baseline(self, own_w: float, now: float) -> None:
         """A house reading less the other loads (`own_w`), kept as the baseline of the next step, full or not: not
@@ -190,111 +155,7 @@ class InferredFullTank:
         return own_w, command_w, self._loop.on_reading(own_w, others_w, command_w, self._changed_at, now,
                                                        others_known, heaters)
 
-    def suspected(self, now: float) -> bool:
-        """A suspicion of a full tank raised within `longest_doubt_s` of `now`: what the heater draws is in doubt."""
-        since = self.suspect_since
-        return since is not None and now - since <= self.rule.longest_doubt_s
-
-    def house_fell_at(self, now: float) -> float | None:
-        """When the house fell by all or a good part of what the heater drew, unexplained (LoopEvidence's cut or part
-        fall at the latest house reading, at most max_gap_s before `now`): that reading, or the one before it where a
-        cut over two readings was all read (LoopEvidence.fell_at); else None."""
-        loop, last = self._loop, self._loop.last
-        if last is None or not 0 <= now - last.at <= self.rule.loop.max_gap_s:
-            return None
-        return loop.fell_at
-
-    def _judge_cut(self, now: float) -> None:
-        """A heater saturated at its max never moves, so neither its moves nor a step show a thermostat
-        cutting it: the house falling at once by the watts it drew (its command held, raised by the loop at
-        that very reading, or a dither's step down) makes it suspect, and the re-probe decides."""
-        cut = self._loop.cut
-        if cut is not None:
-            self._judge_fall(cut, now, "")
-
-    def _judge_fall(self, cut: Cut, now: float, when: str) -> None:
-        """A fall that looks like this heater's cut: suspect now, or once a step's probe reading ends undecided."""
-        if self.suspect_since is not None:
-            return
-        if self._probe is not None:
-            # (a step's probe reads the house: its verdict decides. A cut in it moves the house against the step, an
-            # undecided probe, and the heater at its max never moves again: judged then, _judge_cut_in_probe)
-            self._cut_in_probe = cut
-            return
-        self._suspect_cut(cut, now, when)
-
-    def _judge_hidden_cut(self, now: float) -> None:
-        """A fall that is a cut if the heaters suspected full drew nothing across it (LoopEvidence.hidden_cut): judged
-        now if one was found full lately, else kept for when one is (fall_explained). Not judged at once: a heater
-        suspected wrongly draws what it is believed to, and its re-probe's hold takes its watts off the house; of the
-        size of this heater's, that fall is no cut of this one."""
-        hidden = self._loop.hidden_cut
-        if hidden is None:
-            return
-        if self._other_full_at is not None and now - self._other_full_at <= self._other_full_for_s:
-            self._judge_fall(hidden, now, _HIDDEN)
-        else:
-            self._hidden_cut = (hidden, now)
-
-    def _judge_cut_in_probe(self, now: float) -> None:
-        """The probe just ended without a verdict (inconclusive, timed out, abandoned): a sudden fall seen while it read
-        makes the heater suspect now. Dropped, the loop raising a heater to its max, its thermostat cutting at the next
-        reading, left it believed at 2 kW for the rest of the day ("probe inconclusive, the house moved -980 W")."""
-        cut, self._cut_in_probe = self._cut_in_probe, None
-        if cut is not None and not self.full and self.suspect_since is None:
-            self._suspect_cut(cut, now, " while a step's probe read")
-
-    def _suspect_cut(self, cut: Cut, now: float, when: str) -> None:
-        if self._cut_at is not None and now - self._cut_at < self._cut_wait_s:
-            return
-        self._cut_at, self._cut_wait_s = now, self.rule.cut_every_s
-        self._verdict(False, f"the house fell by {cut.fell_w:.0f} W at once{when}, a cut of the {cut.drew_w:.0f} W "
-                             "it was commanded", now, now)
-
-    def fall_explained(self, since: float, now: float) -> None:
-        """Another heater was found full at `now`, suspected since `since` at the earliest: a cut suspicion this one
-        raised from then on was that heater's fall matching its watts too, and does not count against `cut_every_s`
-        (counted, its own cut minutes later went unseen for hours, 1.8 kWh an hour counted that it never drew).
-
-        That heater's belief moves while suspected (its re-probe's hold to 0 W and back, its 0 W when found full) were
-        none of its watts: a fall they hid from then on, or for as long after now, was this one's cut (taken for that
-        heater's, the house's fall less its belief's jump no cut, this heater at its max was never found full)."""
-        if self._cut_at is not None and self._cut_at >= since:
-            self._cut_at = None
-        self._other_full_at, self._other_full_for_s = now, now - since
-        hidden, self._hidden_cut = self._hidden_cut, None
-        if hidden is not None and hidden[1] >= since and not self.full:
-            self._judge_fall(hidden[0], now, _HIDDEN)
-
-    def cut_seen(self, now: float) -> bool:
-        """True when the house reading at `now` fell at once by what the heater drew (LoopEvidence.cut): its
-        thermostat, an appliance of its size, or its variator rebooting, which its status tells."""
-        last = self._loop.last
-        return self._loop.cut is not None and last is not None and last.at == now
-
-    def draw_in_doubt(self, now: float) -> bool:
-        """True when the latest house reading (at most max_gap_s before `now`) fell by a good part of what the
-        heater drew, unexplained: the first half of a cut split over two readings, or an appliance stopping.
-        The next reading tells which; a load of unknown power measured across it would take the heater's
-        second half for its own step, and switched on at that decision it makes the cut check wait (its
-        belief, the whole surplus, is no measure of the house)."""
-        last = self._loop.last
-        return (self._loop.part_fall_w is not None and last is not None
-                and 0 <= now - last.at <= self.rule.loop.max_gap_s)
-
-    def _judge_loop(self, verdict: LoopVerdict, now: float) -> None:
-        """A window of the loop's moves: it can clear a suspicion or raise one, never conclude. Only the
-        re-probe's hold, a deliberate step with settled readings, makes a tank full."""
-        followed = f"{verdict.moves_w:.0f} W of command moves were followed at {round(verdict.slope * 100):d}%"
-        if verdict.slope < -self.rule.fraction:
-            log.debug("%s: loop probe inconclusive, the house moved against its moves (%s)", self.name, followed)
-        elif verdict.slope >= 2 * self.rule.fraction:
-            self._verdict(True, followed, verdict.started_at, now)
-        elif verdict.slope < self.rule.fraction and self.suspect_since is None:
-            self._verdict(False, f"{followed} (< {self.rule.fraction:.0%})", verdict.started_at, now)
-        # (a quarter to half followed: a heater far off its calibration, neither verdict)
-
-    def _conclude(self, probe: _Probe, step_w: float, now: float) -> bool:
+    def _conclude(self, probe: Probe, step_w: float, now: float) -> bool:
         needed_w = self.rule.fraction * step_w
         low, high = min(probe.moves), max(probe.moves)
         if low < -needed_w or high - low > needed_w:
@@ -318,30 +179,6 @@ class InferredFullTank:
             return False
         return self._verdict(False, f"{moved} at most (< {needed_w:.0f} W)", probe.started_at, now)
 
-    def _verdict(self, drawing: bool, evidence: str, probe_started_at: float, now: float) -> bool:
-        """One probe's outcome: the element drew (clears a suspicion) or did not (a first failure makes
-        it suspect, a second one at least `confirm_gap_s` later concludes). True when found full."""
-        self._reprobe_wait_s = self.rule.reprobe_after_s  # (the variator answered: a probe decided)
-        if drawing:
-            if self.suspect_since is not None:
-                log.info("%s is not full after all: %s", self.name, evidence)
-                if self._cut_at == self.suspect_since and self._reprobe_asked_at is None:
-                    # A fall's suspicion the loop's moves cleared before any re-probe held the heater at 0 W:
-                    # cut_every_s spares re-probes and this cost none (InferenceRule.cleared_cut_every_s)
-                    self._cut_wait_s = self.rule.cleared_cut_every_s
-            self.suspect_since = None
-            return False
-        if self.suspect_since is None:
-            # (a new suspicion waits reprobe_after_s from itself: timed from an earlier suspicion's re-probe, it was
-            # re-probed at once, too close to it to conclude, the heater held at 0 W for nothing)
-            self.suspect_since, self._reprobe_asked_at = now, None
-            log.info("%s may be full: %s; waiting for a second probe", self.name, evidence)
-            return False
-        if probe_started_at - self.suspect_since < self.rule.confirm_gap_s:
-            return False  # too close to the first failure: could be the same passing coincidence
-        self.full = True
-        log.info("%s is full: a second probe, %s", self.name, evidence)
-        return True
 
     def reprobe_due(self, commanded_w: float, now: float) -> bool:
         """True when the regulator should command this load to 0 now and keep it there while `holding`:
@@ -364,7 +201,7 @@ class InferredFullTank:
         # from (see `_maybe_start`), so it is started here.
         last = self._loop.last
         if last is not None and now - last.at <= self.rule.max_baseline_age_s and last.command_w >= self.min_power_w:
-            self._probe = _Probe(last.command_w, last.own_w, -1, now, last.at, now)
+            self._probe = Probe(last.command_w, last.own_w, -1, now, last.at, now)
         return True
 
     def follow_clock(self, now: float) -> None:
