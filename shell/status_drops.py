@@ -44,6 +44,10 @@ class StatusDrops:
         self._settle(at)
         if not self.holding or size <= self.passed_bytes:
             return True
+        if self._try_at - at > self.retry_s:
+            # (the clock stepped back: the try counted from now, else it waited for the clock to catch up, a day's
+            # step a day and an hour without a status)
+            self._try_at = at + self.retry_s
         if at < self._try_at:
             return False
         self._try_at = at + self.retry_s

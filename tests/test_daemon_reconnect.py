@@ -252,3 +252,19 @@ def test_a_status_too_big_for_the_broker_is_held_back_tried_again_hourly_until_i
     status_at(built, wall, START + 110 + 7200, 2560)
     assert statuses(sent) == [2000, 2531, 2540, 2560]
     assert "the broker took PySEB's status (2540 bytes), held back as too big since: published again" in caplog.text
+
+
+def test_a_status_held_back_is_tried_again_within_the_hour_after_the_clock_stepped_back() -> None:
+    # Held back at 10:00 (wall time), the next try due at 11:00; the clock then stepped back a day (NTP after a wrong
+    # RTC, an owner's date): the try waited for the clock to reach 11:00 again, a day and an hour without a status.
+    drops = StatusDrops()
+    day = 86400.0
+    for at in (1000.0, 1002.0):
+        drops.sent(2531, at, live=True)
+        drops.dropped(at + 0.05, closed_by_broker=True)
+    assert drops.holding
+    assert not drops.allows(2531, 1010.0)
+    back = 1010.0 - day
+    assert not drops.allows(2531, back)  # (held back still: the hour counts from the step)
+    assert drops.allows(2531, back + drops.retry_s)
+    assert not drops.allows(2531, back + drops.retry_s + 10.0)
