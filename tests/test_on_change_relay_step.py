@@ -143,3 +143,33 @@ def test_a_meter_set_to_a_steady_pace_after_its_irregular_pace_was_told_waits_fo
     assert h.load("radiator").last_command_at == forced_at
     after = [t for t in decided_at if t > forced_at]
     assert after and after[0] >= forced_at + 5.0  # (not on the production readings 1.5 and 3.5 s after the force)
+
+
+def test_a_meter_set_to_read_every_2_s_after_its_irregular_pace_was_told_waits_for_a_reading_after_settle(
+        tmp_path: Path) -> None:
+    # Told its irregular pace, the meter is made to read every few seconds as the warning says (every 2 s here, as a
+    # PZEM): the radiator forced half a second before a reading, the next one lost. Its gaps of 2 s are its pace, no
+    # burst between silences: the reading within `settle` of the switch came by chance, perhaps before the switch
+    # shows, and the silence after it is a reading lost. The decision waits for the reading after (4 s on).
+    h = closed_loop(tmp_path, "radiator", "ecs", dwell_s=(60, 120))
+    run = Run(h)
+    while not told_on_change(h):
+        run.seconds(1)
+        assert run.now < NOON + 600
+    house = run.house
+    house.pv_w = 800.0  # (500 W free: the radiator is left off, the heater regulates)
+    decided_at: list[float] = []
+    h.reg.add_decision_listener(lambda record: decided_at.append(record.time_s))
+    start = run.now + 10.0
+    forced_at, lost = start + 60.0 - 0.5, start + 62.0
+    for k in range(1, 45):
+        at = start + 2.0 * k
+        if at == forced_at + 0.5:
+            h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000}', forced_at)
+        if at != lost:
+            h.reg.handle(CONS, reading(house.base_w + house.real_w()), at)
+        h.reg.handle(PROD, reading(house.pv_w), at + 1.0)
+        h.reg.tick(at + 1.5)
+    assert h.load("radiator").last_command_at == forced_at
+    after = [t for t in decided_at if t > forced_at]
+    assert after and after[0] >= lost + 2.0  # (not on the production readings 1.5 and 3.5 s after the force)
