@@ -42,12 +42,12 @@ class StatusDrops:
         """Whether a status of `size` bytes is published at `at` (wall time): not while held back as too big, but for
         one try every retry_s."""
         self._settle(at)
-        if not self.holding or size <= self.passed_bytes:
-            return True
         if self._try_at - at > self.retry_s:
-            # (the clock stepped back: the try counted from now, else it waited for the clock to catch up, a day's
+            # (the clock stepped back: the try counted from the step, else it waited for the clock to catch up, a day's
             # step a day and an hour without a status)
             self._try_at = at + self.retry_s
+        if not self.holding or size <= self.passed_bytes:
+            return True
         if at < self._try_at:
             return False
         self._try_at = at + self.retry_s
@@ -83,6 +83,10 @@ class StatusDrops:
 
     def _settle(self, now: float) -> None:
         """The statuses the link has outlived by right_after_s went through."""
+        if self._recent and self._recent[0][1] > now:
+            # (sent before the clock stepped back, dated ahead of now: no evidence either way. Kept first, none after
+            # them was taken for through until the clock caught up: a day's step held a status that fits a day more)
+            self._recent = deque(((size, at) for size, at in self._recent if at <= now), maxlen=self._recent.maxlen)
         while self._recent and self._recent[0][1] <= now - self.right_after_s:
             size, _ = self._recent.popleft()
             if self.holding and size > self.passed_bytes:  # (a try went through: the broker's limit was raised)

@@ -268,3 +268,25 @@ def test_a_status_held_back_is_tried_again_within_the_hour_after_the_clock_stepp
     assert not drops.allows(2531, back)  # (held back still: the hour counts from the step)
     assert drops.allows(2531, back + drops.retry_s)
     assert not drops.allows(2531, back + drops.retry_s + 10.0)
+
+
+def test_a_status_held_back_that_goes_through_after_the_clock_stepped_back_lifts_the_hold() -> None:
+    # A status sent just before the clock stepped back a day stood first among those not known through yet, dated a
+    # day ahead: none after it was taken for through until the clock caught up, the hold kept (and the broker's
+    # largest taken frozen) a day more, though the try an hour after the step went through.
+    drops = StatusDrops()
+    day = 86400.0
+    drops.sent(2000, 900.0, live=True)
+    for at in (1000.0, 1002.0):
+        drops.sent(2531, at, live=True)
+        drops.dropped(at + 0.05, closed_by_broker=True)
+    assert drops.holding and drops.passed_bytes == 2000
+    assert drops.allows(2000, 1010.0)
+    drops.sent(2000, 1010.0, live=True)
+    back = 1010.5 - day
+    assert drops.allows(2000, back)
+    drops.sent(2000, back, live=True)
+    assert drops.allows(2531, back + drops.retry_s)
+    drops.sent(2531, back + drops.retry_s, live=True)
+    assert drops.allows(2531, back + drops.retry_s + 10.0)  # (it went through: the hold lifted)
+    assert drops.take_lifted() == 2531 and not drops.holding
