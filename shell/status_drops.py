@@ -64,6 +64,8 @@ class StatusDrops:
         self._settle(at)
         if live:
             self._recent.append((size, at))
+        elif self.holding and size > self.passed_bytes:
+            self._try_at = at  # (a try paho did not send is no try: made at the next status, the reconnect's perhaps)
 
     def dropped(self, at: float, closed_by_broker: bool) -> int | None:
         """The link (up) dropped at `at`: the size of the status it points at (None: no evidence of one). Said by the

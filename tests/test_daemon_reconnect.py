@@ -290,3 +290,18 @@ def test_a_status_held_back_that_goes_through_after_the_clock_stepped_back_lifts
     drops.sent(2531, back + drops.retry_s, live=True)
     assert drops.allows(2531, back + drops.retry_s + 10.0)  # (it went through: the hold lifted)
     assert drops.take_lifted() == 2531 and not drops.holding
+
+
+def test_a_try_of_a_status_held_back_that_paho_did_not_send_is_made_again_at_the_next_status() -> None:
+    # The hour's try fell while the link was down (paho sends no QoS 0 message then): no try at all, and the status
+    # held an hour more, though the broker's limit may have been raised meanwhile (a restart of the broker: the drop).
+    drops = StatusDrops()
+    for at in (1000.0, 1002.0):
+        drops.sent(2531, at, live=True)
+        drops.dropped(at + 0.05, closed_by_broker=True)
+    try_at = 1002.05 + drops.retry_s
+    assert drops.allows(2531, try_at)
+    drops.sent(2531, try_at, live=False)
+    assert drops.allows(2531, try_at + 10.0)  # (tried at the next one)
+    drops.sent(2531, try_at + 10.0, live=True)
+    assert not drops.allows(2531, try_at + 10.5)
