@@ -23,10 +23,11 @@ WAIT_MARGIN_S = 0.1
 # A Tasmota checks its power against its PowerDelta once a second: a house meter read on change sends its reading of a
 # command this long after the command shows, at most (or one of its bursts' gaps, when longer).
 ON_CHANGE_CHECK_S = 1.0
-# A gap among a house meter's last ones at most this many of its checks is a burst (a Tasmota's 1 s, give or take its
-# Wi-Fi): at 2.0, a meter made to read every 2 s after its irregular pace was told (a PZEM, "every few seconds" as
-# the warning says) was taken for one read on change, its reading within `settle` of a relay's switch, perhaps from
-# before the switch shows, decided on when the next one was lost.
+# A gap among a house meter's last ones at most this many of a Tasmota's checks is a burst (its 1 s, give or take its
+# Wi-Fi), whatever its bursts' pace when told: at two of the checks, or of its bursts' gaps, a meter made to read every
+# 2 s after its irregular pace was told (a PZEM, "every few seconds" as the warning says), or a PZEM told so for three
+# outages of its Wi-Fi (its bursts every 2 s), was taken for one read on change, its reading within `settle` of a
+# relay's switch, perhaps from before the switch shows, decided on when the next one was lost.
 BURST_GAP_FACTOR = 1.5
 
 
@@ -116,10 +117,11 @@ class DecisionGate:
             check_s = ON_CHANGE_CHECK_S
         if now < command_at + self._settle_s + check_s - EVIDENCE_SLACK_S:
             return False
-        if min(self._consumption.gaps_s, default=0.0) > BURST_GAP_FACTOR * check_s:
+        if min(self._consumption.gaps_s, default=0.0) > BURST_GAP_FACTOR * ON_CHANGE_CHECK_S:
             # (no burst among its last gaps: a meter set since to read at a steady pace, PowerDelta 0 and TelePeriod 10
-            # as it was told, or every 2 s as another meter, whose reading within `settle` of a switch came by chance,
-            # perhaps from before it shows, and whose silence after it is a reading lost)
+            # as it was told, or every 2 s as another meter, or a PZEM told for its outages, whose reading within
+            # `settle` of a switch came by chance, perhaps from before it shows, and whose silence after is a reading
+            # lost)
             return False
         return any(load.last_command_at == stamped_at and is_relay(load) for load in loads)
 

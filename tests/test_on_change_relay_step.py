@@ -173,3 +173,29 @@ def test_a_meter_set_to_read_every_2_s_after_its_irregular_pace_was_told_waits_f
     assert h.load("radiator").last_command_at == forced_at
     after = [t for t in decided_at if t > forced_at]
     assert after and after[0] >= lost + 2.0  # (not on the production readings 1.5 and 3.5 s after the force)
+
+
+def test_a_relay_switched_under_a_meter_every_2_s_told_irregular_for_its_outages_waits_for_a_reading_after_settle(
+        tmp_path: Path) -> None:
+    # A PZEM every 2 s whose Wi-Fi lost it for 14 s three times within two hours is told an irregular pace (its bursts
+    # every 2 s). It reads at its own pace still: the radiator forced half a second before a reading, the next one
+    # lost, and the decision waits for the reading after (4 s on), as under any meter read at a steady pace.
+    h = closed_loop(tmp_path, "radiator", "ecs", dwell_s=(60, 120))
+    house = House(h, base_w=300.0, pv_w=800.0)  # (500 W free: the radiator is left off, the heater regulates)
+    decided_at: list[float] = []
+    h.reg.add_decision_listener(lambda record: decided_at.append(record.time_s))
+    out = {NOON + 100.0 + 600.0 * n + 2.0 * j for n in range(3) for j in range(6)}  # (three outages of 14 s)
+    forced_at, lost = NOON + 2000.0 - 0.5, NOON + 2002.0
+    for k in range(1, 1030):
+        at = NOON + 2.0 * k
+        if at == forced_at + 0.5:
+            decided_at.clear()
+            assert told_on_change(h)
+            h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000}', forced_at)
+        if at != lost and at not in out:
+            h.reg.handle(CONS, reading(house.base_w + house.real_w()), at)
+        h.reg.handle(PROD, reading(house.pv_w), at + 1.0)
+        h.reg.tick(at + 1.5)
+    assert h.load("radiator").last_command_at == forced_at
+    after = [t for t in decided_at if t > forced_at]
+    assert after and after[0] >= lost + 2.0  # (not on the production readings 1.5 and 3.5 s after the force)
