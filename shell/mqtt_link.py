@@ -1,6 +1,7 @@
 """The MQTT side: paho-mqtt (2.x, or Debian's 1.6.1) on its own network thread. Callbacks only hand over (enqueue) or
 subscribe; the main loop does everything else. What they hand over: shell/link_events.py; their watches on the
-broker (a takeover of our client id, our own messages not passed back): shell/link_health.py."""
+broker (a takeover of our client id, our own messages not passed back): shell/link_health.py; its stop (`offline`
+waited for, the network thread's end bounded): shell/link_stop.py."""
 
 from __future__ import annotations
 
@@ -32,15 +33,12 @@ from shell.link_events import (
     SubscriptionRefused,
 )
 from shell.link_health import AnswerWatch, EchoWatch, TakeoverGuard
+from shell.link_stop import OFFLINE, OFFLINE_WAIT_S, stop_link
 from shell.owed_messages import OwedMessages
 
 log = logging.getLogger(__name__)
 
-ONLINE, OFFLINE = "online", "offline"
-# The most the stop waits for the broker to acknowledge `offline` (and with it the stop commands before it), then for
-# paho's network thread to end (a connection attempt under way: a name resolution, a connect, has its own timeouts).
-OFFLINE_WAIT_S = 4.0
-NETWORK_THREAD_WAIT_S = 2.0
+ONLINE = "online"  # (OFFLINE, the will and the stop's: shell/link_stop.py)
 FIRST_ATTEMPT_POLL_S = 0.1  # how often the wait for the first connection attempt looks for a stop asked
 MIN_RECONNECT_S, MAX_RECONNECT_S = 1, 60  # paho doubles the wait from the first to the second
 # The most QoS 1 messages paho holds not yet acknowledged (those it keeps for the next connection among them); its
@@ -103,15 +101,6 @@ def _guarded(fatal: bool) -> Callable[[F], F]:
         return guarded  # type: ignore[return-value]
 
     return wrap
-
-
-_LEFT_AS_THEY_WERE = ("and each load stays as last commanded until PySEB runs again (its start commands every load "
-                      "off)")
-
-
-def _not_sent(left_on: Sequence[str], could: str = "could not send") -> str:
-    """What the stop's line says first of the loads that were on (none: nothing)."""
-    return f"{could} off to {', '.join(left_on)}: broker unreachable; " if left_on else ""
 
 
 class MqttLink:
@@ -245,45 +234,7 @@ class MqttLink:
         """Announce offline, flush what is queued, disconnect and stop the network thread. `left_on`: the loads that
         were on before the stop commanded them to 0 W, named when that may not have reached the broker; `commanded`:
         False when the regulation never started (no load commanded, no stop commands)."""
-        # (paho 1.6 says connected from a lost link until its next attempt: `offline` refused then tells)
-        if not commanded and not self.client.is_connected():
-            log.warning("stopping with the broker link down, before the regulation started: no load was commanded, "
-                        "each stays as it was until PySEB runs again (its start commands every load off)")
-        elif not self.client.is_connected() or not self._publish_offline(timeout_s, left_on):
-            # The stop's commands were queued for a reconnect that will not come: the log had just said every
-            # load went to 0 W, while a relay switched on stayed on.
-            log.warning(f"stopping with the broker link down: {_not_sent(left_on)}the stop commands (every load to "
-                        f"0 W) were not delivered, {_LEFT_AS_THEY_WERE}")
-        self.client.disconnect()
-        # (paho's loop_stop waits for its thread with no bound: with the network gone, a retry's name resolution
-        # held the stop for the resolver's timeouts, 10 to 40 s, past systemd's TimeoutStopSec. Its thread is a
-        # daemon thread: one left behind goes with the process.)
-        stopper = threading.Thread(target=self.client.loop_stop, name="mqtt-stop", daemon=True)
-        stopper.start()
-        stopper.join(NETWORK_THREAD_WAIT_S)
-        if stopper.is_alive():
-            log.warning("the MQTT network thread has not ended within %g s (a connection attempt to %s under way): "
-                        "left behind", NETWORK_THREAD_WAIT_S, self.settings.host)
-
-    def _publish_offline(self, timeout_s: float, left_on: Sequence[str]) -> bool:
-        """A retained `offline`, waited for; False when paho found the link down (it keeps the message for a
-        reconnect). (Not waited for then: paho refuses the wait, which said 'could not publish offline' instead of
-        the stop's own line; the broker publishes the will of a link it lost.)"""
-        try:
-            info = self.publish(self.settings.topic_availability, OFFLINE, retain=True)
-            if info.rc == mqtt.MQTT_ERR_NO_CONN:
-                return False
-            info.wait_for_publish(timeout_s)
-            if not info.is_published():
-                # A link dead but not yet known to be (Wi-Fi gone without a word: paho notices at 1.5 x keepalive)
-                # takes every message and delivers none. "offline" follows the stop commands on the same link:
-                # unacknowledged, they may be lost too.
-                log.warning("the broker did not acknowledge PySEB's last message within %g s: %sthe stop commands "
-                            "(every load to 0 W) may not have been delivered, %s", timeout_s,
-                            _not_sent(left_on, "may not have sent"), _LEFT_AS_THEY_WERE)
-        except (RuntimeError, ValueError) as exc:  # PublishFailed is a RuntimeError
-            log.warning("could not publish offline before stopping: %s", exc)
-        return True
+        stop_link(self.client, self.publish, self.settings, timeout_s, left_on, commanded)
 
     def unanswered(self) -> tuple[float, str] | None:
         """The connection under way, taken by the broker and not answered for AnswerWatch.wait_s or more: (how long,

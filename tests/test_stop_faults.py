@@ -196,7 +196,7 @@ def test_the_stop_s_waits_add_up_to_less_than_systemd_s_timeout() -> None:
 
     import recording.writer as writer_module
     from shell import forecast_fetch, log_writer
-    from shell.mqtt_link import NETWORK_THREAD_WAIT_S, OFFLINE_WAIT_S
+    from shell.link_stop import NETWORK_THREAD_WAIT_S, OFFLINE_WAIT_S
 
     unit = (Path(__file__).resolve().parent.parent / "contrib" / "pyseb.service").read_text()
     found = re.search(r"^TimeoutStopSec=(\d+)$", unit, re.MULTILINE)
@@ -265,7 +265,7 @@ def test_a_name_resolution_that_hangs_does_not_hold_the_link_s_stop(
     import queue
     import socket
 
-    import shell.mqtt_link as link_module
+    import shell.link_stop as stop_module
     from settings.config import load_settings
     from shell.mqtt_link import MqttLink
 
@@ -282,7 +282,7 @@ def test_a_name_resolution_that_hangs_does_not_hold_the_link_s_stop(
         raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    monkeypatch.setattr(link_module, "NETWORK_THREAD_WAIT_S", 0.5)
+    monkeypatch.setattr(stop_module, "NETWORK_THREAD_WAIT_S", 0.5)
     link = MqttLink(settings.mqtt, queue.SimpleQueue(), lambda: [])
     assert link.start() is not None
     stopper = threading.Thread(target=link.stop, name="test-link-stop")
