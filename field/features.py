@@ -4,7 +4,6 @@ regulator: `now` comes in, messages go out through the regulator's publish funct
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from datetime import tzinfo
 from typing import Any
@@ -26,7 +25,6 @@ from integrations.domoticz import Message
 from integrations.domoticz_control import EcsMode
 from settings.sections import MqttSettings
 
-log = logging.getLogger(__name__)
 
 class FieldFeatures:
     """Full tank, fallback, Domoticz and Home Assistant for one regulator's loads."""
