@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -177,6 +177,15 @@ def test_paho_s_queue_is_bounded_and_its_refusal_said_once(tmp_path: Path, monke
                              "regul/cload/small and the next ones are refused until it does") == 1
 
 
+def ticks_until(built: Daemon, arrived: Callable[[], bool]) -> None:
+    """The main loop's ticks sending what is owed, every 50 ms, until `arrived` (5 s at most)."""
+    for _ in range(100):
+        built._send_owed()
+        if arrived():
+            return
+        time.sleep(0.05)
+
+
 def test_online_refused_by_paho_s_full_queue_at_a_connect_is_sent_once_it_has_room(
         tmp_path: Path, broker: PrivateBroker, probe: MqttProbe, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
@@ -194,11 +203,8 @@ def test_online_refused_by_paho_s_full_queue_at_a_connect_is_sent_once_it_has_ro
         built.link.start()
         built._on_connected(next_event(built, Connected))
         probe.wait_for("regul/cload/small", lambda m: m.text == "2")
-        for _ in range(100):  # (the main loop's ticks, until paho has the broker's acknowledgements)
-            built._send_owed()
-            if any(m.text == "online" for m in probe.on(settings.mqtt.topic_availability)):
-                break
-            time.sleep(0.05)
+        # (the main loop's ticks, until paho has the broker's acknowledgements)
+        ticks_until(built, lambda: any(m.text == "online" for m in probe.on(settings.mqtt.topic_availability)))
         probe.wait_for(settings.mqtt.topic_availability, lambda m: m.text == "online", timeout_s=1)
     finally:
         built._shutdown()
@@ -237,11 +243,7 @@ def test_a_report_refused_by_paho_s_full_queue_is_sent_once_it_has_room_once(
                "link takes it" in caplog.text
         built._send_owed()  # (paho's queue still full: kept owed)
         built.link.client.loop_start()  # (the acknowledgements read: room)
-        for _ in range(100):  # the main loop's ticks
-            built._send_owed()
-            if probe.on(REPORT):
-                break
-            time.sleep(0.05)
+        ticks_until(built, lambda: bool(probe.on(REPORT)))  # the main loop's ticks
         for _ in range(5):
             built._send_owed()
         built.link.publish(MARK, "after").wait_for_publish(5)

@@ -10,6 +10,7 @@ decision; nor does a meter read at a steady pace (a reading lost is no sign of a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 from tests.configs import reading
@@ -95,24 +96,49 @@ def test_a_heater_step_read_once_before_settle_is_not_decided_on_until_the_next_
     assert len(gaps) >= 3 and min(gaps) >= 10.0
 
 
+FORCE_RADIATOR = b'{"command": "force", "name": "radiator", "power": 1000}'
+
+
+def decisions_after_a_force(h: Harness, house: House, start: float, period_s: float, count: int, forced_at: float,
+                            missing: Collection[float] = (), production_s: Sequence[float] = (1.0,),
+                            tick_s: float = 1.5, at_force: Callable[[], bool] = lambda: True) -> list[float]:
+    """The house meter read every `period_s` from `start` (`count` readings, but at the times in `missing`), the
+    production meter `production_s` after each, a tick `tick_s` after each; the radiator forced on at `forced_at`,
+    half a second before a house reading, once `at_force` holds then. The times of the decisions after the force."""
+    decided_at: list[float] = []
+    h.reg.add_decision_listener(lambda record: decided_at.append(record.time_s))
+    for k in range(1, count):
+        at = start + period_s * k
+        if at == forced_at + 0.5:
+            assert at_force()
+            h.reg.handle(MODE, FORCE_RADIATOR, forced_at)
+        if at not in missing:
+            h.reg.handle(CONS, reading(house.base_w + house.real_w()), at)
+        for s in production_s:
+            h.reg.handle(PROD, reading(house.pv_w), at + s)
+        h.reg.tick(at + tick_s)
+    assert h.load("radiator").last_command_at == forced_at
+    return [t for t in decided_at if t > forced_at]
+
+
+def told_then_regulating(h: Harness) -> tuple[House, float]:
+    """The house meter read on change until its irregular pace is told; then the house and the time to go on from, the
+    sun lowered to 800 W (500 W free: the radiator is left off, the heater regulates)."""
+    run = Run(h)
+    while not told_on_change(h):
+        run.seconds(1)
+        assert run.now < NOON + 600
+    run.house.pv_w = 800.0
+    return run.house, run.now + 10.0
+
+
 def test_a_relay_switched_under_a_meter_read_at_a_steady_pace_waits_for_a_reading_after_settle(tmp_path: Path) -> None:
     # A PZEM every 2 s: the radiator forced on half a second before a house reading, the next one lost. Its silence is
     # no steady house: the decision waits for the house reading after (4 s on), as before.
     h = closed_loop(tmp_path, "radiator", "ecs", dwell_s=(60, 120))
     house = House(h, base_w=300.0, pv_w=800.0)  # (500 W free: the radiator is left off, the heater regulates)
-    decided_at: list[float] = []
-    h.reg.add_decision_listener(lambda record: decided_at.append(record.time_s))
     forced_at, lost = NOON + 40.0 - 0.5, NOON + 42.0
-    for k in range(1, 40):
-        at = NOON + 2.0 * k
-        if at == forced_at + 0.5:
-            h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000}', forced_at)
-        if at != lost:
-            h.reg.handle(CONS, reading(house.base_w + house.real_w()), at)
-        h.reg.handle(PROD, reading(house.pv_w), at + 1.0)
-        h.reg.tick(at + 1.5)
-    assert h.load("radiator").last_command_at == forced_at
-    after = [t for t in decided_at if t > forced_at]
+    after = decisions_after_a_force(h, house, NOON, 2.0, 40, forced_at, missing={lost})
     assert after and after[0] >= lost + 2.0  # (not on the production readings 3 and 5 s after the force)
 
 
@@ -122,26 +148,9 @@ def test_a_meter_set_to_a_steady_pace_after_its_irregular_pace_was_told_waits_fo
     # second after a relay's switch comes by chance, perhaps from before the switch shows, and the next one 5 s on. No
     # decision on it: its gaps show no burst any more.
     h = closed_loop(tmp_path, "radiator", "ecs", dwell_s=(60, 120))
-    run = Run(h)
-    while not told_on_change(h):
-        run.seconds(1)
-        assert run.now < NOON + 600
-    house = run.house
-    house.pv_w = 800.0  # (500 W free: the radiator is left off, the heater regulates)
-    decided_at: list[float] = []
-    h.reg.add_decision_listener(lambda record: decided_at.append(record.time_s))
-    start = run.now + 10.0
+    house, start = told_then_regulating(h)
     forced_at = start + 60.0 - 0.5
-    for k in range(1, 30):
-        at = start + 5.0 * k
-        if at == forced_at + 0.5:
-            h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000}', forced_at)
-        h.reg.handle(CONS, reading(house.base_w + house.real_w()), at)
-        for s in (1.0, 3.0):
-            h.reg.handle(PROD, reading(house.pv_w), at + s)
-        h.reg.tick(at + 4.0)
-    assert h.load("radiator").last_command_at == forced_at
-    after = [t for t in decided_at if t > forced_at]
+    after = decisions_after_a_force(h, house, start, 5.0, 30, forced_at, production_s=(1.0, 3.0), tick_s=4.0)
     assert after and after[0] >= forced_at + 5.0  # (not on the production readings 1.5 and 3.5 s after the force)
 
 
@@ -152,26 +161,9 @@ def test_a_meter_set_to_read_every_2_s_after_its_irregular_pace_was_told_waits_f
     # burst between silences: the reading within `settle` of the switch came by chance, perhaps before the switch
     # shows, and the silence after it is a reading lost. The decision waits for the reading after (4 s on).
     h = closed_loop(tmp_path, "radiator", "ecs", dwell_s=(60, 120))
-    run = Run(h)
-    while not told_on_change(h):
-        run.seconds(1)
-        assert run.now < NOON + 600
-    house = run.house
-    house.pv_w = 800.0  # (500 W free: the radiator is left off, the heater regulates)
-    decided_at: list[float] = []
-    h.reg.add_decision_listener(lambda record: decided_at.append(record.time_s))
-    start = run.now + 10.0
+    house, start = told_then_regulating(h)
     forced_at, lost = start + 60.0 - 0.5, start + 62.0
-    for k in range(1, 45):
-        at = start + 2.0 * k
-        if at == forced_at + 0.5:
-            h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000}', forced_at)
-        if at != lost:
-            h.reg.handle(CONS, reading(house.base_w + house.real_w()), at)
-        h.reg.handle(PROD, reading(house.pv_w), at + 1.0)
-        h.reg.tick(at + 1.5)
-    assert h.load("radiator").last_command_at == forced_at
-    after = [t for t in decided_at if t > forced_at]
+    after = decisions_after_a_force(h, house, start, 2.0, 45, forced_at, missing={lost})
     assert after and after[0] >= lost + 2.0  # (not on the production readings 1.5 and 3.5 s after the force)
 
 
@@ -182,20 +174,8 @@ def test_a_relay_switched_under_a_meter_every_2_s_told_irregular_for_its_outages
     # lost, and the decision waits for the reading after (4 s on), as under any meter read at a steady pace.
     h = closed_loop(tmp_path, "radiator", "ecs", dwell_s=(60, 120))
     house = House(h, base_w=300.0, pv_w=800.0)  # (500 W free: the radiator is left off, the heater regulates)
-    decided_at: list[float] = []
-    h.reg.add_decision_listener(lambda record: decided_at.append(record.time_s))
     out = {NOON + 100.0 + 600.0 * n + 2.0 * j for n in range(3) for j in range(6)}  # (three outages of 14 s)
     forced_at, lost = NOON + 2000.0 - 0.5, NOON + 2002.0
-    for k in range(1, 1030):
-        at = NOON + 2.0 * k
-        if at == forced_at + 0.5:
-            decided_at.clear()
-            assert told_on_change(h)
-            h.reg.handle(MODE, b'{"command": "force", "name": "radiator", "power": 1000}', forced_at)
-        if at != lost and at not in out:
-            h.reg.handle(CONS, reading(house.base_w + house.real_w()), at)
-        h.reg.handle(PROD, reading(house.pv_w), at + 1.0)
-        h.reg.tick(at + 1.5)
-    assert h.load("radiator").last_command_at == forced_at
-    after = [t for t in decided_at if t > forced_at]
+    after = decisions_after_a_force(h, house, NOON, 2.0, 1030, forced_at, missing=out | {lost},
+                                    at_force=lambda: told_on_change(h))
     assert after and after[0] >= lost + 2.0  # (not on the production readings 1.5 and 3.5 s after the force)
