@@ -177,6 +177,20 @@ def test_paho_s_queue_is_bounded_and_its_refusal_said_once(tmp_path: Path, monke
                              "regul/cload/small and the next ones are refused until it does") == 1
 
 
+@pytest.fixture
+def small_queue_daemon(tmp_path: Path, broker: PrivateBroker, monkeypatch: pytest.MonkeyPatch) -> Iterator[Daemon]:
+    """A daemon with one relay on the broker, not started, paho's queue bounded to 3 messages (PAHO_QUEUE_MAX)."""
+    monkeypatch.setattr(shell.mqtt_link, "PAHO_QUEUE_MAX", 3)
+    lock = InstanceLock(tmp_path / "test.lock")
+    lock.acquire()
+    built = Daemon(load_settings(write_config(tmp_path, ("small",), port=broker.port)), lock)
+    try:
+        yield built
+    finally:
+        if lock._fd is not None:  # (not stopped by the test)
+            built._shutdown()
+
+
 def ticks_until(built: Daemon, arrived: Callable[[], bool]) -> None:
     """The main loop's ticks sending what is owed, every 50 ms, until `arrived` (5 s at most)."""
     for _ in range(100):
@@ -187,27 +201,20 @@ def ticks_until(built: Daemon, arrived: Callable[[], bool]) -> None:
 
 
 def test_online_refused_by_paho_s_full_queue_at_a_connect_is_sent_once_it_has_room(
-        tmp_path: Path, broker: PrivateBroker, probe: MqttProbe, monkeypatch: pytest.MonkeyPatch,
-        caplog: pytest.LogCaptureFixture) -> None:
+        small_queue_daemon: Daemon, probe: MqttProbe, caplog: pytest.LogCaptureFixture) -> None:
     # paho sends what it kept for the connection after `online` is published: with its queue full (a link dead but not
     # yet known to be, PAHO_QUEUE_MAX messages handed to it), `online` was refused without a word, and the
     # availability topic said `offline` (the broker's will) for as long as that connection lasted.
-    monkeypatch.setattr(shell.mqtt_link, "PAHO_QUEUE_MAX", 3)
-    settings = load_settings(write_config(tmp_path, ("small",), port=broker.port))
-    lock = InstanceLock(tmp_path / "test.lock")
-    lock.acquire()
-    built = Daemon(settings, lock)
-    try:
-        for k in range(3):
-            built.link.publish("regul/cload/small", str(k))  # (kept for the connection: the queue full)
-        built.link.start()
-        built._on_connected(next_event(built, Connected))
-        probe.wait_for("regul/cload/small", lambda m: m.text == "2")
-        # (the main loop's ticks, until paho has the broker's acknowledgements)
-        ticks_until(built, lambda: any(m.text == "online" for m in probe.on(settings.mqtt.topic_availability)))
-        probe.wait_for(settings.mqtt.topic_availability, lambda m: m.text == "online", timeout_s=1)
-    finally:
-        built._shutdown()
+    built = small_queue_daemon
+    availability = built.link.settings.topic_availability
+    for k in range(3):
+        built.link.publish("regul/cload/small", str(k))  # (kept for the connection: the queue full)
+    built.link.start()
+    built._on_connected(next_event(built, Connected))
+    probe.wait_for("regul/cload/small", lambda m: m.text == "2")
+    # (the main loop's ticks, until paho has the broker's acknowledgements)
+    ticks_until(built, lambda: any(m.text == "online" for m in probe.on(availability)))
+    probe.wait_for(availability, lambda m: m.text == "online", timeout_s=1)
     assert "it refused `online` on regul/availability" in caplog.text
 
 
@@ -223,32 +230,26 @@ def full_paho_queue(built: Daemon) -> None:
         built.link.publish(MARK, str(k))
 
 
+
 def test_a_report_refused_by_paho_s_full_queue_is_sent_once_it_has_room_once(
-        tmp_path: Path, broker: PrivateBroker, probe: MqttProbe, monkeypatch: pytest.MonkeyPatch,
-        caplog: pytest.LogCaptureFixture) -> None:
+        small_queue_daemon: Daemon, probe: MqttProbe, caplog: pytest.LogCaptureFixture) -> None:
     # As `online` at a connect: the report refused was sent again only at the next reconnect, the broker's report
     # meanwhile the day before's (hours, on a link that holds). Owed: sent at the ticks once paho has room, once.
     caplog.set_level(logging.INFO, logger="shell.daemon")
-    monkeypatch.setattr(shell.mqtt_link, "PAHO_QUEUE_MAX", 3)
-    settings = load_settings(write_config(tmp_path, ("small",), port=broker.port))
-    lock = InstanceLock(tmp_path / "test.lock")
-    lock.acquire()
-    built = Daemon(settings, lock)
-    try:
-        built.link.start()
-        built._on_connected(next_event(built, Connected))
-        full_paho_queue(built)
-        built.reg._publish_report(DAY_REPORT)
-        assert "the report of 2026-06-01 could not be published (Message queue full.): sent again as soon as the " \
-               "link takes it" in caplog.text
-        built._send_owed()  # (paho's queue still full: kept owed)
-        built.link.client.loop_start()  # (the acknowledgements read: room)
-        ticks_until(built, lambda: bool(probe.on(REPORT)))  # the main loop's ticks
-        for _ in range(5):
-            built._send_owed()
-        built.link.publish(MARK, "after").wait_for_publish(5)
-        probe.wait_for(MARK, lambda m: m.text == "after")
-    finally:
-        built._shutdown()
+    built = small_queue_daemon
+    built.link.start()
+    built._on_connected(next_event(built, Connected))
+    full_paho_queue(built)
+    built.reg._publish_report(DAY_REPORT)
+    assert "the report of 2026-06-01 could not be published (Message queue full.): sent again as soon as the " \
+           "link takes it" in caplog.text
+    built._send_owed()  # (paho's queue still full: kept owed)
+    built.link.client.loop_start()  # (the acknowledgements read: room)
+    ticks_until(built, lambda: bool(probe.on(REPORT)))  # the main loop's ticks
+    for _ in range(5):
+        built._send_owed()
+    built.link.publish(MARK, "after").wait_for_publish(5)
+    probe.wait_for(MARK, lambda m: m.text == "after")
+    built._shutdown()
     assert [json.loads(m.text)["date"] for m in probe.on(REPORT)] == ["2026-06-01"]
     assert "the daily report published on regul/report: paho has room again" in caplog.text
