@@ -3,55 +3,44 @@ function it was given. No broker, thread, sleep or wall clock inside (DESIGN.md)
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from core import load_topics
-from core.allocation import AllocationParams, allocate
+from core.allocation import AllocationParams
 from core.control_choice import chosen_controller
-from core.control_params import max_gap_for
 from core.controller import ClosedLoop
 from core.daily_report import DailyFigures
 from core.day_roll import DayRoll
 from core.decision_gate import DecisionGate
 from core.decision_summary import DecisionSummary
-from core.decisions import DecisionListener, is_relay, snapshot
+from core.decisions import DecisionListener, is_relay
 from core.forces import expire_forces, keep_forces_lengths, take_mode_command
 from core.hunting import LoopHunting
 from core.life_cycle import RegulatorLifeCycle
 from core.meter_intake import MeterIntake, NoReading
-from core.meter_swap import SWAPPED_REASON, SwapWatch
+from core.meter_swap import SwapWatch
 from core.meters import EnergyCounter, MeterState
+from core.regulator_decision import RegulatorDecision
+from core.regulator_status import RegulatorStatus
+from core.regulator_suspension import RegulatorSuspension
+from core.regulator_topics import RegulatorTopics
 from core.stale_guard import StaleGuard
 from core.status_pacing import StatusPacing
 from equipments.base import Command, Equipment, Publish
-from equipments.constant import RelayEquipment
-from equipments.unknown import share_the_step
 from field.features import FieldFeatures
 from field.forcers import forcer_name
 from field.forecast import ForecastFailure, OwmForecast
 from settings.config import Settings, load_settings
 from settings.version import PYSEB_VERSION
-from status.document import build_status
 from values.readings import MeterReading, stepped_back
-from values.shown import whole
-from values.status_json import STATUS_JSON
-
-log = logging.getLogger(__name__)
 
 
-def _measured_first(loads: Sequence[Equipment], measured: list[int]) -> list[int]:
-    """The order a decision observes `loads` in when the reading measures some (`measured`, their indexes): those
-    first, as their step is shared out among them (a force beside a trial: that step is neither's)."""
-    share_the_step([loads[i] for i in measured])
-    return [*measured, *(i for i in range(len(loads)) if i not in measured)]
-
-
-class Regulator(RegulatorLifeCycle):
-    """The decision core. `handle` a message, `tick` the timers, read `status` (its start, restore and stop:
-    core.life_cycle)."""
+class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSuspension, RegulatorLifeCycle):
+    """The decision core. `handle` a message, `tick` the timers, read `status` (its decision step:
+    core.regulator_decision; its status: core.regulator_status; its topics: core.regulator_topics; the regulation
+    suspended: core.regulator_suspension; its start, restore and stop: core.life_cycle)."""
 
     def __init__(self, settings: Settings, publish: Publish,
                  status_sink: Callable[[dict[str, Any]], None] | None = None) -> None:
@@ -133,51 +122,11 @@ class Regulator(RegulatorLifeCycle):
         return self._day.counted_since
 
     @property
-    def stale_reason(self) -> str | None:
-        """Why regulation is suspended (a silent or frozen meter), or None while it runs."""
-        return self._stale_guard.reason
-
-    @property
     def lowered_gain(self) -> float | None:
         """The closed loop's gain while halved for an overshoot (core/hunting.py), else None."""
         return self._hunting.lowered_gain if self._hunting is not None else None
 
     # --- the interface ----------------------------------------------------------------------------
-    def subscriptions(self) -> list[str]:
-        """Every topic the regulator reads."""
-        mq = self.settings.mqtt
-        topics = [mq.topic_cons, mq.topic_prod, mq.topic_mode, *self._load_topics, *self._meter_intake.boots.topics(),
-                  *self.field.subscriptions()]
-        return list(dict.fromkeys(topics))
-
-    def unretained_command_topics(self) -> list[str]:
-        """The topics the loads' commands go to not retained (a variator's; a relay on domoticz/in) and that are
-        not read: a retained message there is someone else's, taken as an order at every reconnect."""
-        return load_topics.unretained_command_topics(self.loads, set(self.subscriptions()))
-
-    def is_own_command(self, topic: str, payload: bytes) -> bool:
-        """`payload` on `topic` is a command a load of ours sends there: any on a variator's own topic, a
-        relay's on or off payload on a shared one (domoticz/in carries every device's orders)."""
-        return load_topics.is_own_command(self.loads, topic, payload)
-
-    def reading_topics(self) -> set[str]:
-        """The meters' topics: the house, the production, and the loads' own meters."""
-        return {self.settings.mqtt.topic_cons, self.settings.mqtt.topic_prod,
-                *load_topics.own_meter_topics(self.loads)}
-
-    def live_only_topics(self) -> set[str]:
-        """Topics whose retained messages must be ignored: an old reading or command is not news (`<topic>/#`: the
-        topic and every topic under it)."""
-        topics = self.reading_topics()
-        topics.add(self.settings.mqtt.topic_mode)
-        topics.update(self.field.live_only_topics())
-        return topics
-
-    @property
-    def last_decision(self) -> str:
-        """The last decision's one-line summary (the status's last_decision)."""
-        return str(self._last_decision)
-
     def handle(self, topic: str, payload: bytes, now: float, retained: bool = False) -> None:
         """One MQTT message received at `now`; `retained`: the broker's copy, kept from before PySEB connected (the
         daemon has dropped those on the meters' and the mode topics already)."""
@@ -284,38 +233,6 @@ class Regulator(RegulatorLifeCycle):
             load.link_dropped()
         self.field.on_disconnected()
 
-    def status(self, now: float, clean: bool = True) -> dict[str, Any]:
-        """The status document, as it would be published (`clean=False`: see build_status)."""
-        for load in self.loads:
-            load.accumulate_energy(now)
-        return build_status(self, now, clean)
-
-    def publish_status(self, now: float) -> None:
-        """Publish the status document on the status topic."""
-        sink = self._status_sink
-        try:
-            document = self.status(now, clean=False)
-            if sink is None:
-                try:
-                    payload = STATUS_JSON.encode(document)
-                except ValueError:  # a NaN or an infinity in a part: the document again, each such value null
-                    document = self.status(now)
-                    payload = STATUS_JSON.encode(document)
-        except ValueError as exc:
-            log.error("status not published: %s", exc)
-            return
-        self.last_status = document  # a fresh dict, never mutated: the daemon hands it to its saver
-        self._status_pacing.published(now)
-        if sink is None:
-            try:
-                self._publish(self.settings.mqtt.topic_status, payload, False)
-            except Exception as exc:  # paho's ValueError, ...: the next status replaces it (raised, it broke off the
-                # decision or the reconnect that published it)
-                log.warning("status not published: %s", exc)
-        else:
-            sink(document)
-        self.field.after_status(document)
-
     # --- internals --------------------------------------------------------------------------------
     def _on_meter(self, meter: MeterState, payload: bytes, now: float) -> None:
         reading = self._meter_intake.take(meter, payload, now)
@@ -334,90 +251,6 @@ class Regulator(RegulatorLifeCycle):
                 self._stale_changed(now)
         elif reading is NoReading.BOOT:
             self._gate.meter_booted(meter)  # no decision on a reading from before the boot
-
-    def _decide(self, now: float) -> None:
-        """Decide on the meters' last readings (the gate just let this decision through)."""
-        consumption = self.consumption.last
-        production_w = self.production.power_w
-        assert consumption is not None and production_w is not None
-        consumption_w = consumption.power_w
-        # What each load drew in this reading, as far as known: a load of unknown power measured here is known better
-        # than it was believed, for the others' baselines (a plug measured at 500 W after a trial at the 1180 W free
-        # left a second plug, switched on at the same reading, measured at 1280 W for 600). So the loads measured here
-        # are observed first, whatever their order. A load switched off here by its measure (idle, the house moved)
-        # still drew in the reading, and its switch is one of this decision's.
-        loads = self.loads
-        house_pace_s = self.consumption.pace_s()  # (the loads of unknown power's measures and the loop's gaps)
-        # (the beliefs before this decision, its measures included: a load its measure switches off here is one of the
-        # decision's switches, news for the status as any; compared after its measures, a plug measured idle and
-        # switched off was said on at its trial's watts until status_interval was over)
-        watts_before = [load.current_power_w for load in loads]
-        drawn_w = watts_before.copy()
-        total_w = at_reading_w = sum(drawn_w)
-        # (the relays' believed watts when the reading was taken, before this decision's measures and commands, summed
-        # in the pass below: the hunting watch weighs the variable loads' moves alone, between readings at which the
-        # relays held still)
-        relays = self._relays
-        relays_at_reading_w = 0.0
-        switched = 0
-        order: Sequence[int] = range(len(loads))
-        # (a plain loop: a comprehension reading `loads` made it a cell, made anew at every decision)
-        measured: list[int] = []
-        for i in order:
-            if loads[i].measuring:
-                measured.append(i)
-        if measured:
-            order = _measured_first(loads, measured)
-        for i in order:
-            load = loads[i]
-            before_w, commanded_at = drawn_w[i], load.last_command_at
-            if relays[i]:
-                relays_at_reading_w += before_w
-            drew_w = load.observe_consumption(consumption_w, total_w - before_w, now, house_pace_s)
-            if drew_w != before_w:
-                drawn_w[i], total_w = drew_w, total_w + drew_w - before_w
-            if load.last_command_at != commanded_at:
-                switched += 1
-        if switched and self.controller is not None:
-            self.controller.learning.switched_at_reading(switched)
-        if log.isEnabledFor(logging.DEBUG):  # (formatted only when said; whole: a grid at -0.3 W read "-0 W")
-            log.debug("deciding: consumption %s W, production %s W, grid %s W", whole(consumption_w),
-                      whole(production_w), whole(consumption_w - production_w))
-        regulated = self.field.regulated(self.loads, now)
-        if self.controller is not None:
-            # (a decision waits for a reading of each meter: the slower one's pace spaces them; with meters every 12 s
-            # each decision was taken for one after a silence, and no fall of production was ever taken ahead)
-            # (the slower one's, None while neither is known: compared here rather than by max() over a comprehension,
-            # two calls on Python 3.11, max() parsing its keywords)
-            production_pace_s = self.production.pace_s()
-            slower_s = production_pace_s if house_pace_s is None or (
-                production_pace_s is not None and production_pace_s > house_pace_s) else house_pace_s
-            self.controller.follow_meters(max_gap_for(self.settings.evaluate.period_s, slower_s))
-            in_doubt = self.field.beliefs_in_doubt(now)
-            self._last_decision = self.controller.decide(regulated, consumption_w, production_w, now,
-                                                         measures_wait=in_doubt,
-                                                         relays_wait=self.field.after_held(self.loads, now),
-                                                         draws_in_doubt=self.field.draws_in_doubt(now, in_doubt))
-            if self._hunting is not None:
-                self._hunting.after_decision(self.loads, now,
-                                             (consumption_w, at_reading_w - relays_at_reading_w, relays_at_reading_w))
-        else:
-            self._last_decision = allocate(regulated, consumption_w, production_w, self.params, now)
-        self.field.after_decision(consumption_w, production_w, now)
-        if self._swap_watch.after_decision(at_reading_w, consumption_w, production_w, now):
-            # (safety first: left running, the loop imported every load's max; a false alarm costs the sun until a
-            # restart, said in the log and the status)
-            self._stale_guard.latch(SWAPPED_REASON, now)
-            self._stale_changed(now)
-        if self._decision_listeners:
-            # (drawn_w: what each load was believed to draw when this reading came, or what the reading measured of it:
-            # the day's report counted an idle trial at its claim, 1.5 Wh more than the load's own energy counter)
-            record = snapshot(now, consumption_w, production_w, self.loads, self._relays, regulated, drawn_w)
-            for listener in self._decision_listeners:
-                listener(record)
-        # The status costs more than the decision: at once for news, else at most every status_interval.
-        if self._status_pacing.after_decision(self.loads, watts_before, now):
-            self.publish_status(now)
 
     def _on_mode(self, payload: bytes, now: float) -> None:
         if take_mode_command(payload, self.loads_by_name, now, self.settings.mqtt.topic_mode) and \
@@ -438,24 +271,3 @@ class Regulator(RegulatorLifeCycle):
         if self._status_pacing.held_until is not None:
             due.append(self._status_pacing.held_until)
         return min(due)
-
-    def _let_relays_hand_over(self) -> None:
-        """Whether a relay forced on is handed over on at its unforce (RelayEquipment.hands_over): under the closed
-        loop while the regulation is not suspended, for a decision to judge it (a meter falling silent before one
-        comes suspends it within meter_timeout: every unforced load off); else it is switched off at the unforce (with
-        the regulation suspended no decision would: it stayed on)."""
-        live = self.controller is not None and self._stale_guard.reason is None
-        for load in self.loads:
-            if isinstance(load, RelayEquipment):
-                load.hands_over = live
-
-    def _stale_changed(self, now: float) -> None:
-        self._let_relays_hand_over()
-        if self._stale_guard.reason is not None:
-            if self.controller is not None:
-                self.controller.regulation_suspended()
-            self.field.regulation_suspended()  # (no re-check probe of a full tank meanwhile)
-            self._gate.stop_waiting()  # (else its deadline, past, would hide the daemon's other timers from it)
-            self.publish_status(now)  # suspended: the unforced loads were just commanded to 0 W
-        else:
-            self._gate.resume_after_silence()

@@ -21,7 +21,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
               "calibration.sweep_measure", "calibration.session", "calibration.lag", "calibration.lag_cli"),
     # I/O, threads and the wall clock: the daemon loop, the MQTT link, the decision recorder.
     "shell": ("regulation", "shell", "recording"),
-    "regulator": ("core.regulator", "core.life_cycle"),
+    "regulator": ("core.regulator", "core.regulator_decision", "core.regulator_status", "core.regulator_topics",
+                  "core.regulator_suspension", "core.life_cycle"),
     # The status document and its restore work on the RegulatorView the regulator hands them.
     "status": ("status",),
     # The config loader (it builds the loads, the field features' settings and the integrations' from one

@@ -33,7 +33,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import core.regulator
+import core.regulator_decision
 from core.allocation import AllocationParams, allocate
 from equipments.base import Equipment
 from equipments.constant import ConstantEquipment, RelayEquipment
@@ -78,7 +78,7 @@ class Decision:
 
 @contextmanager
 def spied_rule(house_at: list[float], decisions: list[Decision]) -> Iterator[None]:
-    """core.regulator's `allocate`, each call recorded (the loads' beliefs before and after it)."""
+    """core.regulator_decision's `allocate`, each call recorded (the loads' beliefs before and after it)."""
 
     def spy(loads: Sequence[Equipment], consumption_w: float, production_w: float, params: AllocationParams,
             now: float) -> str:
@@ -90,7 +90,7 @@ def spied_rule(house_at: list[float], decisions: list[Decision]) -> Iterator[Non
         decisions.append(decision)
         return decision.result
 
-    with mock.patch.object(core.regulator, "allocate", spy):
+    with mock.patch.object(core.regulator_decision, "allocate", spy):
         yield
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-import core.regulator as regulator_module
+import core.regulator_status as regulator_status  # (where the status is encoded)
 from regulation import Regulator
 from settings.config import load_settings
 from simulation.replay import PublishFn, RegulatorLike, real_regulator, replay
@@ -30,14 +30,14 @@ def test_the_real_regulator_in_a_replay_hands_its_statuses_as_documents(tmp_path
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     config, trace = _day(tmp_path)
     encoded: list[dict[str, Any]] = []
-    encoder = regulator_module.STATUS_JSON
+    encoder = regulator_status.STATUS_JSON
 
     class Counting:
         def encode(self, document: dict[str, Any]) -> str:
             encoded.append(document)
             return encoder.encode(document)
 
-    monkeypatch.setattr(regulator_module, "STATUS_JSON", Counting())
+    monkeypatch.setattr(regulator_status, "STATUS_JSON", Counting())
     built: list[Any] = []
 
     def make(path: str, publish: PublishFn) -> RegulatorLike:
