@@ -182,10 +182,11 @@ class DaemonLinkEvents:
     def _oversize_hint(self, event: Disconnected) -> str:
         """What drops each right after a status may be: a broker whose packet limit is under its size drops the link
         at each status (mosquitto's max_packet_size; the status grows with the loads). Said only when the evidence
-        points at the size (StatusDrops: the broker closed the link right after a status bigger than any it took,
-        twice in a row): a status goes out every few seconds, and two broker restarts days apart, each within 2 s of
-        one, were told to raise it. From then on the status is held back while too big (StatusDrops.allows: the link
-        holds, the loads are regulated), one tried hourly: a try the broker drops again is said as such."""
+        points at the size (StatusDrops: the broker closed the link right after a status bigger than any it took and
+        than any other message sent with it, twice in a row): a status goes out every few seconds, and two broker
+        restarts days apart, each within 2 s of one, were told to raise it. From then on the status is held back while
+        too big (StatusDrops.allows: the link holds, the loads are regulated), one tried a minute on (the two drops may
+        have been a broker restarted twice), then hourly: a try the broker drops again is said as such."""
         drops = self.status_drops
         held = drops.holding
         size = drops.dropped(event.at, event.reason == CONNECTION_CLOSED)
@@ -200,8 +201,8 @@ class DaemonLinkEvents:
         # (held back from now on: shell/status_drops.py; the status file is saved as ever)
         return (f", just after PySEB published its status ({size} bytes): a broker that refuses a message as too big "
                 f"(\"{OVERSIZE}\" in its log) drops the link so; raise its max_packet_size; until it fits, PySEB "
-                f"publishes no status bigger than the largest the broker took ({passed}), and tries one again every "
-                f"{every}")
+                f"publishes no status bigger than the largest the broker took ({passed}), and tries one again in "
+                f"{drops.first_try_s / 60:.0f} min, then every {every}")
 
     def _on_disconnected(self, event: Disconnected) -> None:
         log.debug("not connected to the broker (%s): retrying", event.reason)

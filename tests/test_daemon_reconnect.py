@@ -181,8 +181,8 @@ def test_the_too_big_hint_is_said_of_drops_at_each_status_none_as_big_through(
     built._on_disconnected(Disconnected(START + 101.15, CLOSED, connected_for_s=0.1))
     assert ("just after PySEB published its status (2531 bytes): a broker that refuses a message as too big "
             '("oversize packet" in its log) drops the link so; raise its max_packet_size; until it fits, PySEB '
-            "publishes no status bigger than the largest the broker took (2400 bytes), and tries one again every 60 "
-            "min") \
+            "publishes no status bigger than the largest the broker took (2400 bytes), and tries one again in 1 min, "
+            "then every 60 min") \
         in caplog.text
 
 
@@ -218,11 +218,11 @@ def statuses(sent: list[tuple[str, bytes, bool]]) -> list[int]:
     return [len(payload) for topic, payload, _ in sent if topic == "regul/status"]
 
 
-def test_a_status_too_big_for_the_broker_is_held_back_tried_again_hourly_until_it_fits(
+def test_a_status_too_big_for_the_broker_is_held_back_tried_again_then_hourly_until_it_fits(
         daemon: tuple[Daemon, list[tuple[str, bytes, bool]]], wall: Wall, caplog: pytest.LogCaptureFixture) -> None:
     # Published at every connect, a status over the broker's limit had it drop each connection at once: nothing was
     # regulated. Held back once the drops point at its size (the connect's own status too); one bigger than the
-    # broker took is tried again every hour; one that goes through lifts the hold.
+    # broker took is tried again a minute on, then every hour; one that goes through lifts the hold.
     caplog.set_level(logging.INFO, logger="shell.daemon")
     built, sent = daemon
     built.status_drops = StatusDrops()  # (the start's status, some 2.3 kB as the connect's, forgotten)
@@ -232,26 +232,73 @@ def test_a_status_too_big_for_the_broker_is_held_back_tried_again_hourly_until_i
     reconnected_at(built, wall, START + 101.05)
     status_at(built, wall, START + 101.1, 2531)
     built._on_disconnected(Disconnected(START + 101.15, CLOSED, connected_for_s=0.1))
-    assert "until it fits, PySEB publishes no status bigger than the largest the broker took (2000 bytes)" \
-        in caplog.text
+    assert "until it fits, PySEB publishes no status bigger than the largest the broker took (2000 bytes), and " \
+           "tries one again in 1 min, then every 60 min" in caplog.text
     del sent[:]
     reconnected_at(built, wall, START + 102.15)  # (its own status, some 2.3 kB: held back)
     status_at(built, wall, START + 110, 2531)
     status_at(built, wall, START + 120, 2000)
     assert statuses(sent) == [2000]  # (the commands went: the link holds)
     assert [topic for topic, _, _ in sent if topic != "regul/status"]  # (the reconnect's commands)
-    status_at(built, wall, START + 101.15 + 3600, 2531)  # an hour on: tried
-    status_at(built, wall, START + 101.16 + 3600, 2531)
+    status_at(built, wall, START + 101.15 + 60, 2531)  # a minute on: tried
+    status_at(built, wall, START + 101.16 + 60, 2531)
     assert statuses(sent) == [2000, 2531]
-    built._on_disconnected(Disconnected(START + 101.2 + 3600, CLOSED, connected_for_s=3599.0))
+    built._on_disconnected(Disconnected(START + 101.2 + 60, CLOSED, connected_for_s=59.0))
     assert "just after PySEB tried its status again (2531 bytes), held back as too big for the broker: still too " \
-           "big, held back again (raise its max_packet_size" in caplog.text
-    reconnected_at(built, wall, START + 102.2 + 3600)
+           "big, held back again (raise its max_packet_size: \"oversize packet\" in its log); tried again in 60 min" \
+           in caplog.text
+    reconnected_at(built, wall, START + 102.2 + 60)
+    status_at(built, wall, START + 101.15 + 60 + 1800, 2531)  # (half an hour on: held back)
     assert statuses(sent) == [2000, 2531]
-    status_at(built, wall, START + 102.2 + 7200, 2540)  # the broker's limit raised meanwhile: it goes through
-    status_at(built, wall, START + 110 + 7200, 2560)
-    assert statuses(sent) == [2000, 2531, 2540, 2560]
+    status_at(built, wall, START + 101.15 + 60 + 3600, 2531)  # an hour after the first try: tried
+    status_at(built, wall, START + 101.16 + 60 + 3600, 2531)
+    assert statuses(sent) == [2000, 2531, 2531]
+    built._on_disconnected(Disconnected(START + 101.2 + 60 + 3600, CLOSED, connected_for_s=3599.0))
+    assert caplog.text.count("still too big, held back again") == 2
+    reconnected_at(built, wall, START + 102.2 + 60 + 3600)
+    assert statuses(sent) == [2000, 2531, 2531]
+    status_at(built, wall, START + 102.2 + 60 + 7200, 2540)  # the broker's limit raised meanwhile: it goes through
+    status_at(built, wall, START + 110 + 60 + 7200, 2560)
+    assert statuses(sent) == [2000, 2531, 2531, 2540, 2560]
     assert "the broker took PySEB's status (2540 bytes), held back as too big since: published again" in caplog.text
+
+
+def test_two_drops_at_the_start_right_after_a_status_hold_it_back_a_minute_not_an_hour(
+        daemon: tuple[Daemon, list[tuple[str, bytes, bool]]], wall: Wall, caplog: pytest.LogCaptureFixture) -> None:
+    # At a run's start nothing has gone through yet: a broker restarted twice (or a second client with our client
+    # id), each within a second of a connect's status, pointed at the size and held every status back for an hour.
+    caplog.set_level(logging.INFO, logger="shell.daemon")
+    built, sent = daemon
+    built.status_drops = StatusDrops()  # (the start's status, a second before the first drop: none through yet)
+    status_at(built, wall, START + 0.5, 2300)
+    built._on_disconnected(Disconnected(START + 0.9, CLOSED, connected_for_s=0.9))
+    reconnected_at(built, wall, START + 1.9)  # (its own status: the second drop comes right after it)
+    built._on_disconnected(Disconnected(START + 2.3, CLOSED, connected_for_s=0.4))
+    assert built.status_drops.holding  # (as a status really too big is: nothing weighs against the two drops)
+    del sent[:]
+    reconnected_at(built, wall, START + 3.3)  # the broker up for good
+    for k in range(1, 20):  # a status every 10 s
+        status_at(built, wall, START + 3.3 + 10 * k, 2300)
+    assert statuses(sent) == [2300] * 14  # (from a minute on: the try went through, the hold lifted)
+    assert "the broker took PySEB's status (2300 bytes), held back as too big since: published again" in caplog.text
+
+
+def test_a_drop_right_after_a_message_bigger_than_the_status_does_not_point_at_it(
+        daemon: tuple[Daemon, list[tuple[str, bytes, bool]]], wall: Wall, caplog: pytest.LogCaptureFixture) -> None:
+    # Home Assistant's discovery configs (some 1 kB each) go out at each connect just before the status: one over the
+    # broker's limit has it drop the link at every connect, right after the status. A status smaller than a config is
+    # not why: held back, it was held for nothing (the drops went on).
+    built, sent = daemon
+    built.status_drops = StatusDrops()
+    for k in range(2):
+        at = START + 10 * k
+        wall.now = at
+        built._publish("homeassistant/sensor/pyseb/ecs_power/config", "c" * 1100, retain=True)
+        status_at(built, wall, at + 0.01, 900)
+        built._on_disconnected(Disconnected(at + 0.05, CLOSED, connected_for_s=0.05))
+    assert "too big" not in caplog.text and not built.status_drops.holding
+    status_at(built, wall, START + 20, 900)
+    assert statuses(sent)[-1] == 900
 
 
 def test_a_status_held_back_is_tried_again_within_the_hour_after_the_clock_stepped_back() -> None:
@@ -292,14 +339,44 @@ def test_a_status_held_back_that_goes_through_after_the_clock_stepped_back_lifts
     assert drops.take_lifted() == 2531 and not drops.holding
 
 
+def test_a_hold_s_first_try_comes_a_minute_on_the_next_ones_hourly() -> None:
+    drops = StatusDrops()
+    for at in (1000.0, 1002.0):  # (nothing through yet: the run's start)
+        drops.sent(2531, at, live=True)
+        drops.dropped(at + 0.05, closed_by_broker=True)
+    assert drops.holding and drops.passed_bytes == 0
+    assert not drops.allows(2531, 1002.05 + drops.first_try_s - 1.0)
+    first = 1002.05 + drops.first_try_s
+    assert drops.allows(2531, first)
+    drops.sent(2531, first, live=True)
+    assert drops.dropped(first + 0.05, closed_by_broker=True) == 2531  # (still too big: a third drop in a row)
+    assert not drops.allows(2531, first + 60.0) and not drops.allows(2531, first + drops.retry_s - 1.0)
+    assert drops.allows(2531, first + drops.retry_s)
+
+
+def test_a_status_sent_with_a_bigger_message_is_not_what_a_drop_points_at() -> None:
+    drops = StatusDrops()
+    drops.other_sent(1100, 1000.0, live=True)  # (Home Assistant's discovery config, at the connect)
+    drops.sent(900, 1000.01, live=True)
+    assert drops.dropped(1000.05, closed_by_broker=True) is None and drops.in_a_row == 0
+    drops.other_sent(1100, 1001.0, live=False)  # (not sent: no evidence either way)
+    drops.other_sent(800, 1001.0, live=True)  # (smaller than the status: the status is the likelier)
+    drops.sent(900, 1001.01, live=True)
+    assert drops.dropped(1001.05, closed_by_broker=True) == 900 and drops.in_a_row == 1
+    drops.other_sent(5000, 1002.0, live=True)
+    assert drops.passed_bytes == 0  # (the others that went through are not the status's sizes)
+    drops.sent(900, 1010.0, live=True)
+    assert drops.allows(900, 1011.5) and drops.passed_bytes == 900
+
+
 def test_a_try_of_a_status_held_back_that_paho_did_not_send_is_made_again_at_the_next_status() -> None:
-    # The hour's try fell while the link was down (paho sends no QoS 0 message then): no try at all, and the status
-    # held an hour more, though the broker's limit may have been raised meanwhile (a restart of the broker: the drop).
+    # The try fell while the link was down (paho sends no QoS 0 message then): no try at all, and the status held an
+    # hour more, though the broker's limit may have been raised meanwhile (a restart of the broker: the drop).
     drops = StatusDrops()
     for at in (1000.0, 1002.0):
         drops.sent(2531, at, live=True)
         drops.dropped(at + 0.05, closed_by_broker=True)
-    try_at = 1002.05 + drops.retry_s
+    try_at = 1002.05 + drops.first_try_s
     assert drops.allows(2531, try_at)
     drops.sent(2531, try_at, live=False)
     assert drops.allows(2531, try_at + 10.0)  # (tried at the next one)

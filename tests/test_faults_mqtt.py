@@ -242,4 +242,4 @@ def test_a_status_too_big_for_the_broker_is_held_back_and_the_loads_are_regulate
         assert proc.output.count("connection to the broker lost") == 2, proc.output
         assert "dropped the connection 3 times in a row" not in proc.output
         assert ("until it fits, PySEB publishes no status bigger than the largest the broker took (none so far), and "
-                "tries one again every 60 min") in proc.output
+                "tries one again in 1 min, then every 60 min") in proc.output
