@@ -21,7 +21,7 @@ from core.decision_gate import DecisionGate
 from core.forces import keep_forces_off_lengths, start_loads
 from core.meters import EnergyCounter
 from core.stale_guard import StaleGuard
-from equipments.base import Command, Equipment, Publish
+from equipments.base import Command, Equipment, Publish, QueueFull
 from field.features import FieldFeatures
 from settings.config import Settings
 from status.restore import restore_status
@@ -191,8 +191,11 @@ class RegulatorLifeCycle:
             return
         try:
             self._publish(self.settings.mqtt.topic_report, self._last_report, True)
-        except Exception as exc:  # paho's ValueError, a full queue: as a load's command that could not be sent
+        except QueueFull as exc:  # paho's full queue: owed by the daemon's link, sent once paho has room
             log.warning("the last daily report could not be published again (%s): sent as soon as the link takes it",
+                        exc)
+        except Exception as exc:  # paho's ValueError, ...: as a load's command that could not be sent; not owed
+            log.warning("the last daily report could not be published again (%s): tried again at the next reconnect",
                         exc)
 
     def shutdown(self, now: float) -> None:
@@ -222,8 +225,12 @@ class RegulatorLifeCycle:
         self._last_report = json.dumps(report.as_json(), allow_nan=False)
         try:
             self._publish(self.settings.mqtt.topic_report, self._last_report, True)
-        except Exception as exc:  # paho's full queue, ...: as a load's command that could not be sent. Raised, it broke
-            # off the reading (its decision not made) or the timers that rolled the day, said as an internal error.
+        except QueueFull as exc:  # paho's full queue: as a load's command that could not be sent. Raised, it broke off
+            # the reading (its decision not made) or the timers that rolled the day, said as an internal error.
             # (the daemon's link owes it: sent once paho has room, shell/owed_messages.py; or at the reconnect)
             log.warning("the report of %s could not be published (%s): sent again as soon as the link takes it (at "
                         "the next reconnect at the latest)", report.date, exc)
+        except Exception as exc:  # paho's ValueError, ...: not owed (only a full queue is); republish_report at the
+            # next reconnect tries it again
+            log.warning("the report of %s could not be published (%s): tried again at the next reconnect", report.date,
+                        exc)

@@ -15,6 +15,13 @@ from settings.options import REQUIRED, Option
 log = logging.getLogger(__name__)
 
 Publish = Callable[..., Any]  # publish(topic, payload, retain=False)
+
+
+class QueueFull(RuntimeError):
+    """What a publish function raises when it refused a message for now, its queue full (the daemon's link: paho's
+    PAHO_QUEUE_MAX messages the broker has not acknowledged). The daemon's link owes a retained daily report so
+    refused, sent once paho has room (shell/owed_messages.py); a refusal for any other reason is not owed."""
+
 PowerListener = Callable[[float, float], None]  # listener(commanded_w, now), after every set_power
 
 # Who forced a load (`Equipment.forced_by`): a rule only ever undoes its own force.

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import paho.mqtt.client as mqtt
 
+from equipments.base import QueueFull
 from settings.sections import MqttSettings
 from shell import paho_compat
 from shell.broker_hints import connect_failure_hint, refusal_hint, silent_broker_reason, unanswered_reason
@@ -79,6 +80,11 @@ def sent_live(info: mqtt.MQTTMessageInfo) -> bool:
 
 class PublishFailed(RuntimeError):
     """paho did not take a message (not even queued for the next connection)."""
+
+
+class PublishQueueFull(PublishFailed, QueueFull):
+    """paho did not take a message, its queue full (PAHO_QUEUE_MAX): the daily report so refused is owed (the core
+    tells it by QueueFull)."""
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -215,6 +221,8 @@ class MqttLink:
                         "sent again at the reconnect", PAHO_QUEUE_MAX, topic)
         if retain and topic in self.owed.topics:
             self.owed.published(topic, payload, info.rc == mqtt.MQTT_ERR_QUEUE_SIZE)
+        if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
+            raise PublishQueueFull(mqtt.error_string(info.rc))
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):  # NO_CONN: queued for the reconnect
             raise PublishFailed(mqtt.error_string(info.rc))
         return info

@@ -16,7 +16,7 @@ import shell.daemon
 from settings.config import load_settings
 from shell.daemon import Daemon
 from shell.lock import InstanceLock
-from shell.mqtt_link import Connected, Disconnected
+from shell.mqtt_link import Connected, Disconnected, PublishQueueFull
 from shell.status_drops import StatusDrops
 from tests.configs import reading, write_config
 
@@ -120,8 +120,25 @@ def test_a_report_that_cannot_be_published_again_does_not_stop_the_daemon(
 
     monkeypatch.setattr(built.link, "publish", refuse)
     built._on_connected(Connected(START + 10, first=False))
-    assert "the last daily report could not be published again (Invalid topic.): sent as soon as the link takes it" \
+    # (not owed: only a full queue's refusal is, shell/owed_messages.py; the next reconnect publishes it again)
+    assert "the last daily report could not be published again (Invalid topic.): tried again at the next reconnect" \
         in caplog.text
+    assert "sent as soon as the link takes it" not in caplog.text
+
+
+def test_a_report_paho_s_full_queue_refuses_at_a_reconnect_is_said_owed(
+        daemon: tuple[Daemon, list[tuple[str, bytes, bool]]], monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    built, _ = daemon
+    built.reg._last_report = '{"date": "2026-06-01"}'
+
+    def full(topic: str, payload: str | bytes, retain: bool = False, qos: int = 1) -> None:
+        raise PublishQueueFull(mqtt.error_string(mqtt.MQTT_ERR_QUEUE_SIZE))  # (as MqttLink.publish raises it)
+
+    monkeypatch.setattr(built.link, "publish", full)
+    built._on_connected(Connected(START + 10, first=False))
+    assert "the last daily report could not be published again (Message queue full.): sent as soon as the link " \
+           "takes it" in caplog.text
 
 
 CLOSED = "the broker or the network closed it"  # (paho_compat.CONNECTION_CLOSED: what a broker's drop is said as)

@@ -14,7 +14,7 @@ import pytest
 from core.daily_report import DailyFigures, DailyReport
 from core.decisions import DecisionRecord
 from regulation import Regulator
-from shell.mqtt_link import PublishFailed
+from shell.mqtt_link import PublishFailed, PublishQueueFull
 from tests.configs import reading, write_config
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -111,7 +111,7 @@ def test_a_report_paho_refuses_is_said_and_sent_again_at_the_reconnect(tmp_path:
 
     def publish(topic: str, payload: str | bytes, retain: bool = False) -> None:
         if topic == "regul/report" and refusing:
-            raise PublishFailed(mqtt.error_string(mqtt.MQTT_ERR_QUEUE_SIZE))
+            raise PublishQueueFull(mqtt.error_string(mqtt.MQTT_ERR_QUEUE_SIZE))  # (as MqttLink.publish raises it)
         published.append((topic, payload if isinstance(payload, str) else payload.decode(), retain))
 
     reg = Regulator.from_config(write_config(tmp_path, ("ecs", "radiator")), publish)
@@ -129,6 +129,28 @@ def test_a_report_paho_refuses_is_said_and_sent_again_at_the_reconnect(tmp_path:
     refusing = False
     reg.republish_report()
     assert [json.loads(p)["date"] for t, p, _ in published if t == "regul/report"] == ["2026-06-01"]
+
+
+def test_a_report_refused_for_another_reason_is_not_said_to_be_sent_as_soon_as_the_link_takes_it(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Only a full queue's refusal is owed (sent once paho has room); one for another reason (paho's ValueError, another
+    # error) is tried again only at the next reconnect: "sent again as soon as the link takes it" was said of it too.
+    published: list[str] = []
+
+    def publish(topic: str, payload: str | bytes, retain: bool = False) -> None:
+        if topic == "regul/report":
+            raise PublishFailed(mqtt.error_string(mqtt.MQTT_ERR_PAYLOAD_SIZE))
+        published.append(topic)
+
+    reg = Regulator.from_config(write_config(tmp_path, ("ecs", "radiator")), publish)
+    midnight = datetime(2026, 6, 2, tzinfo=PARIS).timestamp()
+    _run(reg, midnight - 600, 600, 2000)
+    reg.handle("smeter/pzem/CONSOMMATION", reading(300 + sum(load.current_power_w for load in reg.loads)), midnight)
+    reg.handle("smeter/pzem/PRODUCTION", reading(2000), midnight + 1)
+    assert reg.counted_day == "2026-06-02"
+    said = [r.getMessage() for r in caplog.records if "the report of 2026-06-01 could not" in r.getMessage()]
+    refused = mqtt.error_string(mqtt.MQTT_ERR_PAYLOAD_SIZE)
+    assert said == [f"the report of 2026-06-01 could not be published ({refused}): tried again at the next reconnect"]
 
 
 def _run(reg: Regulator, start: float, seconds: int, production_w: float) -> None:
