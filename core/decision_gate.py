@@ -49,11 +49,16 @@ class DecisionGate:
         # (a house reading completed the pair and the decision waits for the production reading until this time,
         # then goes on without it; None: not waiting)
         self.waiting_until: float | None = None
+        # (the house meter's count at its last reading the gate was asked on, and the stamp of the latest command
+        # then: that reading came after that command, by the messages' order, whatever the clock says of its stamp)
+        self._house_read: tuple[int, float | None] = (-1, None)
 
     def claim(self, now: float, loads: Sequence[Equipment], by_house: bool = False) -> bool:
         """True when a decision may be taken at `now`; its evidence then counts as used. `by_house`: asked on a
         house reading (the closed loop may then wait for the production reading: waiting_until)."""
-        if not by_house:
+        if by_house:
+            self._house_read = (self._consumption.count, latest_command_at(loads))
+        else:
             self.waiting_until = None  # (the production reading came, or the wait is over: no more waiting)
         counts = (self._consumption.count, self._production.count)
         if counts[0] <= self._decided_on[0] or counts[1] <= self._decided_on[1]:
@@ -79,7 +84,7 @@ class DecisionGate:
                 last_command_at += self._jumped[1]
             if (last_command_at is not None and not stepped_back(consumption.received_at, last_command_at)
                     and not shows_command(consumption.received_at, last_command_at, self._settle_s)
-                    and not self._relay_switch_read(consumption.received_at, last_command_at, latest_at, loads, now)):
+                    and not self._relay_switch_read(last_command_at, latest_at, loads, now)):
                 # This house reading was taken before the last command could show in it: deciding on it would
                 # correct again what the last command already corrected. Wait for the next one. That holds for
                 # a reading from before the command too (a force between the house reading and the production
@@ -92,12 +97,12 @@ class DecisionGate:
         self._last_decision_at = now
         return True
 
-    def _relay_switch_read(self, reading_at: float, command_at: float, stamped_at: float | None,
-                           loads: Sequence[Equipment], now: float) -> bool:
-        """Whether the house reading taken at `reading_at`, before `settle` after the last command (sent at
-        `command_at`, stamped `stamped_at`), shows it all the same at `now`: the house meter reads on change, the
-        command was a relay's switch, the reading came after it, and the meter has been quiet since for `settle` after
-        it and one of its checks.
+    def _relay_switch_read(self, command_at: float, stamped_at: float | None, loads: Sequence[Equipment],
+                           now: float) -> bool:
+        """Whether the last house reading, taken before `settle` after the last command (sent at `command_at`, stamped
+        `stamped_at`), shows it all the same at `now`: the house meter reads on change, the command was a relay's
+        switch, the reading came after it, and the meter has been quiet since for `settle` after it and one of its
+        checks.
 
         A meter that reads on change (a Tasmota with PowerDelta set) sends a reading when its power moved more than its
         delta since the last one sent, and nothing while it moves less: its one reading of a switch, within a second of
@@ -108,9 +113,16 @@ class DecisionGate:
         latest. None came: the reading shows the switch, to within the delta, as any reading of this meter shows the
         house. Not so a variable load's step, which may be under the delta and never read: a decision on a reading from
         before it would correct again what it corrected (docs/how-it-decides.md); nor a meter read at a steady pace,
-        whose silence is a reading lost, no sign of a steady house. One decision on it, as on any reading."""
+        whose silence is a reading lost, no sign of a steady house. One decision on it, as on any reading.
+
+        The reading came after the command by the messages' order (the latest command was sent when it came), not by
+        its stamp: a wall clock stepped back between the two by less than a step (CLOCK_STEP_BACK_S: NTP at a Pi's
+        boot) stamped it before the command, and the regulation sat idle until the cut as before. (A reading stamped
+        on paho's thread before a command the main loop sent while it was queued is taken too: from before the switch,
+        it would have been followed by one of it, as above.) The wait is counted on the command's stamp still: a step
+        makes it longer by as much, never shorter."""
         check_s = self._consumption.bursts_pace_s
-        if check_s is None or reading_at < command_at or self._settle_s is None:
+        if check_s is None or self._settle_s is None or self._house_read != (self._consumption.count, stamped_at):
             return False
         # (the meter's check after the switch shows: its bursts' gap, a Tasmota's second at least)
         if check_s < ON_CHANGE_CHECK_S:
