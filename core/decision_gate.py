@@ -27,7 +27,9 @@ ON_CHANGE_CHECK_S = 1.0
 # Wi-Fi), whatever its bursts' pace when told: at two of the checks, or of its bursts' gaps, a meter made to read every
 # 2 s after its irregular pace was told (a PZEM, "every few seconds" as the warning says), or a PZEM told so for three
 # outages of its Wi-Fi (its bursts every 2 s), was taken for one read on change, its reading within `settle` of a
-# relay's switch, perhaps from before the switch shows, decided on when the next one was lost.
+# relay's switch, perhaps from before the switch shows, decided on when the next one was lost. (A meter read every
+# second at a steady pace, told so for outages of its Wi-Fi, reads as a Tasmota's bursts: nothing in its gaps tells it
+# apart, and that one decision is taken; the next house reading's decision corrects it: docs/how-it-decides.md.)
 BURST_GAP_FACTOR = 1.5
 
 
