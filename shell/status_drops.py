@@ -57,21 +57,23 @@ class StatusDrops:
         self._recent: deque[tuple[int, float, bool]] = deque(maxlen=256)
         self.holding = False  # a status bigger than passed_bytes is held back (the drops pointed at its size)
         self._try_at = 0.0  # (wall time) when one held back is tried again
+        self._wait_s = retry_s  # how long after the last try (or the hold's start) _try_at is: first_try_s, retry_s
         self._lifted: int | None = None  # the size of the status whose passing lifted the hold, not said yet
 
     def allows(self, size: int, at: float) -> bool:
         """Whether a status of `size` bytes is published at `at` (wall time): not while held back as too big, but for
         one try first_try_s after the hold began, then every retry_s."""
         self._settle(at)
-        if self._try_at - at > self.retry_s:
+        if self._try_at - at > self._wait_s:
             # (the clock stepped back: the try counted from the step, else it waited for the clock to catch up, a day's
-            # step a day and an hour without a status)
-            self._try_at = at + self.retry_s
+            # step a day and an hour without a status; the wait in course, the first try's minute too: told by the
+            # hour, a step within it held the status as long as the step, one longer an hour)
+            self._try_at = at + self._wait_s
         if not self.holding or size <= self.passed_bytes:
             return True
         if at < self._try_at:
             return False
-        self._try_at = at + self.retry_s
+        self._try_at, self._wait_s = at + self.retry_s, self.retry_s
         return True
 
     def take_lifted(self) -> int | None:
@@ -109,7 +111,7 @@ class StatusDrops:
             return None
         self.in_a_row += 1
         if self.in_a_row >= IN_A_ROW and not self.holding:
-            self.holding, self._try_at = True, at + self.first_try_s
+            self.holding, self._try_at, self._wait_s = True, at + self.first_try_s, self.first_try_s
         return size
 
     def _settle(self, now: float) -> None:

@@ -334,6 +334,24 @@ def test_a_status_held_back_is_tried_again_within_the_hour_after_the_clock_stepp
     assert not drops.allows(2531, back + drops.retry_s + 10.0)
 
 
+def test_a_hold_s_first_try_comes_a_minute_after_a_clock_stepped_back_within_that_minute() -> None:
+    # The first try is due a minute after the hold began; the clock stepped back meanwhile (NTP at a Pi's boot, the
+    # run's start, as the two drops were): the step was told from the try's due time by the hour of the later tries,
+    # and the first try waited for the clock to catch up (a step of half an hour: half an hour more without a
+    # status), or an hour after a longer step, where the hint had said "in 1 min".
+    for step_s in (1800.0, 86400.0):
+        drops = StatusDrops()
+        for at in (1000.0, 1002.0):  # (nothing through yet: the run's start)
+            drops.sent(2531, at, live=True)
+            drops.dropped(at + 0.05, closed_by_broker=True)
+        assert drops.holding and not drops.allows(2531, 1010.0)
+        back = 1010.0 - step_s
+        assert not drops.allows(2531, back)  # (held back still: the minute counts from the step)
+        assert drops.allows(2531, back + drops.first_try_s), step_s
+        assert not drops.allows(2531, back + drops.first_try_s + 10.0)  # (the next try an hour on)
+        assert drops.allows(2531, back + drops.first_try_s + drops.retry_s)
+
+
 def test_a_status_held_back_that_goes_through_after_the_clock_stepped_back_lifts_the_hold() -> None:
     # A status sent just before the clock stepped back a day stood first among those not known through yet, dated a
     # day ahead: none after it was taken for through until the clock caught up, the hold kept (and the broker's
