@@ -51,16 +51,21 @@ class DecisionGate:
         # (a house reading completed the pair and the decision waits for the production reading until this time,
         # then goes on without it; None: not waiting)
         self.waiting_until: float | None = None
-        # (the house meter's count at its last reading the gate was asked on, and the stamp of the latest command
-        # then: that reading came after that command, by the messages' order, whatever the clock says of its stamp)
+        # (the house meter's count at its last reading, and the stamp of the latest command when it came: that reading
+        # came after that command, by the messages' order, whatever the clock says of its stamp; heard_house)
         self._house_read: tuple[int, float | None] = (-1, None)
+
+    def heard_house(self, loads: Sequence[Equipment]) -> None:
+        """A good house reading just came, before anything it leads to is commanded: every one, claimed or not (one
+        while the regulation is suspended, its production meter silent, is what the house draws after the cut's switch
+        when the production meter is back: recorded at the claim only, the one before the suspension was taken for the
+        last, and the regulation sat idle until the house meter's next change or its cut)."""
+        self._house_read = (self._consumption.count, latest_command_at(loads))
 
     def claim(self, now: float, loads: Sequence[Equipment], by_house: bool = False) -> bool:
         """True when a decision may be taken at `now`; its evidence then counts as used. `by_house`: asked on a
         house reading (the closed loop may then wait for the production reading: waiting_until)."""
-        if by_house:
-            self._house_read = (self._consumption.count, latest_command_at(loads))
-        else:
+        if not by_house:
             self.waiting_until = None  # (the production reading came, or the wait is over: no more waiting)
         counts = (self._consumption.count, self._production.count)
         if counts[0] <= self._decided_on[0] or counts[1] <= self._decided_on[1]:

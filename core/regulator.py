@@ -239,8 +239,10 @@ class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSu
         if isinstance(reading, MeterReading):
             if meter is self.production:
                 self.production_energy.add(reading.power_w, now)
-            elif self.field.on_consumption(reading.power_w, now):
-                self.publish_status(now)
+            else:
+                self._gate.heard_house(self.loads)  # (claimed or not: the regulation may be suspended)
+                if self.field.on_consumption(reading.power_w, now):
+                    self.publish_status(now)
             if self._stale_guard.check(now):
                 self._stale_changed(now)
             if self._stale_guard.reason is None and self._gate.claim(now, self.loads, meter is self.consumption):

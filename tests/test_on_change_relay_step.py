@@ -286,3 +286,47 @@ def test_a_meter_every_second_told_irregular_for_its_outages_decides_once_on_a_s
         h.reg.tick(at + 0.75)
     assert [(at - handed_at, w) for at, w in heater_w if at > handed_at][:2] == [(2.0, 1180.0), (4.0, 180.0)]
     assert {w for at, w in heater_w if at > handed_at + 4.0} == {180.0} and radiator.is_on
+
+
+def test_a_relay_cut_for_a_silent_production_meter_is_decided_on_when_it_is_back(tmp_path: Path) -> None:
+    # The production meter silent (its Wi-Fi) just after the radiator's switch: the cut at meter_timeout switches the
+    # radiator off, and the house meter reads it a second later, before `settle` (2 s here), the regulation suspended
+    # still, then is quiet. The production meter back, that one reading shows the cut's switch: decided on at the
+    # production reading after settle and a check. Recorded only at a claim, the house reading before the suspension was
+    # taken for the last: no decision, the heater left at 0 W, 1180 W exported until the house meter's next change or
+    # its cut.
+    h = closed_loop(tmp_path, "radiator", "ecs", dwell_s=(60, 120), evaluate_options="settle = 2\n")
+    run = Run(h)
+    radiator, heater = h.load("radiator"), h.load("ecs")
+    production = [True]
+
+    def seconds(seconds: float) -> None:  # (as Run.seconds, the production meter read only while `production`)
+        for _ in range(int(2 * seconds)):
+            run.k += 1
+            if run.k % 4 == 0 and production[0]:
+                h.reg.handle(PROD, reading(run.house.pv_w), run.now - 0.01)
+            if run.k % 2 == 0 and run.meter.second(run.now):
+                run.house_read_at.append(run.now)
+            h.reg.tick(run.now + 0.001)
+
+    while not told_on_change(h):
+        seconds(1)
+        assert run.now < NOON + 600
+    while not (radiator.is_on and h.reg.stale_reason is None):
+        seconds(0.5)
+        assert run.now < NOON + 900
+    production[0] = False
+    while h.reg.stale_reason is None:
+        seconds(0.5)
+        assert run.now < NOON + 960
+    cut_at = radiator.last_command_at
+    assert not radiator.is_on and heater.current_power_w == 0.0
+    seconds(2)
+    [read_at] = [at for at in run.house_read_at if at > cut_at]  # (the cut's one reading, within settle, suspended)
+    assert read_at - cut_at < 2.0 and h.reg.stale_reason is not None
+    production[0] = True
+    seconds(4)
+    [decided_at] = [at for at in run.decided_at if at > cut_at]
+    assert decided_at - cut_at <= 2.0 + 1.0 + 2.0  # settle, a check, a production reading's wait
+    assert h.reg.stale_reason is None
+    assert abs(heater.current_power_w - (1500.0 - 300.0 - 20.0)) <= 20.0  # (the radiator held off: min_off_s)
