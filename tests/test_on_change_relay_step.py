@@ -27,7 +27,7 @@ ON_CHANGE_TOLD = "(a meter read at an irregular pace"
 class Run:
     """The house steady (300 W, the sun 1500 W), the production meter every 2 s, the house meter on change, a tick
     every half second; the decisions' times, and each load's commands with their times. `back_s`: how far the wall
-    clock has been stepped back."""
+    clock has been stepped back; `production`: whether the production meter reads."""
 
     def __init__(self, h: Harness, plug_w: float = 500.0) -> None:
         self.h = h
@@ -38,17 +38,24 @@ class Run:
         h.reg.add_decision_listener(lambda record: self.decided_at.append(record.time_s))
         self.k = 0
         self.back_s = 0.0
+        self.production = True
 
     def seconds(self, seconds: float, after_production: Callable[[], None] = lambda: None) -> None:
         for _ in range(int(2 * seconds)):
             self.k += 1
-            if self.k % 4 == 0:
+            if self.k % 4 == 0 and self.production:
                 self.h.reg.handle(PROD, reading(self.house.pv_w), self.now - 0.01)
                 after_production()
             now = self.now
             if self.k % 2 == 0 and self.meter.second(now):
                 self.house_read_at.append(now)
             self.h.reg.tick(now + 0.001)
+
+    def until_told(self) -> None:
+        """Run until the house meter is told read on change (its irregular pace said)."""
+        while not told_on_change(self.h):
+            self.seconds(1)
+            assert self.now < NOON + 600
 
     @property
     def now(self) -> float:
@@ -68,9 +75,7 @@ def test_a_plug_switched_on_is_measured_on_the_one_reading_of_it_when_the_meter_
     h = closed_loop(tmp_path, "plug", "ecs", dwell_s=(60, 120))
     run = Run(h)
     plug, heater = h.load("plug"), h.load("ecs")
-    while not told_on_change(h):
-        run.seconds(1)
-        assert run.now < NOON + 600
+    run.until_told()
     while not (plug.is_on and h.reg.stale_reason is None):
         run.seconds(0.5)
         assert run.now < NOON + 900
@@ -93,9 +98,7 @@ def test_a_plug_switched_on_is_measured_on_its_one_reading_after_a_clock_stepped
     h = closed_loop(tmp_path, "plug", "ecs", dwell_s=(60, 120))
     run = Run(h)
     plug, heater = h.load("plug"), h.load("ecs")
-    while not told_on_change(h):
-        run.seconds(1)
-        assert run.now < NOON + 600
+    run.until_told()
 
     def step_back_once_switched() -> None:
         if plug.is_on and h.reg.stale_reason is None:
@@ -122,9 +125,7 @@ def test_a_heater_step_read_once_before_settle_is_not_decided_on_until_the_next_
     # again what the step corrected); the cut at meter_timeout, as before: one decision in each cut's cycle.
     h = closed_loop(tmp_path, "ecs")
     run = Run(h)
-    while not told_on_change(h):
-        run.seconds(1)
-        assert run.now < NOON + 600
+    run.until_told()
     run.seconds(5)
     run.decided_at.clear()
     run.seconds(60)
@@ -161,9 +162,7 @@ def told_then_regulating(h: Harness) -> tuple[House, float]:
     """The house meter read on change until its irregular pace is told; then the house and the time to go on from, the
     sun lowered to 800 W (500 W free: the radiator is left off, the heater regulates)."""
     run = Run(h)
-    while not told_on_change(h):
-        run.seconds(1)
-        assert run.now < NOON + 600
+    run.until_told()
     run.house.pv_w = 800.0
     return run.house, run.now + 10.0
 
@@ -226,9 +225,7 @@ def test_a_hand_over_the_meter_does_not_read_holds_until_the_cut(tmp_path: Path)
     h = closed_loop(tmp_path, "radiator", "ecs", dwell_s=(60, 125))
     run = Run(h)
     radiator, heater = h.load("radiator"), h.load("ecs")
-    while not told_on_change(h):
-        run.seconds(1)
-        assert run.now < NOON + 600
+    run.until_told()
     while not radiator.is_on:  # (on after a cut, at once: read, then cut at the next silence and held off 125 s)
         run.seconds(0.5)
         assert run.now < NOON + 900
@@ -298,34 +295,21 @@ def test_a_relay_cut_for_a_silent_production_meter_is_decided_on_when_it_is_back
     h = closed_loop(tmp_path, "radiator", "ecs", dwell_s=(60, 120), evaluate_options="settle = 2\n")
     run = Run(h)
     radiator, heater = h.load("radiator"), h.load("ecs")
-    production = [True]
-
-    def seconds(seconds: float) -> None:  # (as Run.seconds, the production meter read only while `production`)
-        for _ in range(int(2 * seconds)):
-            run.k += 1
-            if run.k % 4 == 0 and production[0]:
-                h.reg.handle(PROD, reading(run.house.pv_w), run.now - 0.01)
-            if run.k % 2 == 0 and run.meter.second(run.now):
-                run.house_read_at.append(run.now)
-            h.reg.tick(run.now + 0.001)
-
-    while not told_on_change(h):
-        seconds(1)
-        assert run.now < NOON + 600
+    run.until_told()
     while not (radiator.is_on and h.reg.stale_reason is None):
-        seconds(0.5)
+        run.seconds(0.5)
         assert run.now < NOON + 900
-    production[0] = False
+    run.production = False
     while h.reg.stale_reason is None:
-        seconds(0.5)
+        run.seconds(0.5)
         assert run.now < NOON + 960
     cut_at = radiator.last_command_at
     assert not radiator.is_on and heater.current_power_w == 0.0
-    seconds(2)
+    run.seconds(2)
     [read_at] = [at for at in run.house_read_at if at > cut_at]  # (the cut's one reading, within settle, suspended)
     assert read_at - cut_at < 2.0 and h.reg.stale_reason is not None
-    production[0] = True
-    seconds(4)
+    run.production = True
+    run.seconds(4)
     [decided_at] = [at for at in run.decided_at if at > cut_at]
     assert decided_at - cut_at <= 2.0 + 1.0 + 2.0  # settle, a check, a production reading's wait
     assert h.reg.stale_reason is None
