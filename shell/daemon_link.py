@@ -210,12 +210,14 @@ class DaemonLinkEvents:
         if self._started:
             self.reg.on_disconnected(event.at)
         if event.backoff_s is not None:
+            # (a drop in its row all the same: the one that begins the status's hold is said with it, else it began
+            # unsaid)
+            hint = self._oversize_hint(event)
             log.warning("the broker dropped the connection %d times in a row within seconds of connecting: another "
                         "client is probably connected with client_id %r (a second PySEB with a copy of this "
                         "config?); give each its own [mqtt] client_id. Or the broker refuses one of PySEB's "
                         "messages as too big (its log says \"%s\"): raise its max_packet_size. Next attempt in "
-                        "%.0f s", event.taken_over, self.client_id, OVERSIZE, event.backoff_s)
-            self.status_drops.dropped(event.at, event.reason == CONNECTION_CLOSED)  # (a drop in its row all the same)
+                        "%.0f s%s", event.taken_over, self.client_id, OVERSIZE, event.backoff_s, hint)
             # (the drop is said above, with its own wait: not once more with paho's usual pace)
             self.link_report.down(f"connection to the broker lost ({event.reason})", steady_s(), attempt=False)
         elif event.connected_for_s is not None:

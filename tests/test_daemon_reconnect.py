@@ -221,6 +221,25 @@ def test_the_too_big_hint_needs_two_drops_in_a_row_after_a_status(
     assert caplog.text.count("too big") == 1  # (a drop long after a status ends the row)
 
 
+def test_the_too_big_hint_is_said_when_the_drop_that_begins_the_hold_is_a_takeover_s(
+        daemon: tuple[Daemon, list[tuple[str, bytes, bool]]], wall: Wall, caplog: pytest.LogCaptureFixture) -> None:
+    # The drop that makes two in a row came as the third short connection in a row (the takeover's backoff): the hold
+    # began with only the takeover's warning said, its "or ... too big" as likely as a second client; nothing said the
+    # status was held back, nor when it is tried again.
+    built, _ = daemon
+    status_at(built, wall, START + 100, 2531)
+    built._on_disconnected(Disconnected(START + 100.5, CLOSED, connected_for_s=0.6))
+    reconnected_at(built, wall, START + 101.5)
+    status_at(built, wall, START + 102, 2531)
+    built._on_disconnected(Disconnected(START + 102.3, CLOSED, connected_for_s=0.8, taken_over=3, backoff_s=30.0))
+    assert built.status_drops.holding
+    assert "another client is probably connected with client_id" in caplog.text
+    assert ("just after PySEB published its status (2531 bytes): a broker that refuses a message as too big "
+            '("oversize packet" in its log) drops the link so; raise its max_packet_size; until it fits, PySEB '
+            f"publishes no status bigger than the largest the broker took ({built.status_drops.passed_bytes} bytes), "
+            "and tries one again in 1 min, then every 60 min") in caplog.text
+
+
 def test_a_status_paho_did_not_send_is_no_evidence_either_way() -> None:
     drops = StatusDrops()
     drops.sent(5000, 100.0, live=False)  # (the link down: paho dropped it)
