@@ -21,7 +21,7 @@ from types import TracebackType
 
 from localbroker.leftovers import claim_dir, mark_users, remove_stale
 
-__all__ = ["BrokerError", "PrivateBroker", "ephemeral_ports", "find_mosquitto", "free_port"]
+__all__ = ["BrokerError", "PrivateBroker", "ephemeral_ports", "find_mosquitto", "free_port", "picked_ports"]
 
 
 class BrokerError(RuntimeError):
@@ -62,6 +62,11 @@ def find_mosquitto() -> str:
 
 MQTT_PORT = 1883  # (the machine's own broker's: never ours)
 LOWEST_PICKED_PORT = 10000
+# "FIRST-LAST": the ports free_port() picks in, when set (1000 of them at least, else the OS picks). The test suite
+# runs in parallel workers (pytest-xdist), each given a range of its own by tests/conftest.py (the subprocesses of its
+# tests, a demo or a sweep, inherit it): picking in one range, a test's "nothing listens there" port, or the port of a
+# broker it stopped to restart, could be taken meanwhile by another worker's broker.
+PORTS_VARIABLE = "PYSEB_BROKER_PORTS"
 
 
 def ephemeral_ports() -> tuple[int, int]:
@@ -73,16 +78,25 @@ def ephemeral_ports() -> tuple[int, int]:
     return low, high
 
 
+def picked_ports() -> tuple[int, int]:
+    """The ports free_port() picks in, [first, end): PYSEB_BROKER_PORTS's range when it names one, else from
+    LOWEST_PICKED_PORT up to the kernel's ephemeral range."""
+    first, dash, last = os.environ.get(PORTS_VARIABLE, "").partition("-")
+    if dash and first.strip().isdigit() and last.strip().isdigit() and 0 < int(first) <= int(last) < 65536:
+        return int(first), int(last) + 1
+    return LOWEST_PICKED_PORT, ephemeral_ports()[0]
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port free on `host` right now, below the kernel's ephemeral range when there is room. Inside it, a
     client retrying a port nothing listens on (a broker down, stopped for a test) is, once in many thousands of
     attempts, given that very port as its own source and connects to itself (TCP's simultaneous open): paho read its
     own CONNECT back as the broker's answer ('Protocol error', a CI run of a broker-down test), and a broker started
     there meanwhile could not bind it."""
-    low, _high = ephemeral_ports()
+    first, end = picked_ports()
     picker = random.SystemRandom()
-    for _ in range(200 if low - LOWEST_PICKED_PORT >= 1000 else 0):
-        port = picker.randrange(LOWEST_PICKED_PORT, low)
+    for _ in range(200 if end - first >= 1000 else 0):
+        port = picker.randrange(first, end)
         if port == MQTT_PORT:
             continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

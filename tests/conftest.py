@@ -18,9 +18,15 @@ if str(ROOT) not in sys.path:
 
 from localbroker import PrivateBroker  # noqa: E402
 from tests.mqtt_probe import MqttProbe  # noqa: E402
+from tests.worker_ports import claim_worker_ports  # noqa: E402
 
 if TYPE_CHECKING:
     from tests.sweep_support import SimulatedLoad
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (`make test`), this worker's brokers pick their ports apart from the other workers'."""
+    claim_worker_ports()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -8,7 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from localbroker import LOWEST_PICKED_PORT, BrokerError, PrivateBroker, ephemeral_ports, free_port
+from localbroker import (
+    LOWEST_PICKED_PORT,
+    PORTS_VARIABLE,
+    BrokerError,
+    PrivateBroker,
+    ephemeral_ports,
+    free_port,
+    picked_ports,
+)
+from tests.worker_ports import claim_worker_ports, worker_range
 
 
 def test_private_broker_round_trip(broker: PrivateBroker, probe) -> None:
@@ -124,3 +133,26 @@ def test_the_folder_of_a_broker_whose_owner_died_is_removed_by_the_next_start(tm
         assert alive.log_path.parent.is_dir() and unmarked.is_dir()
     finally:
         alive.cleanup()
+
+
+def test_a_free_port_is_picked_in_the_range_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    # (the test suite's parallel workers, each in a range of its own: no worker's broker takes a port another worker's
+    # test picked to find nothing listening there, or stopped its broker on to start it again)
+    monkeypatch.setenv(PORTS_VARIABLE, "20000-20999")
+    ports = {free_port() for _ in range(50)}
+    assert all(20000 <= port <= 20999 for port in ports), sorted(ports)
+    monkeypatch.setenv(PORTS_VARIABLE, "junk")
+    assert picked_ports() == (LOWEST_PICKED_PORT, ephemeral_ports()[0])
+
+
+def test_each_test_worker_picks_its_ports_apart_from_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    shares = [worker_range(10000, 32768, f"gw{index}", 3) for index in range(3)]
+    assert shares == [(10000, 17589), (17589, 25178), (25178, 32767)]
+    assert worker_range(10000, 32768, "gw0", 30) is None  # (760 ports each: too few to pick in at random)
+    assert worker_range(10000, 32768, "master", 2) is None
+    monkeypatch.delenv(PORTS_VARIABLE, raising=False)
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
+    claim_worker_ports()
+    first, end = LOWEST_PICKED_PORT, ephemeral_ports()[0]
+    assert picked_ports() == (first + (end - first) // 2, first + 2 * ((end - first) // 2))
