@@ -105,13 +105,18 @@ check: $(STAMP_RUN)
 ## This checkout's .venv with the run-time packages, nothing else (what a missing package's message names).
 venv: $(STAMP_RUN)
 
-## The test suite (a private mosquitto per test session, on a free loopback port).
+## The test suite (a private mosquitto per test, on a free loopback port).
+# Run by pytest-xdist, one worker per core (TEST_JOBS=auto; TEST_JOBS=0: all in one process, for --pdb), each picking
+# its brokers' ports in a range of its own (tests/worker_ports.py). Tests marked with one xdist_group name run in one
+# worker, one after the other (--dist loadgroup): for tests that cannot run beside each other.
+TEST_JOBS ?= auto
+XDIST = -n $(TEST_JOBS) --dist loadgroup
 test: $(STAMP_DEV) mosquitto
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 ## The MQTT tests again, on the versions Debian 12's apt packages ship (CI runs both).
 test-paho16: $(STAMP_16) mosquitto
-	$(PY16) -m pytest -m "mqtt or debian" $(PYTEST_ARGS)
+	$(PY16) -m pytest $(XDIST) -m "mqtt or debian" $(PYTEST_ARGS)
 
 lint: $(STAMP_DEV)
 	$(PY) -m ruff check .
