@@ -39,8 +39,8 @@ FALLBACK_EVALUATE_OPTIONS: tuple[Option, ...] = (
 )
 # Seed keys of [evaluate] the seed itself never used, with the reason a user is told.
 FALLBACK_EVALUATE_IGNORED: dict[str, str] = {
-    "ecs_full_capacity": "a day that ends with the tank full counts as the season's two-day threshold "
-                         "(low_nrj_two_days), as in the seed",
+    "ecs_full_capacity": "a day that ends with the tank full counts as the two-day threshold ([evaluate] "
+                         "low_ecs_energy_two_days, or [fallback] low_nrj_two_days_<season>), as in the seed",
 }
 
 FALLBACK_OPTIONS: tuple[Option, ...] = (

@@ -278,6 +278,9 @@ def test_seed_config_loads(tmp_path: Path) -> None:
     warned = "\n".join(settings.warnings)
     assert "[soufflant_a]" in warned and "[debug] simulation" in warned
     assert "[evaluate] ecs_full_capacity: ignored" in warned  # the seed never used it either
+    # ... said by the keys that hold the threshold, the seed's that the file has first (low_nrj_two_days, named
+    # there before, is no key: the seasons' keys end in _spring, _summer...)
+    assert "two-day threshold ([evaluate] low_ecs_energy_two_days, or [fallback] low_nrj_two_days_<season>)" in warned
     # The sample's `key = xxxxxxx` is its placeholder, not a key: no fetch (a real key is fetched again, below).
     assert "[openweathermap] key: only x's: this looks like the seed sample's placeholder" in warned
     assert "no forecast will be fetched" in warned
