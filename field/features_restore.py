@@ -13,6 +13,7 @@ from equipments.modes import MAX_FORCE_DURATION_S
 from field.domoticz import DomoticzBridge
 from field.forcers import force_owner_gone
 from field.forecast_book import ForecastBook
+from field.full_tank_clear import hhmm
 from field.full_tank_watch import FullTankWatch
 from field.homeassistant import HomeAssistantBridge
 from field.water_heater import HeaterControl
@@ -57,7 +58,11 @@ class FieldRestore:
     def restore(self, doc: dict[str, Any], saved_at: float, age_days: int, now: float) -> list[str]:
         """After the loads are restored from `doc` (saved at `saved_at`, read at `now`): full flags, rules,
         mode, Home Assistant's force settings, the MQTT forecasts."""
-        self.tanks.restored(self._flags_since(doc, saved_at), doc)
+        since = self._flags_since(doc, saved_at)
+        saved_hhmm = hhmm(saved_at, self.tanks.tz)
+        self.tanks.restored(since, doc, f"for the seed's status file saved at {saved_hhmm}, before the seed's own "
+                            f"clear at {SEED_FLAG_CLEAR_HOUR:02d}:00" if since < saved_at
+                            else f"passed since the status file was saved at {saved_hhmm}")
         warnings: list[str] = self._drop_forces_of_owners_off()
         warnings += self.restore_settings(doc)
         warnings += self.forecast.restore(doc.get("forecast"), now)

@@ -54,6 +54,7 @@ class FullTankWatch:
         self._house_pace_s = house_pace_s
         self._pace_told_s: float | None = None
         self.since: float | None = None  # the last tick: a clear time passed after it is due
+        self._restored_why = ""  # why a clear due at the first tick after a restore is due (restored)
         for load in self.loads:
             if isinstance(load, VariableEquipment) and load.full_detection in ("meter", "inferred"):
                 # A house reading `settle` after a command shows it: the regulator's own rule of evidence.
@@ -219,8 +220,9 @@ class FullTankWatch:
         since, self.since = self.since, now
         changed = False
         self._own.flush(now)  # (how many of its own meter's changes a load's last hour did not log)
+        restored_why, self._restored_why = self._restored_why, ""
         if since is not None and self._daily_clear.due(since, now):
-            changed = self._clear_all(now)
+            changed = self._clear_all(now, restored_why)
         for load in self.loads:
             end_at = load.full_until
             if end_at is not None and now >= end_at:
@@ -280,13 +282,15 @@ class FullTankWatch:
         queue, the probe ran on, and its meter's readings lifted the flag.)"""
         self._probes.suspended()
 
-    def _clear_all(self, now: float) -> bool:
+    def _clear_all(self, now: float, why: str = "") -> bool:
+        """The daily clear; `why`: what makes it due at the first tick after a restore, said (a clear at 06:00 said at
+        07:21, of a flag just restored "for today", read as a contradiction)."""
         cleared = [load.name for load in self.loads if load.overed]
         for load in self.loads:
             self._clear(load)
         if cleared:
-            log.info("daily clear at %s (%s): %s may take power again",
-                     hhmm(self._daily_clear.last_at(now), self.tz), self._daily_clear.said(), ", ".join(cleared))
+            log.info("daily clear at %s (%s)%s: %s may take power again", hhmm(self._daily_clear.last_at(now), self.tz),
+                     self._daily_clear.said(), f", {why}" if why else "", ", ".join(cleared))
         return bool(cleared)
 
     def _clear(self, load: Equipment) -> None:
@@ -333,10 +337,11 @@ class FullTankWatch:
         detector = self.inferred.get(load.name)
         return detector is not None and detector.holding(now)
 
-    def restored(self, saved_at: float | None, doc: Mapping[str, Any]) -> None:
+    def restored(self, saved_at: float | None, doc: Mapping[str, Any], why: str = "") -> None:
         """After a status restore from `doc`: full flags back into the detectors; a clear time passed while stopped
-        (since `saved_at`) is applied at the first tick. The re-check of a load restored full: when its saved status
-        said (its `full_recheck`), an hour after the save at the latest."""
+        (since `saved_at`) is applied at the first tick, said with `why` when given. The re-check of a load restored
+        full: when its saved status said (its `full_recheck`), an hour after the save at the latest."""
+        self._restored_why = why
         for load in self.loads:
             for detector in (self.metered.get(load.name), self.inferred.get(load.name)):
                 if detector is not None:

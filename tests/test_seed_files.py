@@ -95,6 +95,40 @@ def test_a_seed_s_full_flag_saved_before_its_09_00_clear_does_not_keep_the_heate
     assert daemon.reg.loads_by_name["ecs"].overed is full
 
 
+@pytest.mark.parametrize(("seed", "said"), [
+    (True, "daily clear at 06:00 (at 06:00 and midnight), for the seed's status file saved at 07:11, before the "
+           "seed's own clear at 09:00: ecs may take power again"),
+    (False, "daily clear at 06:00 (at 06:00 and midnight), passed since the status file was saved at 05:50: ecs may "
+            "take power again"),
+])
+def test_a_restored_full_flag_cleared_at_the_start_says_why(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, seed: bool, said: str) -> None:
+    # A seed user's first start at 07:21 said `status restored ...: ecs 5222 Wh (full for today)`, then at once
+    # `daily clear at 06:00 (at 06:00 and midnight): ecs may take power again`: a clear at 06:00 at 07:21, of a flag
+    # saved at 07:11, just said to hold for the day. The clear now says what it clears: the flag the file held.
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    text = seed_sample_text().replace("port = 1883 \n", f"port = {NO_BROKER_PORT}\n")
+    (tmp_path / "config.ini").write_text(text.replace("[evaluate]\n", "[evaluate]\ntimezone = Europe/Paris\n"))
+    (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
+    doc = json.loads(SEED_STATUS.read_text())
+    saved = "07:11" if seed else "05:50"
+    saved_at = datetime.fromisoformat(f"2022-11-05T{saved}:00").replace(tzinfo=ZoneInfo("Europe/Paris")).timestamp()
+    doc["date"] = int(saved_at)
+    if not seed:
+        doc["schema_version"] = 1
+    (tmp_path / "status.ini").write_text(json.dumps(doc))
+    daemon = Daemon(load_settings(tmp_path / "config.ini"), InstanceLock(tmp_path / "test.lock"))
+    now = saved_at + 600 if seed else saved_at + 5400  # (07:21 both)
+    with caplog.at_level(logging.INFO):
+        daemon.restore_saved_status(now)
+        daemon.reg.tick(now + 1)
+    assert daemon.reg.loads_by_name["ecs"].overed is False
+    clears = [r.getMessage() for r in caplog.records if r.getMessage().startswith("daily clear at")]
+    assert clears[0] == said, clears
+
+
 @pytest.mark.parametrize("later_s", [600, 86400], ids=["same day", "next day"])
 def test_a_relay_s_energy_in_the_seed_s_file_is_its_count_since_first_saved_and_not_restored(
         tmp_path: Path, caplog: pytest.LogCaptureFixture, later_s: int) -> None:
