@@ -82,8 +82,8 @@ def _check_seed_dry_run(raw: str, reader: SectionReader) -> None:
                                              "false (or delete it) to regulate for real, or try PySEB on a "
                                              "simulated house: make demo"))
     else:
-        reader.warnings.append(ConfigProblem("debug", "simulation", "false: ignored, PySEB drives the loads (to try "
-                                             "it without them: make demo)"))
+        reader.warnings.append(ConfigProblem("debug", "simulation", "false: ignored, PySEB drives the loads; delete "
+                                             "the line to silence this (to try PySEB without them: make demo)"))
 
 
 def _read_use_persistent(cp: configparser.ConfigParser, raw: str, reader: SectionReader,

@@ -194,6 +194,14 @@ def test_a_seed_dry_run_is_refused(tmp_path: Path) -> None:
     assert done.returncode == 2 and "make demo" in done.stderr
 
 
+def test_a_seed_s_simulation_false_is_warned_with_what_silences_it(tmp_path: Path) -> None:
+    # Set to false as the refusal of true says, it was warned at every start ("false: ignored") without a word of what
+    # ends the warning: delete the line.
+    settings = load_settings(seed_config(tmp_path, ("simulation = false", "simulation = false")))
+    assert [w for w in settings.warnings if "[debug] simulation: false: ignored, PySEB drives the loads" in w
+            and "delete the line" in w]
+
+
 def test_send_injection_in_evaluate_and_in_domoticz_is_warned(tmp_path: Path) -> None:
     # The oldest seed's [evaluate] send_injection left beside [domoticz]'s: two copies, the one in [evaluate] unused
     # without a word (host and broker_ip, topic_mode and topic_force warned "given as both").
