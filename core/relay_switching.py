@@ -181,6 +181,11 @@ class RelaySwitcher:
         # an import of 1 W that no variable load could give back, the hysteresis far from reached)
         walk.off_why = None if want or not covered or power_w is None else \
             f"the grid imports, {max(1.0, -short_w):.0f} W more than the variable loads can give back"
+        if not want and not covered and walk.trial is not None:
+            # (switched off for a trial before it: "surplus 400 W no longer covers it" read as a fall of the sun, and
+            # the relay on again two seconds on, the load tried found idle, as chatter)
+            walk.off_why = (f"{walk.trial} is tried, its power to be measured: the surplus it leaves, "
+                            f"{walk.left_w:.0f} W, no longer covers it")
         if clock.trial and not (isinstance(load, UnknownEquipment) and load.measuring) and (
                 want or (clock.trial_w is not None and power_w is not None
                          and power_w <= clock.trial_w + UnknownEquipment.HOUSE_MOVED_W)):

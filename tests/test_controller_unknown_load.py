@@ -6,6 +6,7 @@ The test house: tests/controller_house.py."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 from pathlib import Path
 
 import pytest
@@ -375,10 +376,13 @@ def test_the_guard_sheds_a_load_of_unknown_power_whatever_its_figure(tmp_path: P
     assert watts(h, "ecs") > 800  # the heater first in line has the surplus again
 
 
-def test_a_relay_switched_off_for_a_trial_found_idle_does_not_rest_its_min_off_s(tmp_path: Path) -> None:
+def test_a_relay_switched_off_for_a_trial_found_idle_does_not_rest_its_min_off_s(tmp_path: Path,
+                                                                                 caplog: pytest.LogCaptureFixture
+                                                                                 ) -> None:
     # Found by a bug hunt: the plug before the radiator idle, tried every 5 to 40 minutes on the surplus the radiator
     # drew too (its dwell over): the radiator switched off for it, the plug found idle, and the radiator rested its
     # min_off_s with its 1000 W exported, at each trial (3 times in an hour, about 110 Wh).
+    caplog.set_level(logging.INFO)
     h = closed_loop(tmp_path, "ecs", "plug", "radiator")
     house = House(h, base_w=300, pv_w=300 + 2000 + 1000 + 100, plug_w=0)
     radiator, plug = h.load("radiator"), h.load("plug")
@@ -391,6 +395,10 @@ def test_a_relay_switched_off_for_a_trial_found_idle_does_not_rest_its_min_off_s
             off_readings += not radiator.is_on
     assert trials >= 3
     assert off_readings <= 2 * trials  # off for the trial's reading and the next one, not for min_off_s (60 readings)
+    # (its line says why: "surplus 100 W no longer covers it" read as a fall of the sun, and its switch on two seconds
+    # on as chatter)
+    offs = [r.getMessage() for r in caplog.records if r.getMessage().startswith("radiator: 1000 W -> 0 W")]
+    assert offs and all("(plug is tried, its power to be measured: the surplus it leaves, " in line for line in offs)
 
 
 @pytest.mark.parametrize(("heater_factor", "plug_w"), [(1.1, 0.0), (0.9, 500.0)])
