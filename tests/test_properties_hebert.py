@@ -198,7 +198,8 @@ def check_import(house: House, watch: Watch, noise_w: float, moved_w: float) -> 
     IMPORT_DECISIONS decisions at most (without readings, no decision: the stale guard's, check_stale). Two: a command
     acts a period later, and the rule decides on the pair it has, whose production reading may be a period older than
     the house's (a lost reading shifts the pair; it does not wait for the next production reading as the closed loop
-    does, docs/control.md), so on a ramp it trails by up to two periods' move."""
+    does, docs/control.md), so on a ramp it trails by up to two periods' move. `moved_w`: the net's move over the last
+    period plus the sun's own (an older production reading misses the sun's move even when the house's cancels it)."""
     caused_w = house.caused_w
     if caused_w <= IMPORT_W + 2 * noise_w + 2.5 * abs(moved_w):
         watch.import_since = None
@@ -256,10 +257,12 @@ def run(setup: Setup, script: Script) -> House:
                     check_commands(house, watch)  # type: ignore[arg-type]
                     house.now += 0.5
                 for _ in range(periods):
-                    net_w = house.base_w - house.pv_w
+                    net_w, sun_w = house.base_w - house.pv_w, house.pv_w
                     house.pv_w = min(6000.0, max(0.0, house.pv_w + pv_ramp_w))
                     house.base_w = min(3000.0, max(100.0, house.base_w + base_ramp_w))
-                    moved_w = house.base_w - house.pv_w - net_w
+                    # (the net's move, and the sun's own: a production reading a period older than the house's misses
+                    # it whatever the house did, the sun and the house falling together, 47 and 50 W a period)
+                    moved_w = abs(house.base_w - house.pv_w - net_w) + abs(house.pv_w - sun_w)
                     ending = [load.name for load in house.reg.loads
                               if load.force_end_at is not None and load.force_end_at <= house.now + PERIOD_S]
                     house.step(rng, noise_w, loss, silent)
@@ -289,6 +292,11 @@ def run(setup: Setup, script: Script) -> House:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(hebert_setups, scripts)
+# The search's case: the sun and the house falling together (47 and 50 W a period), the heater on at 5 W of surplus,
+# each decision's production reading a period older than the house's: 37 W imported for three decisions.
+@example(Setup(("ecs",), {"ecs": "power_calibration_ECS-04.csv"}, {}, {}, (60.0, 30.0), 1.0, None, "hebert"),
+         (529, [(1, 150, -11, None, 0, PROD), (3, 0, -5, None, 0, PROD), (6, 0, 11, None, 0, CONS),
+                (5, -47, -50, None, 0, None)], 0.0, 0.0, random.Random(0)))
 def test_hebert_rule_keeps_the_seeds_promises(setup: Setup, script: Script) -> None:
     run(setup, script)
 
