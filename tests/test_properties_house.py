@@ -103,7 +103,11 @@ def check_switches(house: House, watch: Watch, before_forced: dict[str, bool], s
             continue
         if load.is_on == watch.on[name]:
             continue
-        held_s = house.now - watch.switched_at[name]
+        # (the dwell counted between the commands, as the rule counts it: the checks come at the periods' ends, and a
+        # mode message between two switches moved the periods by a second, a dwell kept to the second measured 19 s of
+        # 20)
+        switched_at = load.last_command_at if load.last_command_at is not None else house.now
+        held_s = switched_at - watch.switched_at[name]
         said = [text for at, text in watch.tap.lines if at >= since and text.startswith(f"{name}:")]
         trial = watch.displaced_by.pop(name, None)
         excused = (load.is_forced() or before_forced[name] or name in watch.excused
@@ -123,7 +127,7 @@ def check_switches(house: House, watch: Watch, before_forced: dict[str, bool], s
                 f"{name} switched {'on' if load.is_on else 'off'} {held_s:g} s after its last switch "
                 f"(dwell {limit_s:g} s)\n{watch.context(watch.switched_at[name])}")
         watch.on[name] = load.is_on
-        watch.switched_at[name] = house.now
+        watch.switched_at[name] = switched_at
     watch.excused.clear()
     watch.see_forces()
     watch.on_decided = {name: reg.loads_by_name[name].is_on for name in watch.on}
@@ -280,5 +284,10 @@ def run(setup: Setup, script: Script) -> House:
                {"radiator": 1000.0, "towel": 600.0, "plug": 5.0}, {"ecs": 30.0}, (60.0, 30.0), 1.0, 0.0),
          (2543, [(25, 79, 0, None, 0), (8, 0, 0, None, 0), (13, 0, 51, None, 0), (25, 140, 0, None, 0)], 0.0, 0.15,
           random.Random(424)))
+@example(Setup(("ecs", "radiator", "ecs2", "plug", "towel"),
+               {"ecs": "power_calibration_ECS-04.csv", "ecs2": "power_calibration_ECS-03.csv"},
+               {"plug": 5.0, "radiator": 1000.0, "towel": 600.0}, {"ecs": 30.0}, (30.0, 20.0), 1.0, 0.0),
+         (3092, [(11, 75, 0, None, 0), (13, 0, 0, None, 0), (13, 0, 0, None, 0), (24, 0, 0, None, 0),
+                 (1, 0, 0, ("unforce", "ecs"), 0), (1, 0, 0, None, 0)], 0.0, 0.3, random.Random(160)))
 def test_a_house_in_closed_loop_keeps_the_promises(setup: Setup, script: Script) -> None:
     run(setup, script)

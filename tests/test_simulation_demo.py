@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,9 +25,11 @@ HEADER = re.compile(r"broker pid (\d+) on [\d.]+:\d+, daemon pid (\d+), work dir
 LIVE = re.compile(r"^(\d\d:\d\d)\s+(-?\d+)\s+(-?\d+)\s+(-?\d+) \(([\d.]+)\)\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)$")
 
 
-def _demo(*args: str) -> subprocess.Popen[bytes]:
+def _demo(*args: str, tmp: Path | None = None) -> subprocess.Popen[bytes]:
+    """`tmp`: the demo's temporary directory (TMPDIR), its folders and its broker's made there."""
+    env = None if tmp is None else {**os.environ, "TMPDIR": str(tmp)}
     return subprocess.Popen([sys.executable, "-m", "simulation", "demo", *args], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, preexec_fn=stop_signals_at_their_default)
+                            stderr=subprocess.PIPE, preexec_fn=stop_signals_at_their_default, env=env)
 
 
 def _alive(pid: int) -> bool:
@@ -174,9 +177,12 @@ def _broker_folder(broker_pid: int) -> Path:
     return Path(args[args.index("-c") + 1]).parent
 
 
-def test_a_demo_killed_outright_takes_its_daemon_with_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    # SIGKILL leaves no cleanup to run: the kernel tells the daemon (and the broker) their parent died.
-    proc = _demo("--minutes", "30", "--speed", "30")
+def test_a_demo_killed_outright_takes_its_daemon_with_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # SIGKILL leaves no cleanup to run: the kernel tells the daemon (and the broker) their parent died. (Its folders
+    # in a temporary directory of its own: in the shared one, another test worker's broker or demo starting meanwhile
+    # removed them, dead, before they were looked for: a CI run under pytest-xdist)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # (for _next_demo_start, in this process)
+    proc = _demo("--minutes", "30", "--speed", "30", tmp=tmp_path)
     assert proc.stdout is not None
     seen = b""
     deadline = time.monotonic() + 60
