@@ -66,16 +66,9 @@ def test_the_restore_says_what_it_took_from_the_seed_s_file(tmp_path: Path, capl
     assert "the seed's status file: saved as PySEB's document from now on, the seed's fields kept" in said
 
 
-@pytest.mark.parametrize(("saved", "seed", "full"), [
-    ("07:11", True, False),  # the seed's flag before its 09:00 clear: the night's top-up, cleared as at init_at
-    ("10:30", True, True),  # after it: the day's own, kept
-    ("07:11", False, True),  # PySEB's own file: a flag set after init_at is the day's
-])
-def test_a_seed_s_full_flag_saved_before_its_09_00_clear_does_not_keep_the_heater_off_all_day(
-        tmp_path: Path, saved: str, seed: bool, full: bool) -> None:
-    # The seed cleared its water heater's full flag at 09:00 only ("maybe it has been forced this night"); its file
-    # saved at 07:11 with the flag, restored at 07:21, kept the heater out of the allocation until midnight, as a
-    # flag PySEB sets after init_at (06:00) is.
+def daemon_with_status_saved_at(tmp_path: Path, saved: str, seed: bool) -> tuple[Daemon, float]:
+    """The seed's sample config (Europe/Paris) and status file, full flag set, saved at `saved` (HH:MM) on 2022-11-05,
+    as the seed wrote it (`seed`) or as PySEB does; the daemon not restored yet, and the save's time."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -88,7 +81,20 @@ def test_a_seed_s_full_flag_saved_before_its_09_00_clear_does_not_keep_the_heate
     if not seed:
         doc["schema_version"] = 1
     (tmp_path / "status.ini").write_text(json.dumps(doc))
-    daemon = Daemon(load_settings(tmp_path / "config.ini"), InstanceLock(tmp_path / "test.lock"))
+    return Daemon(load_settings(tmp_path / "config.ini"), InstanceLock(tmp_path / "test.lock")), saved_at
+
+
+@pytest.mark.parametrize(("saved", "seed", "full"), [
+    ("07:11", True, False),  # the seed's flag before its 09:00 clear: the night's top-up, cleared as at init_at
+    ("10:30", True, True),  # after it: the day's own, kept
+    ("07:11", False, True),  # PySEB's own file: a flag set after init_at is the day's
+])
+def test_a_seed_s_full_flag_saved_before_its_09_00_clear_does_not_keep_the_heater_off_all_day(
+        tmp_path: Path, saved: str, seed: bool, full: bool) -> None:
+    # The seed cleared its water heater's full flag at 09:00 only ("maybe it has been forced this night"); its file
+    # saved at 07:11 with the flag, restored at 07:21, kept the heater out of the allocation until midnight, as a
+    # flag PySEB sets after init_at (06:00) is.
+    daemon, saved_at = daemon_with_status_saved_at(tmp_path, saved, seed)
     now = saved_at + 600
     daemon.restore_saved_status(now)
     daemon.reg.tick(now + 1)
@@ -106,20 +112,7 @@ def test_a_restored_full_flag_cleared_at_the_start_says_why(
     # A seed user's first start at 07:21 said `status restored ...: ecs 5222 Wh (full for today)`, then at once
     # `daily clear at 06:00 (at 06:00 and midnight): ecs may take power again`: a clear at 06:00 at 07:21, of a flag
     # saved at 07:11, just said to hold for the day. The clear now says what it clears: the flag the file held.
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    text = seed_sample_text().replace("port = 1883 \n", f"port = {NO_BROKER_PORT}\n")
-    (tmp_path / "config.ini").write_text(text.replace("[evaluate]\n", "[evaluate]\ntimezone = Europe/Paris\n"))
-    (tmp_path / "power_calibration_ecs.csv").write_text(LINEAR_CSV)
-    doc = json.loads(SEED_STATUS.read_text())
-    saved = "07:11" if seed else "05:50"
-    saved_at = datetime.fromisoformat(f"2022-11-05T{saved}:00").replace(tzinfo=ZoneInfo("Europe/Paris")).timestamp()
-    doc["date"] = int(saved_at)
-    if not seed:
-        doc["schema_version"] = 1
-    (tmp_path / "status.ini").write_text(json.dumps(doc))
-    daemon = Daemon(load_settings(tmp_path / "config.ini"), InstanceLock(tmp_path / "test.lock"))
+    daemon, saved_at = daemon_with_status_saved_at(tmp_path, "07:11" if seed else "05:50", seed)
     now = saved_at + 600 if seed else saved_at + 5400  # (07:21 both)
     with caplog.at_level(logging.INFO):
         daemon.restore_saved_status(now)
