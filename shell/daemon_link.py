@@ -213,6 +213,9 @@ class DaemonLinkEvents:
             # (a drop in its row all the same: the one that begins the status's hold is said with it, else it began
             # unsaid)
             hint = self._oversize_hint(event)
+            # (its own sentence: after "Next attempt in 30 s", ", just after PySEB published its status" read as the
+            # attempt's time)
+            hint = f". This drop came {hint.removeprefix(', ')}" if hint else ""
             log.warning("the broker dropped the connection %d times in a row within seconds of connecting: another "
                         "client is probably connected with client_id %r (a second PySEB with a copy of this "
                         "config?); give each its own [mqtt] client_id. Or the broker refuses one of PySEB's "

@@ -234,10 +234,12 @@ def test_the_too_big_hint_is_said_when_the_drop_that_begins_the_hold_is_a_takeov
     built._on_disconnected(Disconnected(START + 102.3, CLOSED, connected_for_s=0.8, taken_over=3, backoff_s=30.0))
     assert built.status_drops.holding
     assert "another client is probably connected with client_id" in caplog.text
-    assert ("just after PySEB published its status (2531 bytes): a broker that refuses a message as too big "
-            '("oversize packet" in its log) drops the link so; raise its max_packet_size; until it fits, PySEB '
-            f"publishes no status bigger than the largest the broker took ({built.status_drops.passed_bytes} bytes), "
-            "and tries one again in 1 min, then every 60 min") in caplog.text
+    # (a sentence of its own: "Next attempt in 30 s, just after PySEB published its status" read as the attempt's time)
+    assert ("Next attempt in 30 s. This drop came just after PySEB published its status (2531 bytes): a broker that "
+            'refuses a message as too big ("oversize packet" in its log) drops the link so; raise its max_packet_size; '
+            "until it fits, PySEB publishes no status bigger than the largest the broker took ("
+            f"{built.status_drops.passed_bytes} bytes), and tries one again in 1 min, then every 60 min"
+            ) in caplog.text
 
 
 def test_a_status_paho_did_not_send_is_no_evidence_either_way() -> None:
