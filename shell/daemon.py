@@ -145,12 +145,13 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
             return
         sent_at = time.time()
         info = self.link.publish(topic, payload, retain)
-        if not sent_live(info):
+        live = sent_live(info)
+        if not live:
             self.while_down.went_down()  # (paho has no connection: it keeps this one; the next are not handed to it)
         self.unacknowledged_offs.sent(info)
         # (a drop right after a message bigger than the status, Home Assistant's discovery config at a connect, does not
         # point at the status: shell/status_drops.py)
-        self.status_drops.other_sent(len(payload), sent_at, live=sent_live(info))
+        self.status_drops.other_sent(len(payload), sent_at, live=live)
 
     def _wait_s(self, next_tick: float) -> float:
         """Seconds until the periodic pass, or until the regulator's next deadline if that is sooner: a
