@@ -171,6 +171,8 @@ def _start(args: argparse.Namespace) -> int | Daemon:
         held.replay(first=starting)
         for warning in settings.warnings:
             log.warning("%s", warning, extra={"limit_key": warning})
+        for unused in settings.unused:  # (named in one warning above; each one's reason here, and in --check)
+            log.debug("%s", unused)
         for note in _fallback_notes(settings):
             log.info("%s", note)
         from shell.daemon import Daemon
@@ -259,6 +261,12 @@ def _print_check(config: str, settings: Any) -> None:
             print(f"  full tank ({load.name}): not detected (full_detect = off)")
     for note in _fallback_notes(settings):
         print(f"  {note}")
+    if settings.unused:
+        # (the start names them in one warning; each one's reason is here, where a user looks for it)
+        print(f"  not used:    {len(settings.unused)} of the file's keys and sections, ignored (delete them to silence "
+              "the warning that names them):")
+        for unused in settings.unused:
+            print(f"    {unused.removeprefix(f'{settings.path}: ')}")
 
 
 def _clock_said(settings: Any) -> str:

@@ -107,6 +107,12 @@ def check_in_out(reader: SectionReader, ds: DomoticzSettings, steered: bool) -> 
                                              f"one: {why}"))
 
 
+def _read_on_topic_out() -> ConfigProblem:
+    """The generic warning of the seed's [mqtt] topic_ecsMode, as reading [mqtt] gives it (SectionReader's `ignored`:
+    unused, named with the others at a start), for the checks below to put another in its place."""
+    return ConfigProblem("mqtt", "topic_ecsmode", f"ignored: {MQTT_IGNORED['topic_ecsmode']}", unused=True)
+
+
 def check_seed_mode_topic(cp: configparser.ConfigParser, reader: SectionReader, ds: DomoticzSettings) -> None:
     """The seed's [mqtt] topic_ecsMode named where Domoticz publishes the mode selector; PySEB reads it on topic_out
     and below. One elsewhere (a Domoticz publishing on dz/out) was read by the seed and never by PySEB: the mode
@@ -124,7 +130,7 @@ def check_seed_mode_topic(cp: configparser.ConfigParser, reader: SectionReader, 
                          "(and topic_in, if Domoticz does not read domoticz/in), else the selector is never read")
     # One warning for the key: the generic "ignored: read on topic_out" (from reading [mqtt]) would tell the
     # opposite of this one, as if nothing were left to do.
-    generic = ConfigProblem("mqtt", "topic_ecsmode", f"ignored: {MQTT_IGNORED['topic_ecsmode']}")
+    generic = _read_on_topic_out()
     if generic in reader.warnings:
         reader.warnings[reader.warnings.index(generic)] = said
     else:
@@ -143,7 +149,7 @@ def seed_selector_off(cp: configparser.ConfigParser, reader: SectionReader, idx:
                          "topic_out, delete topic_ecsMode (and see ecs_mode_levels: the default makes level 0 off), or "
                          "delete idx_ecs_mode if no selector of yours sets the heater's mode")
     # (in place of the generic "topic_ecsMode ignored: the selector is read on topic_out", here the opposite)
-    generic = ConfigProblem("mqtt", "topic_ecsmode", f"ignored: {MQTT_IGNORED['topic_ecsmode']}")
+    generic = _read_on_topic_out()
     reader.warnings[:] = [warning for warning in reader.warnings if warning != generic] + [said]
     return True
 

@@ -40,7 +40,7 @@ from settings.load_checks import (
     warn_meters_pace,
 )
 from settings.options import SectionReader, resolved
-from settings.problems import ConfigError, ConfigProblem
+from settings.problems import ConfigError, ConfigProblem, warning_lines
 from settings.secret_file import credential_warnings, readable_key, readable_secrets
 from settings.sections import (
     DEFAULT_TOPIC_REGUL,
@@ -75,7 +75,9 @@ P = ParamSpec("P")
 RELAY_KEYS_IN_EVALUATE: dict[str, str] = {
     key: "a relay's key: set it in each relay's own section ([radiator], say), not in [evaluate]"
     for key in CLOSED_LOOP_RELAY_KEYS}
-EVALUATE_IGNORED: dict[str, str] = {**FIELD_EVALUATE_IGNORED, **SEED_EVALUATE_IGNORED, **RELAY_KEYS_IN_EVALUATE}
+# (the relay keys each with a warning of their own, which asks for a move; the others only named at a start, with
+# whatever else PySEB does not use)
+EVALUATE_IGNORED: dict[str, str] = {**FIELD_EVALUATE_IGNORED, **SEED_EVALUATE_IGNORED}
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,11 @@ class Settings:
     field: FieldSettings  # full tank clear, low-energy fallback, Domoticz
     record: RecordSettings
     parser: configparser.ConfigParser  # for the parts that read their own sections
+    # What to warn of, a line each; the keys and sections PySEB does not use in one line at the end, naming them
+    # (settings.problems.unused_summary): the seed's sample had ten lines of them at every start.
     warnings: tuple[str, ...]
+    # Those keys and sections, a line each with its reason (the start logs them at debug level, --check prints them)
+    unused: tuple[str, ...] = ()
 
     @property
     def tzinfo(self) -> ZoneInfo | None:
@@ -111,7 +117,8 @@ def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
     leaked = take_defaults(cp)
 
     mqtt_raw = reader.read(cp, "mqtt", MQTT_OPTIONS, ignored=MQTT_IGNORED)
-    evaluate_raw = reader.read(cp, "evaluate", EVALUATE_OPTIONS + FIELD_EVALUATE_OPTIONS, ignored=EVALUATE_IGNORED)
+    evaluate_raw = reader.read(cp, "evaluate", EVALUATE_OPTIONS + FIELD_EVALUATE_OPTIONS, ignored=EVALUATE_IGNORED,
+                               misplaced=RELAY_KEYS_IN_EVALUATE)
     status_raw = reader.read(cp, "status", STATUS_OPTIONS)
     logging_raw = reader.read(cp, "logging", LOGGING_OPTIONS)
     record_raw = reader.read(cp, "record", RECORD_OPTIONS)
@@ -217,7 +224,8 @@ def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
         equipments=tuple(equipments), field=field, parser=cp,
         record=RecordSettings(record_raw["enabled"], record_dir, record_raw["keep_days"],
                               record_raw["flush_interval"], int(record_raw["max_day_mb"] * 1_000_000)),
-        warnings=tuple(w.render(str(path)) for w in reader.warnings),
+        warnings=tuple(warning_lines(str(path), reader.warnings)),
+        unused=tuple(w.render(str(path)) for w in reader.warnings if w.unused),
     )
 
 

@@ -15,7 +15,7 @@ from field.config import FIELD_LOAD_OPTIONS, FIELD_SECTIONS
 from settings.ini_file import read_parser
 from settings.options import SectionReader
 from settings.problems import ConfigError, ConfigProblem
-from settings.sections import IGNORED_SECTIONS, OLD_EQUIPMENT_FORMAT, SEED_LOAD_IGNORED
+from settings.sections import IGNORED_SECTIONS, OLD_EQUIPMENT_FORMAT, SECTIONS_NOT_REPLACED, SEED_LOAD_IGNORED
 from settings.slips import slip_advice
 
 # Sections other parts of PySEB read; the daemon's loader leaves their keys to them.
@@ -137,7 +137,9 @@ def warn_unused_sections(cp: configparser.ConfigParser, reader: SectionReader, l
         if section in own or section in loads:
             continue
         if section in IGNORED_SECTIONS:
-            reader.warnings.append(ConfigProblem(section, None, f"section ignored: {IGNORED_SECTIONS[section]}"))
+            # (unused, named with the others at a start, but one whose work PySEB does not do in its place)
+            reader.warnings.append(ConfigProblem(section, None, f"section ignored: {IGNORED_SECTIONS[section]}",
+                                                 unused=section not in SECTIONS_NOT_REPLACED))
         elif section != section.lower() and cp.has_section(section.lower()) and section.lower() in loads | _listed(cp):
             # (the names in [equipments] are keys, read in lower case: [RADIATOR] beside [radiator] was taken for
             # the listed load radiator that failed to build, and its keys were ignored without a word)
@@ -154,6 +156,9 @@ def warn_unused_sections(cp: configparser.ConfigParser, reader: SectionReader, l
         else:
             hint = difflib.get_close_matches(section.lower(), sorted(own | loads | _listed(cp)), n=1)
             extra = f" (did you mean [{hint[0]}]?)" if hint else ""
+            # A load's section (its command topic) close to no other name: a spare load, as the seed kept them (its
+            # sample's [soufflant_a]), unused; one that looks misspelt asks to be looked at, in a line of its own.
+            spare = not hint and cp.has_option(section, "topic_set_power")
             reader.warnings.append(ConfigProblem(section, None,
                                                  "section ignored: not a PySEB section nor a load listed in "
-                                                 f"[equipments]{extra}"))
+                                                 f"[equipments]{extra}", unused=spare))

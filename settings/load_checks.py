@@ -113,7 +113,7 @@ def warn_hebert_key(reader: SectionReader, cp: configparser.ConfigParser, algori
                                          "flow to the export setpoint (margin) at each reading, a variable load's "
                                          "whole percents bounded by dither_import and each relay held by its "
                                          "hysteresis, min_on_s and min_off_s; delete the line, or set algorithm = "
-                                         "hebert for the seed's rule"))
+                                         "hebert for the seed's rule", unused=True))
 
 
 # The meters' usual pace (a PZEM module's srate, 2000 ms): a closed loop's `period` up to it holds no decision back.

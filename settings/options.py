@@ -7,7 +7,7 @@ import configparser
 import difflib
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from settings.problems import ConfigProblem
@@ -211,9 +211,10 @@ class SectionReader:
     given_as: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
     def read(self, cp: configparser.ConfigParser, section: str, options: Iterable[Option],
-             ignored: Mapping[str, str] | None = None) -> dict[str, Any]:
+             ignored: Mapping[str, str] | None = None, misplaced: Mapping[str, str] | None = None) -> dict[str, Any]:
         """Values of `options` in `section` (defaults filled in). Unknown keys are warned about,
-        `ignored` keys (legacy keys we no longer use) too, with the reason given."""
+        `ignored` keys (legacy keys we no longer use) too, with the reason given (as unused: said together at a
+        start), and `misplaced` ones (a key of another section, which the user must move), each with its own."""
         options = list(options)
         present = dict(cp.items(section, raw=True)) if cp.has_section(section) else {}
         for default_key in cp.defaults():
@@ -238,7 +239,7 @@ class SectionReader:
                 # from topic_regul, and a problem of that value was named after a line that says None)
                 self.given_as[(section, opt.name)] = (section, given[0])
         self.known.setdefault(section, set()).update(known)
-        self._warn_unknown(section, present, known, ignored)
+        self._warn_unknown(section, present, known, ignored, misplaced)
         return values
 
     def name_keys_as_written(self) -> None:
@@ -249,7 +250,7 @@ class SectionReader:
             for index, problem in enumerate(found):
                 written = self.given_as.get((problem.section, problem.key or ""))
                 if written is not None:
-                    found[index] = ConfigProblem(*written, problem.message)
+                    found[index] = replace(problem, section=written[0], key=written[1])
 
     def read_key(self, section: str, opt: Option, key: str, raw: str) -> Any:
         """The value of `opt` given as `key = raw` in a section read by hand (the seed's [debug]): the checks and
@@ -316,12 +317,15 @@ class SectionReader:
                                                f"{QUOTES_ADVICE}; remove them unless they are meant"))
 
     def _warn_unknown(self, section: str, present: Mapping[str, str], known: set[str],
-                      ignored: Mapping[str, str] | None) -> None:
+                      ignored: Mapping[str, str] | None, misplaced: Mapping[str, str] | None) -> None:
         for key in present:
             if key in known:
                 continue
             if ignored and key in ignored:
-                self.warnings.append(ConfigProblem(section, key, f"ignored: {ignored[key]}"))
+                self.warnings.append(ConfigProblem(section, key, f"ignored: {ignored[key]}", unused=True))
+                continue
+            if misplaced and key in misplaced:
+                self.warnings.append(ConfigProblem(section, key, f"ignored: {misplaced[key]}"))
                 continue
             extra = did_you_mean(key, known)
             self._unknown.append((len(self.warnings), section, key))

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 WHOLE_FILE = "-"  # the section of a problem of the whole file (not found, not text, not parsed)
+# Where the summary of the keys PySEB does not use sends a user for each one's reason: the daemon's start and its
+# check (which lists them), a refused config (whose check lists nothing until its problems are fixed).
+UNUSED_WHY = "why, for each: --check, and docs/migrating-from-the-seed.md"
+UNUSED_WHY_REFUSED = "why, for each: docs/migrating-from-the-seed.md, or --check once the problems above are fixed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +19,11 @@ class ConfigProblem:
     section: str
     key: str | None
     message: str
+    # A key or section PySEB accepts and does nothing with (the seed's [debug] simul_prod, a spare load's section):
+    # nothing to do but delete it. Named together in one line (unused_summary), each with its reason only where asked
+    # for (the start's debug level, --check): the seed's sample had ten such lines at every start, burying the
+    # warnings that ask for something.
+    unused: bool = False
 
     def render(self, path: str) -> str:
         """One line naming file, section, key and the problem (the file alone for a problem of the whole file: its
@@ -40,10 +50,43 @@ class ConfigError(Exception):
         return (self.__class__, (self.path, self.problems, self.warnings))
 
     def render(self) -> str:
-        """The full report, one problem a line, then one warning a line."""
+        """The full report, one problem a line, then one warning a line (the keys PySEB does not use in one line of
+        their own, as at a start)."""
         lines = [f"{self.path}: {len(self.problems)} problem(s) in the configuration:"]
         lines += ["  " + p.render(self.path) for p in self.problems]
-        if self.warnings:
-            lines.append(f"{self.path}: {len(self.warnings)} warning(s) as well:")
-            lines += ["  " + w.render(self.path) for w in self.warnings]
+        warned = warning_lines(self.path, self.warnings, UNUSED_WHY_REFUSED)
+        if warned:
+            lines.append(f"{self.path}: {len(warned)} warning(s) as well:")
+            lines += ["  " + w for w in warned]
         return "\n".join(lines)
+
+
+def warning_lines(path: str, warnings: Sequence[ConfigProblem], why: str = UNUSED_WHY) -> list[str]:
+    """The warnings of the file at `path` as said: each one a line, those of the keys PySEB does not use (`unused`)
+    in one line at the end, telling where each one's reason is (`why`)."""
+    lines = [w.render(path) for w in warnings if not w.unused]
+    unused = [w for w in warnings if w.unused]
+    if unused:
+        lines.append(unused_summary(path, unused, why))
+    return lines
+
+
+def unused_summary(path: str, unused: Sequence[ConfigProblem], why: str = UNUSED_WHY) -> str:
+    """One line naming the keys and sections PySEB does not use, by section in the file's order: `config.ini: 3 keys
+    and 1 section that PySEB does not use, ignored: [debug] simul_prod, debug_file; [evaluate] ecs_full_capacity;
+    section [soufflant_a]; delete them to silence this (why, for each: ...)`."""
+    keys: dict[str, list[str]] = {}
+    sections: list[str] = []
+    for problem in unused:
+        if problem.key is None:
+            sections.append(problem.section)
+        elif problem.key not in keys.setdefault(problem.section, []):
+            keys[problem.section].append(problem.key)
+    key_count = sum(len(names) for names in keys.values())
+    counted = [f"{count} {what}{'s' if count > 1 else ''}"
+               for count, what in ((key_count, "key"), (len(sections), "section")) if count]
+    named = [f"[{section}] {', '.join(names)}" for section, names in keys.items() if names]
+    named += [f"section [{section}]" for section in sections]
+    them = "them" if len(unused) > 1 or key_count > 1 else "it"
+    return (f"{path}: {' and '.join(counted)} that PySEB does not use, ignored: {'; '.join(named)}; delete {them} to "
+            f"silence this ({why})")

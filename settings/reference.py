@@ -19,7 +19,7 @@ from field.fallback_settings import FALLBACK_OPTIONS, SEASON_OPTIONS
 from field.forecast_settings import FORECAST_OPTIONS, OWM_OPTIONS
 from integrations.domoticz_settings import DOMOTICZ_IGNORED, DOMOTICZ_OPTIONS, MQTT_IGNORED
 from integrations.homeassistant_settings import HOMEASSISTANT_OPTIONS
-from settings.config import EVALUATE_IGNORED
+from settings.config import EVALUATE_IGNORED, RELAY_KEYS_IN_EVALUATE
 from settings.load_building import EXTENSION_SECTIONS
 from settings.options import REQUIRED, Option, bound_text, shown_default
 from settings.sections import (
@@ -29,6 +29,7 @@ from settings.sections import (
     LOGGING_OPTIONS,
     MQTT_OPTIONS,
     RECORD_OPTIONS,
+    SECTIONS_NOT_REPLACED,
     SEED_LOAD_IGNORED,
     STATUS_OPTIONS,
 )
@@ -44,7 +45,8 @@ class Section:
     about: str
     source: str
     options: tuple[Option, ...]
-    ignored: Mapping[str, str] = field(default_factory=dict)
+    ignored: Mapping[str, str] = field(default_factory=dict)  # keys PySEB does not use (one warning names them)
+    misplaced: Mapping[str, str] = field(default_factory=dict)  # keys of other sections, each warned of
 
 
 # In the order of config.ini.sample. The load kinds' sections come after [equipments] (see load_sections).
@@ -54,7 +56,7 @@ DAEMON_SECTIONS: tuple[Section, ...] = (
     Section("evaluate", "How the regulator decides, and when the meters count as silent; the seed's keys of the "
             "daily rules are read here too.",
             "settings/sections.py EVALUATE_OPTIONS, field/config.py FIELD_EVALUATE_OPTIONS",
-            EVALUATE_OPTIONS + FIELD_EVALUATE_OPTIONS, EVALUATE_IGNORED),
+            EVALUATE_OPTIONS + FIELD_EVALUATE_OPTIONS, EVALUATE_IGNORED, RELAY_KEYS_IN_EVALUATE),
     Section("status", "The status file (saved every status_time seconds, restored at start).",
             "settings/sections.py STATUS_OPTIONS", STATUS_OPTIONS),
     Section("logging", "Where the log goes and how much of it.", "settings/sections.py LOGGING_OPTIONS",
@@ -108,6 +110,10 @@ EXTENSION_HELP: Mapping[str, str] = {
 }
 
 
+# How a key or section PySEB does not use is said (settings.problems.unused_summary)
+UNUSED_SAID = "named in the start's one warning of unused keys"
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
 
@@ -144,8 +150,11 @@ def _table(options: Iterable[Option]) -> list[str]:
 def _section(title: str, section: Section) -> list[str]:
     lines = [f"## {title}", "", section.about, "", f"Source: {section.source}.", "", *_table(section.options)]
     if section.ignored:
-        lines += ["", "Accepted and ignored, with a warning:", ""]
+        lines += ["", f"Accepted and ignored ({UNUSED_SAID}):", ""]
         lines += [f"- `{key}`: {reason}" for key, reason in section.ignored.items()]
+    if section.misplaced:
+        lines += ["", "Accepted and ignored, each with a warning of its own (they belong in another section):", ""]
+        lines += [f"- `{key}`: {reason}" for key, reason in section.misplaced.items()]
     return [*lines, ""]
 
 
@@ -162,7 +171,13 @@ def render() -> str:
         "[README](../README.md#configuration-walkthrough). Keys are case-insensitive, section names are not (a "
         "PySEB section in capitals, `[MQTT]`, is an error); a key or section in no table is warned about (with "
         "the section that takes the key, or the nearest known one when one is close), a bad value is an error "
-        "naming file, section and key. A line that starts with a space or a tab continues the value above it (a "
+        "naming file, section and key. What PySEB accepts and does nothing with (the keys listed below each section "
+        "as accepted and ignored, the seed's; a spare load's section, with a `topic_set_power` but listed in no "
+        "`[equipments]`, as the seed kept them; `[evaluate] balance_threshold` under the closed loop) changes "
+        "nothing: the daemon's start names it all in one warning (`config.ini: 7 keys and 1 section that PySEB does "
+        "not use, ignored: [evaluate] ecs_full_capacity, ...; [debug] simul_prod, ...; section [soufflant_a]; delete "
+        "them to silence this ...`), each one's reason at debug level, and `--check` lists them with their reasons. "
+        "A line that starts with a space or a tab continues the value above it (a "
         "JSON payload may run over lines so): a `key = value` line indented so is an error, as it would be read "
         "as the end of the value above. INI's `[DEFAULT]` section is copied into every section (a key there "
         "would be read in each, in `[equipments]` as a load): a key in it is an error that names the section "
@@ -229,10 +244,13 @@ def render() -> str:
     lines += ["## The seed's sections", "",
               "`[debug]`: `use_persistent` is read as `[status] persistent`, `log_file` (and `log_file_name`) as "
               "`[logging] file`, each when the new key is not set (the new key wins; `use_persistent` that disagrees "
-              "with it is said); its other keys are ignored, with a warning:", ""]
+              f"with it is said); its other keys are ignored ({UNUSED_SAID}):", ""]
     lines += [f"- `{key}`: {reason}" for key, reason in LEGACY_IGNORED["debug"].items()]
-    lines += ["", "Sections ignored, with a warning:", ""]
-    lines += [f"- `[{name}]`: {reason}" for name, reason in IGNORED_SECTIONS.items()]
+    lines += ["", f"Sections ignored ({UNUSED_SAID}):", ""]
+    lines += [f"- `[{name}]`: {reason}" for name, reason in IGNORED_SECTIONS.items()
+              if name not in SECTIONS_NOT_REPLACED]
+    lines += ["", "Sections ignored, each with a warning of its own (PySEB does not do their work in their place):", ""]
+    lines += [f"- `[{name}]`: {reason}" for name, reason in IGNORED_SECTIONS.items() if name in SECTIONS_NOT_REPLACED]
     return "\n".join(lines) + "\n"
 
 

@@ -165,6 +165,9 @@ IGNORED_SECTIONS: dict[str, str] = {
                      "([openweathermap] key, location) or an MQTT forecast ([forecast] topic), else count as 100 %; "
                      "see docs/field-features.md, Forecasts",
 }
+# Of those, the ones whose work PySEB does not do in their place (the user has to give it another way): each said in a
+# warning of its own at a start, not only named with what PySEB does not use.
+SECTIONS_NOT_REPLACED: frozenset[str] = frozenset({"cloudForecast"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,8 @@ def apply_debug_section(cp: configparser.ConfigParser, reader: SectionReader, st
         if key not in known and key not in LEGACY_IGNORED["debug"]:
             reader.warnings.append(ConfigProblem("debug", key, "unknown key, ignored"))
         elif key in LEGACY_IGNORED["debug"]:
-            reader.warnings.append(ConfigProblem("debug", key, f"ignored: {LEGACY_IGNORED['debug'][key]}"))
+            reader.warnings.append(ConfigProblem("debug", key, f"ignored: {LEGACY_IGNORED['debug'][key]}",
+                                                 unused=True))
     if "use_persistent" in debug:
         _read_use_persistent(cp, debug["use_persistent"], reader, status_raw)
     if "log_file" not in debug or logging_raw.get("file"):
@@ -83,7 +84,8 @@ def _check_seed_dry_run(raw: str, reader: SectionReader) -> None:
                                              "simulated house: make demo"))
     else:
         reader.warnings.append(ConfigProblem("debug", "simulation", "false: ignored, PySEB drives the loads; delete "
-                                             "the line to silence this (to try PySEB without them: make demo)"))
+                                             "the line to silence this (to try PySEB without them: make demo)",
+                                             unused=True))
 
 
 def _read_use_persistent(cp: configparser.ConfigParser, raw: str, reader: SectionReader,

@@ -29,3 +29,11 @@ def test_pickled_and_back_it_is_the_same_error() -> None:
 def test_raised_in_a_worker_process_it_reaches_the_caller() -> None:
     with ProcessPoolExecutor(max_workers=1) as pool, pytest.raises(ConfigError, match="gain: must be <= 1"):
         pool.submit(_refuse, "variant.ini").result()
+
+
+def test_an_unused_key_stays_one_after_the_crossing() -> None:
+    # (the keys PySEB does not use are said in one line, ConfigProblem.unused: the flag crosses with the warning)
+    unused = ConfigProblem("debug", "simul_prod", "ignored: use the simulator instead", unused=True)
+    error = pickle.loads(pickle.dumps(ConfigError("house.ini", [GAIN], [TYPO, unused])))
+    assert error.warnings == [TYPO, unused] and error.warnings[1].unused
+    assert "house.ini: 1 key that PySEB does not use, ignored: [debug] simul_prod; " in str(error)

@@ -118,8 +118,12 @@ def test_good_forecast_out_of_range_is_an_error(tmp_path: Path) -> None:
 def test_coturex_keys_get_a_pointer(tmp_path: Path) -> None:
     path = seed_config(tmp_path, ("check_at = 1\n", "check_at = 1\necs_measure_correction = 0.95\n"))
     path.write_text(path.read_text().replace("[ecs]\n", "[ecs]\nfull = 0\nmorning = 7\n"))
-    warned = "\n".join(load_settings(path).warnings)
+    settings = load_settings(path)
+    warned = "\n".join((*settings.warnings, *settings.unused))
     assert "unknown key" not in warned
+    # (each named in the one warning of the keys PySEB does not use, its reason in `unused`)
+    assert "[evaluate] ecs_measure_correction, ecs_full_capacity, balance_threshold; " in settings.warnings[-1]
+    assert "[ecs] full, morning; " in settings.warnings[-1]
     assert "[evaluate] ecs_measure_correction: ignored: PySEB does not correct" in warned
     assert "[ecs] full: ignored: a full tank is detected by itself (full_detect" in warned
     assert "[ecs] morning: ignored: the low-energy fallback replaces it" in warned
@@ -198,8 +202,11 @@ def test_a_seed_s_simulation_false_is_warned_with_what_silences_it(tmp_path: Pat
     # Set to false as the refusal of true says, it was warned at every start ("false: ignored") without a word of what
     # ends the warning: delete the line.
     settings = load_settings(seed_config(tmp_path, ("simulation = false", "simulation = false")))
-    assert [w for w in settings.warnings if "[debug] simulation: false: ignored, PySEB drives the loads" in w
+    assert [w for w in settings.unused if "[debug] simulation: false: ignored, PySEB drives the loads" in w
             and "delete the line" in w]
+    # (named at a start with the other keys PySEB does not use, with what silences that line)
+    assert "[debug] simulation, simul_prod" in settings.warnings[-1] and "delete them to silence this" in \
+        settings.warnings[-1]
 
 
 def test_send_injection_in_evaluate_and_in_domoticz_is_warned(tmp_path: Path) -> None:

@@ -37,8 +37,8 @@ def test_a_plain_unknown_type_gets_no_slip_advice(tmp_path: Path) -> None:
 def test_coturex_s_simul_fallback_is_named_as_the_seed_s(tmp_path: Path) -> None:
     # Coturex's dry run had simul_fallback beside simul_prod: it was "unknown key, ignored", as if a typo.
     path = seed_config(tmp_path, ("simul_prod = 2000\n", "simul_prod = 2000\nsimul_fallback = None\n"))
-    warnings = load_settings(path).warnings
-    assert any(w.endswith("[debug] simul_fallback: ignored: use the simulator instead") for w in warnings)
+    unused = load_settings(path).unused
+    assert any(w.endswith("[debug] simul_fallback: ignored: use the simulator instead") for w in unused)
 
 
 def test_coturex_s_cloud_forecast_section_says_what_replaces_it(tmp_path: Path) -> None:
@@ -122,8 +122,10 @@ def coturex_mode_config(tmp_path: Path, mode_topic: str, topic_out: str = "") ->
 
 
 def test_a_seed_mode_topic_under_topic_out_needs_nothing_more(tmp_path: Path) -> None:
-    warnings = load_settings(coturex_mode_config(tmp_path, "domoticz/out/Automate_Cumulus")).warnings
-    assert [w for w in warnings if "[mqtt] topic_ecsmode:" in w] == [
+    settings = load_settings(coturex_mode_config(tmp_path, "domoticz/out/Automate_Cumulus"))
+    assert not [w for w in settings.warnings if "[mqtt] topic_ecsmode:" in w]  # (nothing to do: named as unused)
+    assert "[mqtt] topic_ecsmode; " in settings.warnings[-1]
+    assert [w for w in settings.unused if "[mqtt] topic_ecsmode:" in w] == [
         f"{tmp_path / 'config.ini'}: [mqtt] topic_ecsmode: ignored: the mode selector is read on [domoticz] "
         "topic_out (and its subtopics) by idx_ecs_mode"]
 
