@@ -203,9 +203,11 @@ class SectionReader:
 
     problems: list[ConfigProblem] = field(default_factory=list)
     warnings: list[ConfigProblem] = field(default_factory=list)
-    # Each section read and the keys it takes; the unknown keys met, with their warning's place in `warnings`.
+    # Each section read and the keys it takes; the unknown keys met, each with its warning (found again in `warnings`
+    # as that object: a check may take a warning out of the list before them, the seed's topic_ecsMode's, and an index
+    # kept then named the warning after theirs, which was overwritten)
     known: dict[str, set[str]] = field(default_factory=dict)
-    _unknown: list[tuple[int, str, str]] = field(default_factory=list)
+    _unknown: list[ConfigProblem] = field(default_factory=list)
     # An option given under another name, (section, option) -> (section, key) as the file writes it: the seed's
     # broker_ip for [mqtt] host, its [debug] log_file for [logging] file (name_keys_as_written)
     given_as: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
@@ -327,9 +329,9 @@ class SectionReader:
             if misplaced and key in misplaced:
                 self.warnings.append(ConfigProblem(section, key, f"ignored: {misplaced[key]}"))
                 continue
-            extra = did_you_mean(key, known)
-            self._unknown.append((len(self.warnings), section, key))
-            self.warnings.append(ConfigProblem(section, key, f"unknown key, ignored{extra}"))
+            unknown = ConfigProblem(section, key, f"unknown key, ignored{did_you_mean(key, known)}")
+            self._unknown.append(unknown)
+            self.warnings.append(unknown)
 
     def place_unknown_keys(self, load_kinds: Mapping[str, str] | None = None) -> None:
         """Once every section is read: an unknown key that another section takes says so (domoticz_idx_force put in
@@ -337,9 +339,11 @@ class SectionReader:
         the loads' sections, with their kinds: a key of another kind of load is said so, not "it goes in [ecs]" (a
         relay's own meter, Coturex's topic_read_power under [resille], moved there would have been the heater's)."""
         kinds = load_kinds or {}
-        for index, section, key in self._unknown:
+        for unknown in self._unknown:
+            section, key = unknown.section, str(unknown.key)
             homes = sorted(other for other, keys in self.known.items() if key in keys and other != section)
-            if not homes:
+            index = next((index for index, warning in enumerate(self.warnings) if warning is unknown), None)
+            if not homes or index is None:
                 continue
             if section in kinds and all(home in kinds for home in homes):
                 home_kinds = sorted({kinds[home] for home in homes})

@@ -130,6 +130,20 @@ def test_a_seed_mode_topic_under_topic_out_needs_nothing_more(tmp_path: Path) ->
         "topic_out (and its subtopics) by idx_ecs_mode"]
 
 
+def test_a_seed_selector_left_unread_keeps_the_other_warnings_in_place(tmp_path: Path) -> None:
+    # The selector's warning took the place of the generic "topic_ecsMode ignored" by rebuilding the list of warnings
+    # (one out, one at the end); the unknown keys, placed afterwards by their index in it ("it goes in [domoticz]"),
+    # then overwrote the warning after theirs: [evaluate] idx_injection was said twice and ecs_full_capacity not at all.
+    path = coturex_mode_config(tmp_path, "None")
+    path.write_text(path.read_text().replace("margin = 20\n", "margin = 20\nidx_injection = 648\n"))
+    settings = load_settings(path)
+    assert [w for w in settings.warnings if "idx_injection" in w] == [
+        f"{path}: [evaluate] idx_injection: not a key of [evaluate], ignored: it goes in [domoticz]"]
+    assert [w for w in settings.warnings if "[domoticz] idx_ecs_mode: ignored: the seed never read" in w]
+    assert "[evaluate] ecs_full_capacity, balance_threshold; " in settings.warnings[-1]
+    assert any(w.startswith(f"{path}: [evaluate] ecs_full_capacity: ignored: ") for w in settings.unused)
+
+
 def test_a_seed_mode_topic_outside_topic_out_says_what_to_set(tmp_path: Path) -> None:
     # A Domoticz publishing on dz/out: the seed read the selector there, PySEB on domoticz/out, where nothing comes;
     # the mode stayed at its default, said only by a warning 60 s after each connect that Domoticz did not answer.
