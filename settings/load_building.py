@@ -13,7 +13,7 @@ from equipments.base import BuildContext, Equipment, EquipmentBuildError
 from equipments.registry import resolve_kind
 from field.config import FIELD_LOAD_OPTIONS, FIELD_SECTIONS
 from settings.ini_file import read_parser
-from settings.options import SectionReader
+from settings.options import SectionReader, is_unset_word
 from settings.problems import ConfigError, ConfigProblem
 from settings.sections import IGNORED_SECTIONS, OLD_EQUIPMENT_FORMAT, SECTIONS_NOT_REPLACED, SEED_LOAD_IGNORED
 from settings.slips import slip_advice
@@ -156,9 +156,14 @@ def warn_unused_sections(cp: configparser.ConfigParser, reader: SectionReader, l
         else:
             hint = difflib.get_close_matches(section.lower(), sorted(own | loads | _listed(cp)), n=1)
             extra = f" (did you mean [{hint[0]}]?)" if hint else ""
-            # A load's section (its command topic) close to no other name: a spare load, as the seed kept them (its
-            # sample's [soufflant_a]), unused; one that looks misspelt asks to be looked at, in a line of its own.
-            spare = not hint and cp.has_option(section, "topic_set_power")
+            # A load's section whose command topic is not set (None), close to no other name: a spare load, as the
+            # seed kept them (its sample's [soufflant_a]), unused. One that looks misspelt asks to be looked at, in a
+            # line of its own; so does one with a command topic: a load added and not listed (or taken out of the
+            # list), for which "delete it to silence this" is not the advice.
+            topic = cp.get(section, "topic_set_power", raw=True, fallback=None)
+            spare = not hint and topic is not None and (not topic.strip() or is_unset_word(topic))
+            if not hint and topic is not None and not spare:
+                extra = f": list it there ({section} = its type) for PySEB to drive it, or delete the section"
             reader.warnings.append(ConfigProblem(section, None,
                                                  "section ignored: not a PySEB section nor a load listed in "
                                                  f"[equipments]{extra}", unused=spare))

@@ -172,7 +172,7 @@ def render() -> str:
         "PySEB section in capitals, `[MQTT]`, is an error); a key or section in no table is warned about (with "
         "the section that takes the key, or the nearest known one when one is close), a bad value is an error "
         "naming file, section and key. What PySEB accepts and does nothing with (the keys listed below each section "
-        "as accepted and ignored, the seed's; a spare load's section, with a `topic_set_power` but listed in no "
+        "as accepted and ignored, the seed's; a spare load's section, its `topic_set_power = None`, listed in no "
         "`[equipments]`, as the seed kept them; `[evaluate] balance_threshold` under the closed loop) changes "
         "nothing: the daemon's start names it all in one warning (`config.ini: 7 keys and 1 section that PySEB does "
         "not use, ignored: [evaluate] ecs_full_capacity, ...; [debug] simul_prod, ...; section [soufflant_a]; delete "

@@ -66,6 +66,11 @@ def test_each_unused_key_keeps_its_reason(tmp_path: Path) -> None:
     # A section close to a listed load's name may be a misspelt one
     (("[soufflant_a]\n", "[resile]\ntopic_set_power = domoticz/in\n\n[soufflant_a]\n"),
      "[resile]: section ignored: not a PySEB section nor a load listed in [equipments] (did you mean [resille]?)"),
+    # A load's section with a command topic of its own, not listed: a load added and not listed (or one taken out), not
+    # the seed's spare one (its topic_set_power = None): "delete it to silence this" was the wrong advice
+    (("[soufflant_a]\n", "[pompe]\nmax_power = 300\ntopic_set_power = cmnd/pompe/POWER\n\n[soufflant_a]\n"),
+     "[pompe]: section ignored: not a PySEB section nor a load listed in [equipments]: list it there (pompe = its "
+     "type) for PySEB to drive it, or delete the section"),
 ])
 def test_what_asks_for_something_keeps_a_line_of_its_own(tmp_path: Path, edit: tuple[str, str], own: str) -> None:
     path = seed_config(tmp_path, edit)
