@@ -263,8 +263,10 @@ def _print_check(config: str, settings: Any) -> None:
         print(f"  {note}")
     if settings.unused:
         # (the start names them in one warning; each one's reason is here, where a user looks for it)
-        print(f"  not used:    {len(settings.unused)} of the file's keys and sections, ignored (delete them to silence "
-              "the warning that names them):")
+        count = len(settings.unused)
+        what, them = ("1 of the file's keys or sections", "it") if count == 1 else \
+            (f"{count} of the file's keys and sections", "them")
+        print(f"  not used:    {what}, ignored (delete {them} to silence the warning that names {them}):")
         for unused in settings.unused:
             print(f"    {unused.removeprefix(f'{settings.path}: ')}")
 

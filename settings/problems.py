@@ -87,6 +87,6 @@ def unused_summary(path: str, unused: Sequence[ConfigProblem], why: str = UNUSED
                for count, what in ((key_count, "key"), (len(sections), "section")) if count]
     named = [f"[{section}] {', '.join(names)}" for section, names in keys.items() if names]
     named += [f"section [{section}]" for section in sections]
-    them = "them" if len(unused) > 1 or key_count > 1 else "it"
+    them = "them" if key_count + len(sections) > 1 else "it"  # (a key named once, however many warnings it has)
     return (f"{path}: {' and '.join(counted)} that PySEB does not use, ignored: {'; '.join(named)}; delete {them} to "
             f"silence this ({why})")

@@ -193,8 +193,10 @@ def test_hebert_s_threshold_under_the_closed_loop_is_warned(tmp_path: Path, algo
     assert result.returncode == 0, result.stderr
     assert "1 key that PySEB does not use, ignored: [evaluate] balance_threshold" in result.stderr
     assert ": OK (1 warning above)" in result.stdout
-    # (--check gives its reason)
-    assert "\n    [evaluate] balance_threshold: ignored with algorithm = closed_loop: it is Hébert's" in result.stdout
+    # (--check gives its reason, under a line that counts one: "1 of the file's keys and sections ... delete them")
+    assert ("\n  not used:    1 of the file's keys or sections, ignored (delete it to silence the warning that names "
+            "it):\n    [evaluate] balance_threshold: ignored with algorithm = closed_loop: it is Hébert's"
+            ) in result.stdout
 
 
 def test_hebert_s_threshold_under_hebert_is_not_warned(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from localbroker import PrivateBroker
 from settings.config import load_settings
-from settings.problems import ConfigError
+from settings.problems import ConfigError, ConfigProblem, unused_summary
 from tests.configs import seed_config
 from tests.daemon_process import ROOT, DaemonProcess
 from tests.mqtt_probe import MqttProbe
@@ -126,3 +126,11 @@ def test_a_start_warns_in_three_lines_and_gives_each_reason_at_debug_level(tmp_p
     assert len(debug) == len(UNUSED), debug
     for line, (where, reason) in zip(debug, UNUSED, strict=True):
         assert f"config.ini: {where}: {reason}" in line, line
+
+
+def test_an_unused_key_said_twice_is_one_key_to_delete() -> None:
+    # (the summary names a key once however many warnings it has: "1 key ... delete them" counted the warnings)
+    twice = [ConfigProblem("evaluate", "balance_threshold", "ignored with algorithm = closed_loop", unused=True),
+             ConfigProblem("evaluate", "balance_threshold", "ignored: another reason", unused=True)]
+    assert unused_summary("house.ini", twice).startswith(
+        "house.ini: 1 key that PySEB does not use, ignored: [evaluate] balance_threshold; delete it to silence this (")
