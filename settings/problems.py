@@ -72,9 +72,9 @@ def warning_lines(path: str, warnings: Sequence[ConfigProblem], why: str = UNUSE
 
 
 def unused_summary(path: str, unused: Sequence[ConfigProblem], why: str = UNUSED_WHY) -> str:
-    """One line naming the keys and sections PySEB does not use, by section in the file's order: `config.ini: 3 keys
-    and 1 section that PySEB does not use, ignored: [debug] simul_prod, debug_file; [evaluate] ecs_full_capacity;
-    section [soufflant_a]; delete them to silence this (why, for each: ...)`."""
+    """One line naming the keys and sections PySEB does not use, by section in the order the loader reads them:
+    `config.ini: 3 keys and 1 section that PySEB does not use, ignored: [debug] simul_prod, debug_file; [evaluate]
+    ecs_full_capacity; section [soufflant_a]; delete them to silence this (why, for each: ...)`."""
     keys: dict[str, list[str]] = {}
     sections: list[str] = []
     for problem in unused:
