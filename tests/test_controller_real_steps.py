@@ -12,10 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from core.continuous_share import LEARNED_STEP_SLACK_W
 from core.percent_steps import PercentSteps
 from equipments.variable import VariableEquipment
+from tests.configs import reading
 from tests.controller_house import House, closed_loop, watts
-from tests.harness import NOON
+from tests.harness import CONS, NOON, PROD, Harness
+
+ECS_03 = Path(__file__).resolve().parent.parent / "calibration" / "power_calibration_ECS-03.csv"
 
 
 def _move(steps: PercentSteps, ecs: VariableEquipment, percent: int, now: float) -> None:
@@ -253,3 +257,36 @@ def test_a_step_smaller_than_believed_lets_the_upper_percent_through(tmp_path: P
     drawn = _heater_w(house)
     assert 1020.0 in drawn[5:]
     assert house.base_w + house.real_w() <= house.pv_w + 5
+
+
+def test_the_real_sweep_ecs_03_s_step_over_its_fit_imports_within_the_slack_once_learned(tmp_path: Path) -> None:
+    # ECS-03 believed on its fitted curve (61 %: 1624.5 W, 62 %: 1661.58 W, a 37.08 W step) and drawing its measured
+    # points (1624.5 and 1676.5 W: a 52 W step), the seed's 20 W setpoint, a steady 1658 W surplus. 62 % is believed
+    # to import 1661.58 - 1658 = 3.58 W, under dither_import's 5 W, and really imports 1676.5 - 1658 = 18.5 W at each of
+    # its readings. Its step is learned from the house meter (52 - 37.08 = 14.92 W over the fit), and on it 62 %
+    # imports 18.5 W: over dither_import, within it and LEARNED_STEP_SLACK_W, so the heater dithers 61/62 % as before
+    # (held to dither_import itself, it would stay at 61 % and export 33.5 W: docs/control.md weighs the two). A change
+    # of that rule shows here first.
+    config = tmp_path / "config.ini"
+    config.write_text("[mqtt]\ntopic_cons = smeter/pzem/CONSOMMATION\ntopic_prod = smeter/pzem/PRODUCTION\n"
+                      "[evaluate]\ntimezone = Europe/Paris\nmargin = 20\nanticipate = 0\n[status]\npersistent = false\n"
+                      "[equipments]\necs = variable\n"
+                      f"[ecs]\ntopic_set_power = regul/vload/ECS/cmd\ncalibration = {ECS_03}\n")
+    h = Harness(config)
+    ecs = h.load("ecs")
+    assert (ecs.percent_w(61), round(ecs.percent_w(62), 2)) == (1624.5, 1661.58)
+    real = {60: 1583.8333333333333, 61: 1624.5, 62: 1676.5}  # (the sweep's points at those whole percents)
+    h.reg.tick(NOON - 3600)
+    now, imports = NOON, {}
+    for _ in range(60):
+        now += 2.0
+        h.reg.handle(PROD, reading(300.0 + 1658.0), now - 0.01)
+        percent = int(ecs.sent_percent or 0)
+        drawn_w = real[percent] if ecs.current_power_w > 0 else 0.0
+        h.reg.handle(CONS, reading(300.0 + drawn_w), now)
+        if now > NOON + 20:
+            imports.setdefault(percent, set()).add(round(drawn_w - 1658.0, 2))
+    assert h.reg.controller is not None
+    assert h.reg.controller.percent_steps.step_w(ecs, 61) == pytest.approx(52.0)
+    assert imports[62] == {18.5}
+    assert 5.0 < 18.5 <= h.reg.controller.params.dither_import_w + LEARNED_STEP_SLACK_W
