@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from field.full_tank_loop import Cut, LoopEvidence
+from field.full_tank_loop import Cut, LoopEvidence, LoopVerdict
 
 T = 1_000_000.0
 
@@ -37,11 +37,22 @@ def test_a_cut_split_over_two_readings_while_the_command_rises() -> None:
     assert cut_after((2300, 2000), (2300, 2000), (1300, 2000), (300, 2100)) == Cut(2000, 2000)
 
 
-@pytest.mark.parametrize("command_w", [400, 1000, 1600])
+@pytest.mark.parametrize("command_w", [400, 1000, 1400])
 def test_the_house_falling_with_the_command_taken_down_is_no_cut(command_w: float) -> None:
     # A working element taken from 2000 W to 400 W moves the house by 1600 W, within 25 % of the 2000 W it
-    # drew; taken down part way, it is the loop answering an appliance, whose stop then looks like a cut.
+    # drew; taken down part way, it is the loop answering an appliance, whose stop then looks like a cut (600 W down,
+    # more than a quarter of the 2000 W fall: an appliance of 600 to 1200 W, answered at a gain of 1 to 0.5, stopping).
     assert cut_after((2300, 2000), (2300, 2000), (300, command_w)) is None
+
+
+@pytest.mark.parametrize(("drew_w", "command_w"), [(2000, 1600), (2298, 2066)])
+def test_a_cut_as_the_command_is_taken_down_by_a_quarter_of_the_fall_at_most_is_a_cut(drew_w: float,
+                                                                                      command_w: float) -> None:
+    # The house falls by all the heater drew, four times the move down at least: the move explains 400 W of it, an
+    # appliance the move answered 800 W (gain 1) or 1200 W (gain 0.5) with its own stop; a cut all of it. Hébert's rule
+    # sheds the whole excess at once: 229 W of 2298 W for a house step, in whole percents 2298 -> 2066 W (10.1 %, past a
+    # dither's step), its tank cutting at that reading, was no cut, and the heater at its max believed drawing.
+    assert cut_after((300 + drew_w, drew_w), (300 + drew_w, drew_w), (300, command_w)) == Cut(drew_w, drew_w)
 
 
 def test_an_appliance_answered_by_the_loop_then_stopping_is_no_cut() -> None:
@@ -81,3 +92,28 @@ def test_no_part_fall_under_a_quarter_or_with_the_others_unknown_or_the_command_
     assert part_fall_after((2300, 2000), (1300, 2000), others_known=False) is None
     assert part_fall_after((2300, 2000), (1300, 800)) is None  # the loop took it down: its own move
     assert part_fall_after((2300, 2000), (1300, 1600)) is None  # down part way: the loop answering something
+
+
+def verdicts_after(*readings: tuple[float, float]) -> list[LoopVerdict]:
+    """As cut_after: the windows' verdicts, in order."""
+    evidence = LoopEvidence(min_power_w=150.0)
+    changed_at = None
+    command_before = None
+    verdicts = []
+    for index, (own_w, command_w) in enumerate(readings):
+        now = T + 2.0 * index
+        if command_w != command_before:
+            changed_at, command_before = now - 1.5, command_w
+        verdict = evidence.on_reading(own_w, 0.0, command_w, changed_at, now)
+        if verdict is not None:
+            verdicts.append(verdict)
+    return verdicts
+
+
+def test_a_fall_no_move_explains_starts_the_window_afresh() -> None:
+    # Shed by 232 W at the reading of its cut's second half (the house falls by 1134 W), then raised by 232 W and shed
+    # by 100 W three times, the house still: moves of 306 W (root of the sum of squares) followed at 0 %. Weighed with
+    # the fall, the window was -232 W against -1134 W, slope 1.78, scattered (standard error 1.05): no verdict.
+    verdicts = verdicts_after((2950, 2298), (2950, 2298), (1816, 2066), (1816, 2298), (1816, 2198), (1816, 2098),
+                              (1816, 1998), (1816, 1898))
+    assert [(verdict.slope, round(verdict.moves_w)) for verdict in verdicts] == [(0.0, 306)]
