@@ -1,11 +1,13 @@
 """Hébert's allocation, faithfully: shed from the lowest priority up when consuming too much, give from
 the highest priority down when there is surplus, and let a higher-priority load that cannot start take
-power back from lower-priority ones ("recover power")."""
+power back from lower-priority ones ("recover power"). A load whose draw is in doubt (a heater suspected full, a
+variator silent) is shed as the seed sheds it, but the watts its belief gives up free nothing for sure: the shed goes on
+up the list for the whole excess."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from equipments.base import Equipment
@@ -27,13 +29,14 @@ def _regulated(load: Equipment) -> bool:
 
 
 def allocate(loads: Sequence[Equipment], consumption_w: float, production_w: float,
-             params: AllocationParams, now: float) -> str:
-    """One decision on fresh readings; commands the loads and returns a one-line summary."""
+             params: AllocationParams, now: float, draws_in_doubt: Collection[str] = ()) -> str:
+    """One decision on fresh readings; commands the loads and returns a one-line summary. `draws_in_doubt`: names of
+    the loads that may draw nothing whatever they are believed to (FieldFeatures.draws_in_doubt), see _decrease."""
     target_w = production_w - params.margin_w
     if consumption_w > target_w:
         excess_w = consumption_w - target_w
         log.debug("decreasing consumption by %.0f W", excess_w)
-        _decrease(loads, excess_w, now)
+        _decrease(loads, excess_w, now, draws_in_doubt)
         return f"decrease by {excess_w:.0f} W"
     available_w = target_w - consumption_w
     if available_w < params.balance_threshold_w:
@@ -44,7 +47,12 @@ def allocate(loads: Sequence[Equipment], consumption_w: float, production_w: flo
     return f"increase by {available_w:.0f} W"
 
 
-def _decrease(loads: Sequence[Equipment], excess_w: float, now: float) -> None:
+def _decrease(loads: Sequence[Equipment], excess_w: float, now: float, draws_in_doubt: Collection[str] = ()) -> None:
+    """Shed `excess_w` from the lowest priority up. A load in `draws_in_doubt` is shed too, but what it gives up is
+    not counted: a heater whose tank cut, still believed at its watts, took each shed into its phantom watts first
+    (the lowest priority), nothing real switched off, and the heater before it kept the house importing until the
+    belief reached 0 W (83 W for 20 decisions). Drawing after all, the loads before it were shed for nothing: the
+    next decision's surplus gives it back from the top, a reading's export."""
     for load in reversed(loads):
         if not _regulated(load):
             continue
@@ -52,6 +60,10 @@ def _decrease(loads: Sequence[Equipment], excess_w: float, now: float) -> None:
         if freed_w is None:
             log.debug("%s: effect unknown, waiting for the next measurement", load.name)
             return
+        if freed_w and draws_in_doubt and load.name in draws_in_doubt:
+            log.debug("%s: %.0f W shed of a belief in doubt (suspected full, or its variator silent): counted as "
+                      "none", load.name, freed_w)
+            continue
         excess_w -= freed_w
         if excess_w <= 0:
             return

@@ -129,7 +129,8 @@ class RegulatorDecision:
                 self._hunting.after_decision(self.loads, now,
                                              (consumption_w, at_reading_w - relays_at_reading_w, relays_at_reading_w))
         else:
-            self._last_decision = allocate(regulated, consumption_w, production_w, self.params, now)
+            self._last_decision = allocate(regulated, consumption_w, production_w, self.params, now,
+                                           self.field.draws_in_doubt(now, self.field.beliefs_in_doubt(now)))
         self.field.after_decision(consumption_w, production_w, now)
         if self._swap_watch.after_decision(at_reading_w, consumption_w, production_w, now):
             # (safety first: left running, the loop imported every load's max; a false alarm costs the sun until a

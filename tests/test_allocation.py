@@ -145,3 +145,44 @@ def test_unknown_load_is_switched_then_measured(tmp_path: Path) -> None:
     assert h.last(PLUG) == "off"
     h.meters(300, 900, NOON + 16)  # 580 W spare: on again
     assert h.last(PLUG) == "on"
+
+
+def two_heaters(tmp_path: Path, algorithm: str = "hebert") -> Harness:
+    """ecs then ecs2, both on the linear test curve (0..2000 W)."""
+    path = write_config(tmp_path, ("ecs",), algorithm=algorithm)
+    text = path.read_text().replace("ecs = variable\n", "ecs = variable\necs2 = variable\n")
+    path.write_text(text + "\n[ecs2]\ntopic_set_power = regul/vload/ECS2/cmd\ncalibration = linear.csv\n"
+                    "min_power = 150\n")
+    h = Harness(path)
+    h.reg.tick(NOON)
+    return h
+
+
+def test_a_heater_suspected_full_frees_nothing_for_sure_when_shed(tmp_path: Path) -> None:
+    # ecs2 suspected full, believed at 1500 W: a 240 W excess (3500 W against 3280 - 20 W of margin) is shed from its
+    # belief as the seed sheds it, 1500 -> 1260 W, and from ecs before it too, 1500 -> 1260 W: ecs2's tank cut, its
+    # 240 W were none, and the house kept importing them while the shed went into its belief decision after decision.
+    h = two_heaters(tmp_path)
+    h.load("ecs").set_power(1500, NOON, "test set-up")
+    h.load("ecs2").set_power(1500, NOON, "test set-up")
+    h.reg.field.tanks.inferred["ecs2"].suspect_since = NOON
+    h.meters(3500, 3280, NOON + 1)
+    assert powers(h) == {"ecs": 1260, "ecs2": 1260}
+    h.reg.field.tanks.inferred["ecs2"].suspect_since = None  # (not in doubt: the seed's shed, from ecs2 alone)
+    h.meters(3260, 3280 - 240, NOON + 4)
+    assert powers(h) == {"ecs": 1260, "ecs2": 1020}
+
+
+@pytest.mark.xfail(strict=True, reason="the closed loop's share takes a shed from the lowest priority's belief, a "
+                   "heater suspected full as any: ecs2's phantom watts absorb it and ecs keeps its 2000 W into the "
+                   "import (found 2026-12-07, not fixed: the share would keep a doubted load's belief out of the "
+                   "watts it counts as shed)")
+def test_the_closed_loop_counts_nothing_shed_of_a_heater_suspected_full(tmp_path: Path) -> None:
+    # The same under the closed loop: ecs at its max, ecs2 suspected full at 1000 W, 240 W imported (20 W of setpoint):
+    # the loop's total falls by 260 W, all of it out of ecs2's belief (1000 -> 740 W); drawing nothing, ecs2 freed none.
+    h = two_heaters(tmp_path, "closed_loop")
+    h.load("ecs").set_power(2000, NOON, "test set-up")
+    h.load("ecs2").set_power(1000, NOON, "test set-up")
+    h.reg.field.tanks.inferred["ecs2"].suspect_since = NOON
+    h.meters(3300, 3060, NOON + 1)
+    assert h.load("ecs").current_power_w < 2000, powers(h)
