@@ -193,8 +193,13 @@ class ContinuousLoads:
                 if variable is not None and command_w < floor_w:
                     # min_power bounds the target, and the percent under it may believe less: 150 W sent as
                     # 22 % (141 W). That percent under the bound, it stays (off at once, on at the next reading,
-                    # was a switch every 2 s at dawn).
-                    if self._floor_holds(variable, target, command_w, summed=not short and not held_down):
+                    # was a switch every 2 s at dawn). At `gain` under 1, when the whole surplus left to it covers
+                    # its floor, as a load off starts there above: the bound, the grid taken at `gain`, fell under
+                    # its floor as a relay before it came on (1061 W handed over to a 1000 W radiator at gain 0.5:
+                    # a bound of 141 W, 216 W taken whole), and off, it left the heater after it on at its own
+                    # floor, a percent believed 6 W less, the order reversed.
+                    if (not short and not held_down and floor_w <= min(whole_w, whole_free_w)) \
+                            or self._floor_holds(variable, target, command_w, summed=not short and not held_down):
                         command_w, take_w = floor_w, max(take_w, floor_w)
                     else:
                         take_w = command_w = 0.0

@@ -86,13 +86,14 @@ def watts(h: Harness, name: str) -> float:
     return float(h.load(name).current_power_w)
 
 
-def with_ecs2(h: Harness) -> Harness:
-    """`h`'s config with a second heater `ecs2` (the same linear curve) at the end of the list."""
+def with_ecs2(h: Harness, min_power_w: float = 150.0) -> Harness:
+    """`h`'s config with a second heater `ecs2` (the same linear curve, its own `min_power`) at the end of the list."""
     config = h.config
     head, equipments = config.read_text().split("[equipments]\n")
     names, rest = equipments.split("\n\n", 1)
     config.write_text(f"{head}[equipments]\n{names}\necs2 = variable\n\n{rest}"
-                      "\n[ecs2]\ntopic_set_power = regul/vload/ECS2/cmd\ncalibration = linear.csv\nmin_power = 150\n")
+                      "\n[ecs2]\ntopic_set_power = regul/vload/ECS2/cmd\n"
+                      f"calibration = linear.csv\nmin_power = {min_power_w:g}\n")
     h = Harness(config)
     h.reg.tick(NOON - 3600)
     return h

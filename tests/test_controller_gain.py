@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from core.continuous_share import ContinuousLoads
 from tests.controller_house import RADIATOR, SMALL, House, closed_loop, watts, with_ecs2
+from tests.harness import NOON
 
 
 def test_at_gain_under_1_the_bound_moves_as_the_loop_does(tmp_path: Path) -> None:
@@ -155,3 +157,25 @@ def test_at_gain_under_1_an_off_heater_stays_off_under_its_floor(tmp_path: Path)
     house = House(h, base_w=300, pv_w=300 + 20 + 120)
     assert _steady(house) == pytest.approx(-140, abs=1)
     assert watts(h, "ecs") == 0
+
+
+def test_at_gain_under_1_a_heater_whose_bound_falls_under_its_floor_stays_there_on_the_whole_surplus(
+        tmp_path: Path) -> None:
+    # The share of the variable loads (core/continuous_share.py) as a relay before them just came on in place of ecs,
+    # at gain 0.5: 160 W for them, their bound 120 W (the grid taken at half), 220 W and 216 W with the grid whole.
+    # ecs (min_power 150 W: 7 %, 140 W) on at 1000 W, ecs2 after it off (min_power 100 W: 5 %, 100 W). ecs's share,
+    # 160 W, is over its floor but its bound, 120 W, under its floor's 140 W: it went off, and ecs2, whose floor fits
+    # under the bound, came on at 120 W (6 %), the order reversed. The whole surplus covers ecs's floor: it runs there
+    # (as a heater off starts there when the whole surplus covers it), and the 10 W left are under ecs2's floor.
+    h = with_ecs2(closed_loop(tmp_path, "ecs", evaluate_options="gain = 0.5\n"), min_power_w=100)
+    assert h.reg.controller is not None
+    ecs, ecs2 = h.load("ecs"), h.load("ecs2")
+    ecs.set_power(1000.0, NOON, "test")
+    assert (watts(h, "ecs"), watts(h, "ecs2")) == (1000, 0)
+    loads = ContinuousLoads(h.reg.controller.params)
+    loads.share([ecs, ecs2], 160.0, NOON + 2, 120.0, whole=(220.0, 216.0))
+    assert (watts(h, "ecs"), watts(h, "ecs2")) == (140, 0)
+    # (the whole surplus under its floor too: off, and ecs2, its floor fitting, takes the bound's 120 W)
+    ecs.set_power(1000.0, NOON + 4, "test")
+    ContinuousLoads(h.reg.controller.params).share([ecs, ecs2], 160.0, NOON + 6, 120.0, whole=(145.0, 141.0))
+    assert (watts(h, "ecs"), watts(h, "ecs2")) == (0, 120)

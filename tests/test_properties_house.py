@@ -300,7 +300,10 @@ def run(setup: Setup, script: Script) -> House:
 # ramp of the sun down and the house up (128 W a period) the loop trails by about a period's move; the relays after an
 # idle plug switched off for its trial, on again at the decision that found it idle (their rest not owed); a heater
 # (ecs2, its floor percent believed 147 W) on at 160 W, off for 146 W free within the bound as the house rose, the
-# heater after it (its floor percent 141 W) on at its floor (passed down: back at the next reading).
+# heater after it (its floor percent 141 W) on at its floor (passed down: back at the next reading). And a case the core
+# got wrong: at gain 0.5 ecs2 handed 1061 W over to the radiator before it and went off, its bound (the grid taken at
+# half) 141 W under its floor though the whole surplus left, 216 W, covered it; ecs took its floor
+# (core/continuous_share.py now keeps ecs2 at its floor there).
 @example(Setup(("ecs", "radiator"), {"ecs": "power_calibration_ECS-04.csv"}, {"radiator": 1000.0},
                {"ecs": 30.0, "radiator": 30.0}, (60.0, 30.0), 1.0, 0.0),
          (500, [(1, 0, 0, None, 0), (2, 0, 0, ("force", "radiator", 400, None), 0),
@@ -331,5 +334,9 @@ def run(setup: Setup, script: Script) -> House:
 @example(Setup(("ecs2", "ecs", "plug"), {"ecs": "power_calibration_ECS-04.csv", "ecs2": "power_calibration_ECS-03.csv"},
                {"plug": 5.0}, {"ecs2": 30.0}, (60.0, 30.0), 1.0, 0.0),
          (500, [(1, 0, 18, None, 0), (1, 0, 34, None, 0), (1, 0, 0, None, 0)], 0.0, 0.0, random.Random(0)))
+@example(Setup(("radiator", "ecs2", "ecs"),
+               {"ecs2": "power_calibration_ECS-02.csv", "ecs": "power_calibration_ECS-04.csv"}, {"radiator": 1000.0},
+               {"ecs2": 30.0}, (30.0, 20.0), 0.5, 20.0),
+         (798, [(1, 69, 6, None, 0), (10, 99, 34, None, 0), (1, 0, 0, None, 0)], 0.0, 0.0, random.Random(0)))
 def test_a_house_in_closed_loop_keeps_the_promises(setup: Setup, script: Script) -> None:
     run(setup, script)
