@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from settings.problems import WHOLE_FILE, ConfigError, ConfigProblem
-from settings.slips import config_text, without_secret_lines
+from settings.slips import config_text, shown_line, without_secret_lines
 from settings.version import DEFAULT_CONFIG, PYSEB_NAME
 
 
@@ -74,11 +74,58 @@ def read_parser(path: Path) -> configparser.ConfigParser:
     except ValueError as exc:  # (not text: a configparser.Error is none)
         raise ConfigError(str(path), [ConfigProblem(WHOLE_FILE, None, str(exc))]) from None
     except (configparser.DuplicateSectionError, configparser.DuplicateOptionError) as exc:
-        raise ConfigError(str(path), [_twice(exc, text)]) from None
+        # (the parser stops at a duplicate before it says the lines it could not read: a header missing its ']' moved
+        # the keys under it into the section above, said "set twice" there, the line at fault never named)
+        raise ConfigError(str(path), [*_unparsed(text), _twice(exc, text)]) from None
+    except configparser.ParsingError as exc:  # (MissingSectionHeaderError too: a line before any header)
+        raise ConfigError(str(path), _unparsed(text) or [_parse_failure(exc)]) from None
     except (configparser.Error, OSError) as exc:
-        message = without_secret_lines(str(exc)).replace("\n", " ")
-        raise ConfigError(str(path), [ConfigProblem(WHOLE_FILE, None, f"cannot parse: {message}")]) from None
+        raise ConfigError(str(path), [_parse_failure(exc)]) from None
     return cp
+
+
+def _parse_failure(exc: Exception) -> ConfigProblem:
+    """configparser's own words, the line it quotes cut where it holds a password or a key."""
+    message = without_secret_lines(str(exc)).replace("\n", " ")
+    return ConfigProblem(WHOLE_FILE, None, f"cannot parse: {message}")
+
+
+def _unparsed(text: str) -> list[ConfigProblem]:
+    """Each line of `text` the parser cannot read, by its number, with what to write instead: configparser's
+    "Source contains parsing errors: 'config.ini' [line 18]: 'max_power 1000\\n'" and "File contains no section
+    headers" said nothing of what to do. (Its lines quoted as they are, cut where they hold a password or a key.)"""
+    parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=(";",), strict=False)
+    lines = text.split("\n")  # (as the parser counts them: not splitlines(), which splits at a form feed too)
+    try:
+        parser.read_string(text)
+    except configparser.MissingSectionHeaderError as exc:
+        return [ConfigProblem(WHOLE_FILE, None, f"cannot parse: line {exc.lineno}, {_quoted(lines[exc.lineno - 1])}, "
+                              "comes before any [section] header: move it under the section it belongs to "
+                              "(docs/configuration.md lists each key's)")]
+    except configparser.ParsingError as exc:
+        return [_unparsed_line(number, lines[number - 1]) for number, _ in exc.errors]
+    except configparser.Error:
+        return []
+    return []
+
+
+def _unparsed_line(number: int, line: str) -> ConfigProblem:
+    """Line `number`, `line`, which is no header nor a key = value line."""
+    line = line.strip()
+    if line.startswith("[") and "]" not in line:
+        advice = f"is a section's header without its closing ']': write {line}]"
+    else:
+        advice = ("is neither a [section] header nor a key = value line: write the key, then =, then its value (a "
+                  "comment's line starts with # or ;)")
+    return ConfigProblem(WHOLE_FILE, None, f"cannot parse: line {number}, {_quoted(line)}, {advice}")
+
+
+def _quoted(line: str) -> str:
+    """A line of the file as a message quotes it: stripped, in quotes, cut where it holds a password or a key (its
+    name in quotes too, `'password' s3cret`)."""
+    line = line.strip()
+    bare = line.lstrip("'\"")
+    return without_secret_lines(repr(shown_line(bare) if shown_line(bare) != bare else line))
 
 
 def _twice(exc: configparser.DuplicateSectionError | configparser.DuplicateOptionError, text: str) -> ConfigProblem:

@@ -41,7 +41,7 @@ def test_a_password_line_without_its_equals_sign_is_not_shown(tmp_path: Path, li
     said = config_error(with_mqtt_lines(tmp_path, f"username = pi\n{line}"))
     assert PASSWORD not in said, said
     # (the line is still found by its number and its key)
-    assert re.search(r"\[line +7\]: [\"']*password \.\.\.", said, re.IGNORECASE), said
+    assert re.search(r"line 7, 'password \.\.\.'", said, re.IGNORECASE), said
 
 
 def test_a_key_line_without_its_equals_sign_is_not_shown(tmp_path: Path) -> None:
