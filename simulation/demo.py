@@ -24,9 +24,10 @@ from typing import Any, TextIO
 from localbroker import PrivateBroker, die_with_parent
 from localbroker.leftovers import claim_dir, mark_users, remove_stale
 from settings.config import load_settings
+from settings.problems import ConfigError
 from shell.stop_signals import STOP_SIGNALS, hangups_as_interrupt
 from simulation.config import SimConfig, read_sim_config
-from simulation.demo_config import DEMO_TEMPLATE, MIN_METER_TIMEOUT_S, played_zone, write_demo_config
+from simulation.demo_config import DEMO_CONFIG_NAME, DEMO_TEMPLATE, MIN_METER_TIMEOUT_S, played_zone, write_demo_config
 from simulation.demo_log import DecisionLines, describe_house
 from simulation.devices import DeviceClient, MeterDevice, RelayDevice, StatusMonitor, VariatorDevice
 from simulation.house import SimHouse
@@ -140,6 +141,21 @@ def _print_decisions(decisions: DecisionLines, out: TextIO) -> None:
         print(f"         daemon: {line}", file=out, flush=True)
 
 
+def _say_kept(work: Path, out: TextIO) -> bool:
+    """Say where the daemon's files are, in the folder `work` that --keep keeps."""
+    config_path = work / DEMO_CONFIG_NAME
+    try:
+        record = load_settings(config_path).record
+    except (ConfigError, OSError):  # (a demo cut short before its daemon was started: nothing of its in there)
+        print(f"\nKept (--keep): remove {work} when done.", file=out, flush=True)
+        return True
+    # (on the daemon's own clock: a few minutes of today's date, the house sped up in them)
+    records = f"; its recorded decisions: {record.dir} (today's date, by its clock)" if record.enabled else ""
+    print(f"\nThe daemon's log: {work / 'daemon.log'}; its status file: {work / 'status.json'} (saved at its stop)"
+          f"{records}; its config: {config_path}. Kept (--keep): remove {work} when done.", file=out, flush=True)
+    return True
+
+
 def _devices(config: SimConfig, house: SimHouse, host: str, port: int) -> list[DeviceClient]:
     devices: list[DeviceClient] = []
     for spec in config.loads:
@@ -189,9 +205,12 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
     # _Teardown's handler, never the default one that would kill the demo mid-cleanup.
     # (what stops the demo as Ctrl-C does: `kill <demo pid>`, and a closed terminal or a dropped ssh session: the
     # daemon, in its own session, was left running for ever, its folders behind)
+    said_kept: list[bool] = []  # (the folder kept said once: at the end, or after the cleanup of a demo cut short)
     with hangups_as_interrupt(), _Teardown() as stack:
         if not options.keep:
             stack.callback(shutil.rmtree, work, True)
+        else:  # (first in, so last out: said after the daemon's stop saved its status; a Ctrl-C said nothing of it)
+            stack.callback(lambda: said_kept or _say_kept(work, out))
         broker = PrivateBroker()
         stack.callback(broker.cleanup)
         broker.start()
@@ -256,13 +275,8 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
         print(f"\nSummary of {trace.said(start_s)} to {trace.said(start_s + count * period_s)} "
               f"(live, {monitor.statuses} status documents from the daemon):", file=out)
         print(format_summary(summary), file=out, flush=True)
-        status_path = work / "status.json"
         if options.keep:
-            record = load_settings(config_path).record
-            # (on the daemon's own clock: a few minutes of today's date, the house sped up in them)
-            records = f"; its recorded decisions: {record.dir} (today's date, by its clock)" if record.enabled else ""
-            print(f"\nThe daemon's log: {log_path}; its status file: {status_path} (saved at its stop){records}; its "
-                  f"config: {config_path}. Kept (--keep): remove {work} when done.", file=out, flush=True)
+            said_kept.append(_say_kept(work, out))
         else:
             print(f"\nThe daemon's log, status file and recorded decisions were in {work}, removed at the end; "
                   "--keep keeps them.", file=out, flush=True)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["DEMO_TEMPLATE", "played_zone", "write_demo_config"]
 
 DEMO_TEMPLATE = Path(__file__).resolve().parent / "demo.ini"
+DEMO_CONFIG_NAME = "demo.ini"  # the daemon's config, written in the demo's folder
 
 # The daemon runs on its wall clock while the house runs `speed` times faster: its timers shrink by as
 # much. A floor keeps a loaded machine's scheduling jitter from looking like a silent meter.
@@ -109,7 +110,7 @@ def write_demo_config(template: Path, target_dir: Path, host: str, port: int, sp
         _absolute(cp, name, "calibration", base)
         if cp.has_section("simulation"):
             _absolute(cp, "simulation", f"{name}.response", base)
-    target = target_dir / "demo.ini"
+    target = target_dir / DEMO_CONFIG_NAME
     with open(target, "w", encoding="utf-8") as handle:
         handle.write(f"; Written by `python3 -m simulation demo` from {template} (time x{speed:g}).\n")
         cp.write(handle)

@@ -171,6 +171,45 @@ def test_ctrl_c_stops_everything_it_started(signum: signal.Signals) -> None:
     _assert_nothing_left((seen + rest).decode())
 
 
+def test_a_kept_demo_stopped_by_ctrl_c_says_where_its_files_are() -> None:
+    # It said "interrupted: everything started was stopped" and nothing of the folder --keep was asked for: the header's
+    # "work dir" was screens above, and the end's "Kept (--keep): remove ... when done" never came.
+    proc = _demo("--minutes", "30", "--speed", "30", "--keep")
+    assert proc.stdout is not None
+    seen = b""
+    deadline = time.monotonic() + 60
+    work: Path | None = None
+    try:
+        while not any(LIVE.match(line) for line in seen.decode(errors="replace").splitlines()):
+            left = deadline - time.monotonic()
+            assert left > 0, seen.decode(errors="replace")
+            ready, _, _ = select.select([proc.stdout], [], [], left)
+            if ready:
+                chunk = os.read(proc.stdout.fileno(), 4096)
+                assert chunk, f"demo ended early: {seen.decode(errors='replace')}"
+                seen += chunk
+        match = HEADER.search(seen.decode())
+        assert match, seen.decode()
+        work = Path(match[3])
+        proc.send_signal(signal.SIGINT)
+        rest, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    try:
+        assert proc.returncode == 130
+        said = (seen + rest).decode()
+        assert f"The daemon's log: {work / 'daemon.log'}; its status file: {work / 'status.json'} (saved at its " \
+               f"stop); its recorded decisions: {work / 'records'}" in said, said
+        assert f"Kept (--keep): remove {work} when done." in said, said
+        assert '"equipments"' in (work / "status.json").read_text()
+        assert b"interrupted" in err
+        assert not _alive(int(match[1])) and not _alive(int(match[2]))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def _broker_folder(broker_pid: int) -> Path:
     """The private broker's own folder (its config's), read from its command line while it runs."""
     args = Path(f"/proc/{broker_pid}/cmdline").read_bytes().decode().split("\0")
