@@ -61,6 +61,10 @@ def read_parser(path: Path) -> configparser.ConfigParser:
     except FileNotFoundError:
         missing = ConfigProblem(WHOLE_FILE, None, f"file not found; {_sample_hint(path)}")
         raise ConfigError(str(path), [missing]) from None
+    except IsADirectoryError:  # ("cannot parse: [Errno 21] Is a directory": -c ~/pyseb for -c ~/pyseb/config.ini)
+        folder = ConfigProblem(WHOLE_FILE, None, f"is a folder, not a config file: give the file, -c "
+                                                 f"{path / DEFAULT_CONFIG}")
+        raise ConfigError(str(path), [folder]) from None
     except PermissionError:
         # ("cannot parse: [Errno 13] Permission denied" sent users to look for a syntax error: a config copied with
         # sudo is root's, and the service runs as its own user)

@@ -38,3 +38,10 @@ def test_a_key_before_any_section_says_to_move_it_under_one(tmp_path: Path) -> N
     assert "cannot parse: line 2, 'level = DEBUG', comes before any [section] header: move it under the section " \
            "it belongs to (docs/configuration.md lists each key's)" in said, said
     assert "File contains no section headers" not in said
+
+
+def test_a_folder_given_for_the_config_says_to_name_the_file(tmp_path: Path) -> None:
+    # ("cannot parse: [Errno 21] Is a directory": `-c ~/pyseb` for `-c ~/pyseb/config.ini`)
+    said = config_error(tmp_path)
+    assert f"{tmp_path}: is a folder, not a config file: give the file, -c {tmp_path / 'config.ini'}" in said, said
+    assert "Errno" not in said
