@@ -39,6 +39,10 @@ class LoopRule:
     # (gain 0.5); a cut, all the heater drew. (Hébert's rule sheds the whole excess from the lowest priority up: a
     # heater shed by 229 W of its 2298 W for a house step, its tank cutting at that reading, was no cut at 10.0 %, and
     # the fall taken for the other heater's, at its max: believed at 2066 W drawing nothing, each shed went into it.)
+    # Only a first move down: the command held, raised or down by a dither's step into the reading before it. At a
+    # `gain` under 1 the loop answers an appliance over several readings, each move smaller: stopping two or three
+    # readings after it started, the appliance made the house fall by five times the latest move (gain 0.5: 1100 W
+    # beside a 2 kW heater was a cut).
     cut_move_share: float = 0.25
 
 
@@ -99,6 +103,7 @@ class LoopEvidence:
         # again, an appliance's stop beside a heater holding a trial back for nothing).
         self.fell_at: float | None = None
         self._older: EvidenceReading | None = None  # the reading before `last`
+        self._oldest: EvidenceReading | None = None  # the reading before `_older`
         self._reset()
 
     def _reset(self) -> None:
@@ -111,7 +116,7 @@ class LoopEvidence:
 
     def clear(self) -> None:
         """Forget everything (a daily clear, a verdict of full)."""
-        self.last = self._older = self.cut = self.hidden_cut = None
+        self.last = self._older = self._oldest = self.cut = self.hidden_cut = None
         self._reset()
 
     def on_reading(self, own_w: float, others_w: float, command_w: float, changed_at: float | None,
@@ -136,7 +141,7 @@ class LoopEvidence:
             back = self.last  # (a cut found: there is a reading before this one)
             read_before = back is not None and back.own_w - own_w < self.rule.cut_tolerance * self.cut.drew_w
             self.fell_at = back.at if back is not None and read_before else now
-        last, self._older, self.last = self.last, self.last, reading
+        last, self._oldest, self._older, self.last = self.last, self._older, self.last, reading
         if last is None or not 0 < now - last.at <= self.rule.max_gap_s:
             self._reset()  # a silence (or a clock stepped back) ends the window: its moves are history
             return None
@@ -189,7 +194,7 @@ class LoopEvidence:
         if 0 < reading.command_w < self.min_power_w:
             return None  # under min_power the triac misfires: what it draws says nothing of the tank
         lowest_w = reading.command_w  # the lowest command since `back`
-        for back, span in ((self.last, 1), (self._older, 2)):
+        for back, span, before in ((self.last, 1, self._older), (self._older, 2, self._oldest)):
             if back is None or not 0 < reading.at - back.at <= span * self.rule.max_gap_s:
                 return None
             drew_w = back.command_w  # what a working element drew at `back`: a cut takes it all
@@ -198,22 +203,27 @@ class LoopEvidence:
             fell_w = back.own_w - reading.own_w
             if not doubted_real:
                 fell_w += _doubted_move_w(back, reading)
-            if not self._tells(drew_w, lowest_w, fell_w):
+            if not self._tells(drew_w, lowest_w, fell_w, back, before):
                 return None
             if abs(fell_w - drew_w) <= tolerance * drew_w:
                 return Cut(fell_w, drew_w)
             lowest_w = drew_w if drew_w < lowest_w else lowest_w
         return None
 
-    def _tells(self, drew_w: float, lowest_w: float, fell_w: float) -> bool:
-        """Whether a fall of the house by `fell_w` from a reading where the heater was commanded `drew_w` can be
+    def _tells(self, drew_w: float, lowest_w: float, fell_w: float, back: EvidenceReading,
+               before: EvidenceReading | None) -> bool:
+        """Whether a fall of the house by `fell_w` from `back`, where the heater was commanded `drew_w`, can be
         weighed against that: it drew something, at least min_power, and the command since (at least `lowest_w`) was
         held, raised, down by a dither's step at most (LoopRule.cut_command_drop), or down by a move the fall is
-        four times at least (LoopRule.cut_move_share: more than the move and the appliance it answered explain)."""
+        four times at least (LoopRule.cut_move_share: more than the move and the appliance it answered explain) when
+        that move was the first down (into `back` from `before`, the command held, raised or by a dither's step)."""
         if drew_w <= 0 or drew_w < self.min_power_w:
             return False
-        moved_w = drew_w - lowest_w
-        return moved_w <= self.rule.cut_command_drop * drew_w or moved_w <= self.rule.cut_move_share * fell_w
+        moved_w, step_w = drew_w - lowest_w, self.rule.cut_command_drop * drew_w
+        if moved_w <= step_w:
+            return True
+        return (moved_w <= self.rule.cut_move_share * fell_w and before is not None
+                and 0 < back.at - before.at <= self.rule.max_gap_s and before.command_w - drew_w <= step_w)
 
     def _part_fall(self, reading: EvidenceReading) -> float | None:
         """The house's fall since the last reading, when it is at least the tolerance's share of what the heater
@@ -223,7 +233,7 @@ class LoopEvidence:
                 or not (last.others_known and reading.others_known)):
             return None
         fell_w = last.own_w - reading.own_w
-        if not self._tells(last.command_w, reading.command_w, fell_w):
+        if not self._tells(last.command_w, reading.command_w, fell_w, last, self._older):
             return None
         return fell_w if fell_w >= tolerance * last.command_w else None
 

@@ -55,6 +55,19 @@ def test_a_cut_as_the_command_is_taken_down_by_a_quarter_of_the_fall_at_most_is_
     assert cut_after((300 + drew_w, drew_w), (300 + drew_w, drew_w), (300, command_w)) == Cut(drew_w, drew_w)
 
 
+@pytest.mark.parametrize("appliance_w", [1143, 1100])
+def test_an_appliance_answered_at_a_gain_of_half_stopping_a_reading_or_two_after_is_no_cut(appliance_w: float) -> None:
+    # A 2000 W heater; an appliance starts; the loop at a gain of 0.5 takes the heater down by half of it, then by a
+    # quarter (1143 W: 2000 -> 1428.5 -> 1142.75 W); the appliance stops at the reading that shows the second move
+    # (or the third, 1100 W): the house falls by the appliance and that move, five (nine) times the move, the watts
+    # the heater drew at the reading before: the second move down is no first one, no cut.
+    a = appliance_w
+    first, second, third = 2000 - a / 2, 2000 - 3 * a / 4, 2000 - 7 * a / 8
+    assert cut_after((2300, 2000), (2300 + a, 2000), (300 + first + a, first), (300 + second, second)) is None
+    assert cut_after((2300, 2000), (2300 + a, 2000), (300 + first + a, first), (300 + second + a, second),
+                     (300 + third, third)) is None
+
+
 def test_an_appliance_answered_by_the_loop_then_stopping_is_no_cut() -> None:
     # An 800 W appliance starts; the loop takes the heater from 2000 to 1200 W; the appliance stops: the house
     # falls by 1600 W from the reading before the answer, within 25 % of 2000 W (a cold review's case).
