@@ -186,3 +186,22 @@ def test_the_closed_loop_counts_nothing_shed_of_a_heater_suspected_full(tmp_path
     h.reg.field.tanks.inferred["ecs2"].suspect_since = NOON
     h.meters(3300, 3060, NOON + 1)
     assert h.load("ecs").current_power_w < 2000, powers(h)
+
+
+@pytest.mark.xfail(strict=True, reason="a shed counts nothing of a load in doubt whatever the house showed of its last "
+                   "shed: a heater suspected full wrongly, drawing, leaves each shed of the meter's noise to the relay "
+                   "before it, on again at the next decision, for as long as the doubt lasts (up to 165 s; found by a "
+                   "cold review 2026-12-07, not fixed: the house's answer to the heater's last shed would tell)")
+def test_a_relay_before_a_heater_wrongly_suspected_full_is_not_switched_at_each_noise(tmp_path: Path) -> None:
+    # The radiator, then ecs at 1000 W, drawing, suspected full (an appliance of its size stopping, say); the house at
+    # the setpoint, its meter's noise +-10 W: each reading over it is a shed of a few watts, ecs's counted as none.
+    h = harness(tmp_path, "radiator", "ecs")
+    h.load("ecs").set_power(1000, NOON, "test set-up")
+    h.load("radiator").set_power(1000, NOON, "test set-up")
+    h.reg.field.tanks.inferred["ecs"].suspect_since = NOON
+    noise = (8, -3, 9, -9, 4, 7, -6, 2, -10, 6, 5, -4)
+    for index in range(24):  # 60 s, before the re-probe's hold
+        now = NOON + 2.5 * (index + 1)
+        drawn_w = h.load("radiator").current_power_w + h.load("ecs").current_power_w
+        h.meters(300 + drawn_w + noise[index % len(noise)], 2320, now)
+    assert len(h.on(RADIATOR)) <= 2, h.on(RADIATOR)
