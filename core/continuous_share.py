@@ -9,7 +9,7 @@ modulator, closed through the real house). The same integration absorbs calibrat
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from core.control_params import ControlParams
@@ -114,7 +114,7 @@ class ContinuousLoads:
 
     def share(self, loads: Sequence[Equipment], available_w: float, now: float, import_free_w: float,
               kept_w: Mapping[str, float] | None = None, whole: tuple[float, float] | None = None,
-              not_raised_after: str | None = None) -> float:
+              not_raised_after: str | None = None, draws_in_doubt: Collection[str] = ()) -> float:
         """Give `available_w` to the continuous loads in order, none more than `import_free_w` leaves it (the
         watts they may draw for a grid at 0 W, plus `dither_import`); returns what their commands are believed
         to draw (the decision's summary says what was sent, not the targets). `kept_w`: watts, by relay, counted
@@ -123,7 +123,8 @@ class ContinuousLoads:
         of unknown power switched on to be measured at the next reading; no load after it goes up at this decision (a
         heater's rise at the same reading was measured as the plug's, with its calibration's error). Those before it
         were at their max, or it waited for them (core/relay_trials.raised_before_w): held, they were a priority turned
-        round.
+        round. `draws_in_doubt`: loads that may draw nothing whatever they are believed to (a heater suspected full, a
+        variator silent): see _doubted.
 
         The cap is where the sigma-delta stops: between two whole percents it sends the upper one part of the
         time, and when that percent is believed to draw more than the surplus, each time is an import of the
@@ -133,6 +134,15 @@ class ContinuousLoads:
         docs/control.md has what it does to the replays' figures."""
         drawn_w = 0.0
         whole_w, whole_free_w = whole if whole is not None else (available_w, import_free_w)
+        doubted = self._doubted(loads, available_w - sum(kept_w.values()) if kept_w else available_w,
+                                draws_in_doubt) if draws_in_doubt else None
+        if doubted:
+            # (their watts are no load's before them to take: each gets its own back at its place in the order)
+            for counted_w, _cut_w, believed_w in doubted.values():
+                available_w -= counted_w
+                whole_w -= counted_w
+                import_free_w -= believed_w
+                whole_free_w -= believed_w
         short = False  # a continuous load before, on or off, short of its max
         not_raised = False  # (past the load of unknown power being tried)
         for load in loads:
@@ -143,6 +153,17 @@ class ContinuousLoads:
                     available_w -= kept_w.get(load.name, 0.0)
                     import_free_w -= kept_w.get(load.name, 0.0)
                 continue
+            reserved = doubted.get(load.name) if doubted else None
+            over_w = 0.0  # (a load in doubt under a shed: the stream it may not take, see _doubted)
+            if reserved is not None:
+                counted_w, cut_w, believed_w = reserved
+                available_w += counted_w
+                whole_w += counted_w
+                import_free_w += believed_w
+                whole_free_w += believed_w
+                if cut_w >= 0.0 and available_w > counted_w - cut_w:
+                    over_w = available_w - (counted_w - cut_w)
+                    available_w -= over_w
             # (bounded by comparisons rather than min() and max(), whose calls parse their keywords on Python 3.11:
             # every decision)
             take_w = 0.0 if available_w < 0.0 else available_w  # (max(available_w, 0.0): -0.0 stays so)
@@ -213,6 +234,10 @@ class ContinuousLoads:
                     self.steps.moved(variable, from_percent, from_w)  # (a step to learn, if nothing else moves)
             drawn_w += load.current_power_w
             available_w -= take_w
+            if reserved is not None and reserved[1] >= 0.0:
+                # Shed to its counted watts less the shed reaching it, which the loads before it gave up as well: the
+                # loads after it, which that shed passed, get nothing more; none reached it, they get their own back.
+                available_w = available_w + over_w if reserved[1] == 0.0 else min(available_w, 0.0)
             whole_w -= take_w
             # (one short of its max, on or off, may take more at the damped pace: a load after it started on the
             # whole surplus meanwhile would take power it could use)
@@ -220,3 +245,26 @@ class ContinuousLoads:
             import_free_w -= load.current_power_w  # (what it is believed to draw: the meter will show that)
             whole_free_w -= load.current_power_w
         return drawn_w
+
+    def _doubted(self, loads: Sequence[Equipment], available_w: float,
+                 draws_in_doubt: Collection[str]) -> dict[str, tuple[float, float, float]]:
+        """The continuous loads of `loads` in `draws_in_doubt` that are on, each with its counted watts (counted_w), the
+        shed reaching it (-1 when the loop's total does not fall: `available_w` for the continuous loads covers what
+        they count) and its believed watts. The shed is taken from the lowest priority up, as the order takes it; what
+        a load in doubt gives up is counted as none, so the whole shed goes on up the list, as Hébert's rule does
+        (core/allocation.py). Taken from its belief alone, a heater whose tank had cut, the lowest priority, freed
+        nothing, and the heater before it kept the house importing until the belief reached 0 W (240 W for four
+        decisions from 1000 W). The shares keep each one's counted watts out of what the loads before it may take
+        (out of their bound, its believed watts) at every decision it is in doubt, a shed or not: shared from the top,
+        the next decision gave them its phantom watts back, into the same import."""
+        counted = [(load, self.counted_w(load)) for load in loads if not isinstance(load, RelayEquipment)]
+        shed_w = sum(watts for _load, watts in counted) - available_w
+        falls = shed_w > 0.0
+        doubted: dict[str, tuple[float, float, float]] = {}
+        for load, watts in reversed(counted):
+            if load.name in draws_in_doubt and watts > 0.0:
+                cut_w = -1.0 if not falls else 0.0 if shed_w <= 0.0 else shed_w if shed_w < watts else watts
+                doubted[load.name] = (watts, cut_w, load.current_power_w)
+            else:
+                shed_w -= watts
+        return doubted

@@ -123,7 +123,8 @@ class ClosedLoop:
         (a full-tank re-probe, left out of `loads`) or after a silent variator, each with why it waits: none switches
         on in its place (one did, and its min_on_s kept the heater 1 kW short for ten minutes). `draws_in_doubt`:
         names of the continuous loads that may draw nothing whatever they are believed to (suspected full, a variator
-        silent): a relay before one does not switch on over its watts (see RelayPass.doubted_w)."""
+        silent): a relay before one does not switch on over its watts (see RelayPass.doubted_w), nor does a continuous
+        load before one take them, and a shed counts none of them as freed (ContinuousLoads.share)."""
         params = self._params  # (read once: the property costs a call at each of its uses, every decision)
         self._relays.see(loads)
         # Forced loads are the user's; full tanks draw nothing whatever we command: both are part of the
@@ -260,7 +261,7 @@ class ClosedLoop:
         # the continuous loads after it wait a reading to go up, or their rise, with their calibration's error, is the
         # plug's; the ones before it are at their max, or it waited for them)
         continuous_w = self._continuous.share(loads, available_w, now, import_free_w, kept_w, whole,
-                                              not_raised_after=walk.trial)
+                                              not_raised_after=walk.trial, draws_in_doubt=draws_in_doubt)
         self._continuous.steps.commanded(every_load)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("grid %s W (export setpoint %.0f W): loads %.0f W -> %.0f W", signed_whole(grid_w),

@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hypothesis import strategies as st
 
+from core.decision_summary import DecisionSummary
 from equipments.base import Equipment
 from equipments.constant import RelayEquipment
 from equipments.unknown import UnknownEquipment
@@ -138,6 +140,9 @@ class Watch:
                 load.observe_consumption = self._observer(load)  # type: ignore[method-assign]
         # The closed loop's beliefs once its decision has taken in the reading (relays' learned watts too).
         self.believed_at_decision: dict[str, float] = {}
+        # The loads whose draw the last decision took in doubt (suspected full, the house just fell by part of their
+        # watts, a variator silent): their watts are no load's before them to take (core/continuous_share.py).
+        self.in_doubt: tuple[str, ...] = ()
         controller = h.reg.controller
         if controller is not None:
             learn = controller.learning.observe
@@ -148,6 +153,13 @@ class Watch:
                 return moved_w
 
             controller.learning.observe = observe  # type: ignore[method-assign]
+            decide = controller.decide
+
+            def decide_watched(*args: Any, **kwargs: Any) -> DecisionSummary:
+                self.in_doubt = tuple(kwargs.get("draws_in_doubt", ()))
+                return decide(*args, **kwargs)
+
+            controller.decide = decide_watched  # type: ignore[method-assign]
 
     def _observer(self, load: UnknownEquipment) -> Callable[[float, float, float, float | None], float]:
         observe = load.observe_consumption

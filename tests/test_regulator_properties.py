@@ -76,7 +76,10 @@ def check_decision(house: House, watch: Watch, grid_w: float, known_before_w: fl
     if decided and reg.controller is not None:  # the variable loads take their share in order
         higher_short = False
         for load in reg.loads:
-            if isinstance(load, VariableEquipment) and not load.is_forced() and not load.overed:
+            # (one whose draw is in doubt keeps its watts from the loads before it, and under a shed that passed it
+            # they gave up what it could not free: neither checked nor short, docs/control.md)
+            if isinstance(load, VariableEquipment) and not load.is_forced() and not load.overed \
+                    and load.name not in watch.in_doubt:
                 assert not (higher_short and load.current_power_w > 0), f"{load.name} on below a heater short of max"
                 higher_short = higher_short or load.current_power_w < load.max_power_w - PERCENT_W - 5
     before = watch.believed_at_decision
