@@ -244,7 +244,9 @@ def check_shed_past_doubt(loads: Sequence[Equipment], before: dict[str, tuple[fl
         return
     if any(getattr(load, "is_on", None) != before[load.name][1] for load in loads if isinstance(load, RelayEquipment)):
         return
-    variable = [load for load in loads if isinstance(load, VariableEquipment)]
+    # (the loads the decision is handed, the forced and the full ones too: those are the house's, not the loop's)
+    variable = [load for load in loads if isinstance(load, VariableEquipment) and not load.is_forced()
+                and not load.overed]
     for index, load in enumerate(variable):
         fell_w = before[load.name][0] - load.current_power_w
         if load.name not in in_doubt or fell_w <= PERCENT_TOLERANCE_W:
