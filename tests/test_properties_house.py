@@ -28,9 +28,9 @@ from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings
 
+from core.decision_summary import DecisionSummary
 from core.decisions import DecisionRecord
 from core.relay_pass import relay_power_w
-from core.decision_summary import DecisionSummary
 from equipments.base import Equipment
 from equipments.constant import RelayEquipment
 from equipments.unknown import UnknownEquipment
