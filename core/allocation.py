@@ -1,8 +1,8 @@
 """Hébert's allocation, faithfully: shed from the lowest priority up when consuming too much, give from
 the highest priority down when there is surplus, and let a higher-priority load that cannot start take
 power back from lower-priority ones ("recover power"). A load whose draw is in doubt (a heater suspected full, a
-variator silent) is shed as the seed sheds it, but the watts its belief gives up free nothing for sure: the shed goes on
-up the list for the whole excess."""
+variator silent) and whose sheds the house did not follow is shed as the seed sheds it, but the watts its belief gives
+up free nothing for sure: the shed goes on up the list for the whole excess."""
 
 from __future__ import annotations
 
@@ -31,9 +31,10 @@ def _regulated(load: Equipment) -> bool:
 def allocate(loads: Sequence[Equipment], consumption_w: float, production_w: float,
              params: AllocationParams, now: float, draws_in_doubt: Collection[str] = ()) -> str:
     """One decision on fresh readings; commands the loads and returns a one-line summary. `draws_in_doubt`: names of
-    the loads that may draw nothing whatever they are believed to (FieldFeatures.draws_in_doubt), see _decrease."""
+    the loads that may draw nothing whatever they are believed to (FieldFeatures.draws_in_doubt) and whose sheds the
+    house did not follow (core/shed_follow.py), see _decrease."""
     target_w = production_w - params.margin_w
-    if consumption_w > target_w:
+    if consumption_w > target_w:  # (sheds())
         excess_w = consumption_w - target_w
         log.debug("decreasing consumption by %.0f W", excess_w)
         _decrease(loads, excess_w, now, draws_in_doubt)
@@ -47,12 +48,19 @@ def allocate(loads: Sequence[Equipment], consumption_w: float, production_w: flo
     return f"increase by {available_w:.0f} W"
 
 
+def sheds(consumption_w: float, production_w: float, params: AllocationParams) -> bool:
+    """Whether `allocate` sheds on these readings (the decision asks who is in doubt only then)."""
+    return consumption_w > production_w - params.margin_w
+
+
 def _decrease(loads: Sequence[Equipment], excess_w: float, now: float, draws_in_doubt: Collection[str] = ()) -> None:
     """Shed `excess_w` from the lowest priority up. A load in `draws_in_doubt` is shed too, but what it gives up is
     not counted: a heater whose tank cut, still believed at its watts, took each shed into its phantom watts first
     (the lowest priority), nothing real switched off, and the heater before it kept the house importing until the
-    belief reached 0 W (83 W for 20 decisions). Drawing after all, the loads before it were shed for nothing: the
-    next decision's surplus gives it back from the top, a reading's export."""
+    belief reached 0 W (83 W for 20 decisions). Drawing after all, the loads before it are shed for nothing, a relay
+    switched off and on again at the next decision; the regulator passes a load here only once the house did not
+    follow its sheds (core/shed_follow.py), so that a shed of the meter's noise does not switch a relay at each
+    reading for as long as the doubt lasts."""
     for load in reversed(loads):
         if not _regulated(load):
             continue

@@ -26,6 +26,7 @@ from core.regulator_decision import RegulatorDecision
 from core.regulator_status import RegulatorStatus
 from core.regulator_suspension import RegulatorSuspension
 from core.regulator_topics import RegulatorTopics
+from core.shed_follow import ShedFollow
 from core.stale_guard import StaleGuard
 from core.status_pacing import StatusPacing
 from equipments.base import Command, Equipment, Publish
@@ -90,6 +91,8 @@ class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSu
         # (the meters' topics swapped, which no check can see: said in the log, under either rule, and the regulation
         # suspended until a restart)
         self._swap_watch = SwapWatch(mq.topic_cons, mq.topic_prod)
+        # (Hébert's rule: whether the house followed its sheds of a load in doubt)
+        self._shed_follow = ShedFollow()
         # (the closed loop's as its figures, made into text when read: core/decision_summary.py)
         self._last_decision: str | DecisionSummary = "none yet"
         self.last_status: dict[str, Any] | None = None  # the last document published

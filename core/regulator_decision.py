@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from core.allocation import AllocationParams, allocate
+from core.allocation import AllocationParams, allocate, sheds
 from core.control_params import max_gap_for
 from core.controller import ClosedLoop
 from core.decision_summary import DecisionSummary
@@ -19,6 +19,7 @@ from core.decisions import DecisionListener, snapshot
 from core.hunting import LoopHunting
 from core.meter_swap import SWAPPED_REASON, SwapWatch
 from core.meters import MeterState
+from core.shed_follow import ShedFollow
 from core.stale_guard import StaleGuard
 from core.status_pacing import StatusPacing
 from equipments.base import Equipment
@@ -53,6 +54,7 @@ class RegulatorDecision:
     _relays: tuple[bool, ...]
     _hunting: LoopHunting | None
     _swap_watch: SwapWatch
+    _shed_follow: ShedFollow
     _stale_guard: StaleGuard
     _status_pacing: StatusPacing
     _decision_listeners: list[DecisionListener]
@@ -129,8 +131,7 @@ class RegulatorDecision:
                 self._hunting.after_decision(self.loads, now,
                                              (consumption_w, at_reading_w - relays_at_reading_w, relays_at_reading_w))
         else:
-            self._last_decision = allocate(regulated, consumption_w, production_w, self.params, now,
-                                           self.field.draws_in_doubt(now, self.field.beliefs_in_doubt(now)))
+            self._last_decision = self._hebert(regulated, consumption_w, production_w, now)
         self.field.after_decision(consumption_w, production_w, now)
         if self._swap_watch.after_decision(at_reading_w, consumption_w, production_w, now):
             # (safety first: left running, the loop imported every load's max; a false alarm costs the sun until a
@@ -146,4 +147,19 @@ class RegulatorDecision:
         # The status costs more than the decision: at once for news, else at most every status_interval.
         if self._status_pacing.after_decision(self.loads, watts_before, now):
             self.publish_status(now)
+
+    def _hebert(self, regulated: list[Equipment], consumption_w: float, production_w: float, now: float) -> str:
+        """Hébert's rule on these readings. A shed counts nothing of what a load in doubt gives up (a heater suspected
+        full, a variator silent) only once the house did not follow its sheds (core/shed_follow.py): who is in doubt is
+        asked only then."""
+        follow = self._shed_follow
+        follow.seen(consumption_w)
+        if not sheds(consumption_w, production_w, self.params):
+            return allocate(regulated, consumption_w, production_w, self.params, now)
+        field = self.field
+        counted_as_none = follow.counted_as_none(field.draws_in_doubt(now, field.beliefs_in_doubt(now)))
+        before_w = [load.current_power_w for load in regulated]
+        decision = allocate(regulated, consumption_w, production_w, self.params, now, counted_as_none)
+        follow.shed(consumption_w, regulated, before_w)
+        return decision
 
