@@ -290,3 +290,20 @@ def test_the_real_sweep_ecs_03_s_step_over_its_fit_imports_within_the_slack_once
     assert h.reg.controller.percent_steps.step_w(ecs, 61) == pytest.approx(52.0)
     assert imports[62] == {18.5}
     assert 5.0 < 18.5 <= h.reg.controller.params.dither_import_w + LEARNED_STEP_SLACK_W
+
+
+def test_a_heater_whose_lower_percents_all_look_over_its_room_stays_at_the_one_it_runs_at(tmp_path: Path) -> None:
+    # The test heater (20 W a percent) runs at 33 %, 660 W, with 665 W of room; the target's percent is 31 %. Its steps
+    # from its floor (7 %) to 33 % learned at -20 W each (believed +20 W: a house whose base fell as the heater went up
+    # spoiled them): on them, 31 % draws 700 W, and each percent below it more, every one over the room, the one it runs
+    # at within it. It stays at 33 %: walked down to its floor, the heater after it took the surplus, the order
+    # reversed.
+    h = closed_loop(tmp_path, "ecs")
+    ecs = h.load("ecs")
+    assert isinstance(ecs, VariableEquipment) and h.reg.controller is not None
+    ecs.set_power(660.0, NOON, "test")
+    h.reg.controller.percent_steps._errors["ecs"] = {step: -40.0 for step in range(7, 33)}
+    continuous = h.reg.controller._continuous
+    assert continuous._on_real_steps(ecs, 620.0, 620.0, 665.0) == (660.0, 620.0)
+    # Where the one it runs at is over the room too, the walk goes down to its floor as before (nothing fits better).
+    assert continuous._on_real_steps(ecs, 620.0, 620.0, 655.0)[0] == ecs.least_on_w

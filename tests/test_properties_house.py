@@ -422,6 +422,14 @@ def run(setup: Setup, script: Script) -> House:
                {"ecs2": "power_calibration_ECS-02.csv", "ecs": "power_calibration_ECS-04.csv"}, {"radiator": 1000.0},
                {"ecs2": 30.0}, (30.0, 20.0), 0.5, 20.0),
          (798, [(1, 69, 6, None, 0), (10, 99, 34, None, 0), (1, 0, 0, None, 0)], 0.0, 0.0, random.Random(0)))
+# A house whose base falls 54 W a reading as ecs2 goes up (and rose 35 W a reading as it went down) spoiled its learned
+# steps (29 -> 30 % at -15 W, believed +40 W): every percent from its floor to 31 % looked over its room, the one it ran
+# at (33 %, 437 W in 437.6 W) did not; lowered to its floor, ecs took the surplus, the order reversed. It stays.
+@example(Setup(("radiator", "ecs2", "ecs"),
+               {"ecs2": "power_calibration_ECS-02.csv", "ecs": "power_calibration_ECS-04.csv"}, {"radiator": 1000.0},
+               {}, (30.0, 20.0), 0.5, 20.0),
+         (500, [(11, 104, 49, ("force", "ecs", 400, 20), 0), (20, -3, 35, None, 0), (11, 94, -60, None, 1500),
+                (22, -43, -54, None, 0), (2, -27, 3, None, 0)], 0.0, 0.0, random.Random(0)))
 @example(Setup(("ecs", "towel"), {"ecs": "power_calibration_ECS-04.csv"}, {"towel": 600.0}, {}, (30.0, 20.0), 0.5, 0.0),
          (3300, [(20, 0, 0, None, 1500), (10, 0, 0, None, -1500)], 0.0, 0.0, random.Random(0)))
 @example(Setup(("ecs", "radiator", "ecs2", "towel", "plug"),
