@@ -162,4 +162,3 @@ class RegulatorDecision:
         decision = allocate(regulated, consumption_w, production_w, self.params, now, counted_as_none)
         follow.shed(consumption_w, regulated, before_w)
         return decision
-
