@@ -160,5 +160,5 @@ class RegulatorDecision:
         counted_as_none = follow.counted_as_none(field.draws_in_doubt(now, field.beliefs_in_doubt(now)))
         before_w = [load.current_power_w for load in regulated]
         decision = allocate(regulated, consumption_w, production_w, self.params, now, counted_as_none)
-        follow.shed(consumption_w, regulated, before_w)
+        follow.shed(consumption_w, regulated, before_w, counted_as_none)
         return decision

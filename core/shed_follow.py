@@ -6,12 +6,15 @@ of the meter's noise to a relay before it, switched off and on again at each rea
 (22 times in a minute at +-10 W).
 
 The evidence is the house meter at the decision after a shed: it fell by what the load gave up, beyond what the
-others' sheds gave up, or it did not. One shed of the meter's noise tells nothing (a few watts against its +-10 W):
-a load's sheds are weighed once they add up to JUDGED_W, the house's falls after them summed alike, and the load is
-counted as none if the house fell by under half of them (as usual otherwise) until its next weighing. A load in doubt
-with no weighing yet is counted as usual: a cut tank's first sheds go into its phantom watts (two decisions of an
-import of 20 W or more at most, the third passing it on up); the shed answered at its suspicion counts (a tank
-whose cut a house step hid is suspected from its sheds the house did not follow: field/full_tank_inferred.py)."""
+others' sheds gave up, or it did not (a load's shed counted as none gave up nothing to take out of the fall: with two
+heaters in doubt at once, the cut one's phantom shed taken out, the other, drawing, was found not followed whatever it
+freed, and each shed of the meter's noise went on past it to a relay before it). One shed of the meter's noise tells
+nothing (a few watts against its +-10 W): a load's sheds are weighed once they add up to JUDGED_W, the house's falls
+after them summed alike, and the load is counted as none if the house fell by under half of them (as usual otherwise)
+until its next weighing. A load in doubt with no weighing yet is counted as usual: a cut tank's first sheds go into
+its phantom watts (two decisions of an import of 20 W or more at most, the third passing it on up); the shed answered
+at its suspicion counts (a tank whose cut a house step hid is suspected from its sheds the house did not follow:
+field/full_tank_inferred.py)."""
 
 from __future__ import annotations
 
@@ -28,8 +31,8 @@ class ShedFollow:
     """The house's answers to Hébert's sheds, load by load (see the module's docstring)."""
 
     def __init__(self) -> None:
-        # (the last decision's house reading and what each load gave up in it, when it shed)
-        self._last: tuple[float, dict[str, float]] | None = None
+        # (the last decision's house reading, what each load gave up in it, when it shed, and its sheds counted as none)
+        self._last: tuple[float, dict[str, float], Collection[str]] | None = None
         # (by load: its sheds since its last weighing, and the house's falls beyond the others' sheds after them)
         self._evidence: dict[str, list[float]] = {}
         self._phantom: set[str] = set()  # loads whose last weighing found the house not following: counted as none
@@ -39,13 +42,13 @@ class ShedFollow:
         last, self._last = self._last, None
         if last is None:
             return
-        then_w, shed = last
+        then_w, shed, none = last
         fell_w = then_w - consumption_w
-        total_w = sum(shed.values())
+        freed_w = sum([shed_w for name, shed_w in shed.items() if name not in none])  # (what the house was to show)
         for name, shed_w in shed.items():
             evidence = self._evidence.setdefault(name, [0.0, 0.0])
             evidence[0] += shed_w
-            evidence[1] += fell_w - (total_w - shed_w)
+            evidence[1] += fell_w - (freed_w if name in none else freed_w - shed_w)
             if evidence[0] >= JUDGED_W:
                 if evidence[1] < evidence[0] / 2:
                     self._phantom.add(name)
@@ -61,8 +64,10 @@ class ShedFollow:
         self._phantom.intersection_update(draws_in_doubt)
         return [name for name in draws_in_doubt if name in self._phantom]
 
-    def shed(self, consumption_w: float, loads: Sequence[Equipment], before_w: Sequence[float]) -> None:
-        """After a shed: what each of `loads` gave up from `before_w`, for the next decision to weigh."""
+    def shed(self, consumption_w: float, loads: Sequence[Equipment], before_w: Sequence[float],
+             counted_as_none: Collection[str] = ()) -> None:
+        """After a shed: what each of `loads` gave up from `before_w`, for the next decision to weigh;
+        `counted_as_none`: the loads whose sheds it counted as none (`counted_as_none`'s answer)."""
         shed = {load.name: was_w - load.current_power_w
                 for load, was_w in zip(loads, before_w, strict=True) if load.current_power_w < was_w}
-        self._last = (consumption_w, shed) if shed else None
+        self._last = (consumption_w, shed, counted_as_none) if shed else None

@@ -249,3 +249,29 @@ def test_a_relay_before_a_heater_wrongly_suspected_full_is_not_switched_at_each_
         drawn_w = h.load("radiator").current_power_w + h.load("ecs").current_power_w
         h.meters(300 + drawn_w + noise[index % len(noise)], 2320, now)
     assert len(h.on(RADIATOR)) <= 2, h.on(RADIATOR)
+
+
+def test_a_heater_in_doubt_beside_a_cut_one_is_judged_on_its_own_shed(tmp_path: Path) -> None:
+    # The radiator, then ecs and ecs2 at 1000 W, both suspected full (a house step of a part of each, say): ecs2's tank
+    # cut, ecs draws. A 240 W excess is taken from ecs2 (1000 -> 760 W), the house does not fall: ecs2's sheds are
+    # counted as none, the next 240 W from ecs2 (760 -> 520 W) and ecs (1000 -> 760 W), which the house follows (2300
+    # -> 2060 W). ecs's shed was real: out of the fall, ecs2's phantom 240 W were no watts the house was to show (taken
+    # out, ecs was found not followed, and the 10 W of the meter's noise that follow went past it to the radiator).
+    path = write_config(tmp_path, ("radiator", "ecs"))
+    text = path.read_text().replace("ecs = variable\n", "ecs = variable\necs2 = variable\n")
+    path.write_text(text + "\n[ecs2]\ntopic_set_power = regul/vload/ECS2/cmd\ncalibration = linear.csv\n"
+                    "min_power = 150\n")
+    h = Harness(path)
+    h.reg.tick(NOON)
+    for name in ("radiator", "ecs", "ecs2"):
+        h.load(name).set_power(1000, NOON, "test set-up")
+    for name in ("ecs", "ecs2"):
+        h.reg.field.tanks.inferred[name].suspect_since = NOON
+    h.meters(2300, 2080, NOON + 1)
+    assert powers(h) == {"radiator": 1000, "ecs": 1000, "ecs2": 760}
+    h.meters(2300, 2080, NOON + 4)
+    assert powers(h) == {"radiator": 1000, "ecs": 760, "ecs2": 520}
+    h.meters(2060, 2080, NOON + 7)
+    h.meters(2070, 2080, NOON + 10)
+    assert powers(h) == {"radiator": 1000, "ecs": 740, "ecs2": 500}
+
