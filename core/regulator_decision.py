@@ -151,12 +151,14 @@ class RegulatorDecision:
     def _hebert(self, regulated: list[Equipment], consumption_w: float, production_w: float, now: float) -> str:
         """Hébert's rule on these readings. A shed counts nothing of what a load in doubt gives up (a heater suspected
         full, a variator silent) only once the house did not follow its sheds (core/shed_follow.py): who is in doubt is
-        asked only then."""
+        asked only then, or while a load is known not followed (to forget it once out of doubt)."""
         follow = self._shed_follow
-        follow.seen(consumption_w)
-        if not sheds(consumption_w, production_w, self.params):
-            return allocate(regulated, consumption_w, production_w, self.params, now)
+        known = follow.seen(consumption_w)
         field = self.field
+        if not sheds(consumption_w, production_w, self.params):
+            if known:
+                follow.counted_as_none(field.draws_in_doubt(now, field.beliefs_in_doubt(now)))
+            return allocate(regulated, consumption_w, production_w, self.params, now)
         counted_as_none = follow.counted_as_none(field.draws_in_doubt(now, field.beliefs_in_doubt(now)))
         before_w = [load.current_power_w for load in regulated]
         decision = allocate(regulated, consumption_w, production_w, self.params, now, counted_as_none)

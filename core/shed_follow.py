@@ -37,11 +37,14 @@ class ShedFollow:
         self._evidence: dict[str, list[float]] = {}
         self._phantom: set[str] = set()  # loads whose last weighing found the house not following: counted as none
 
-    def seen(self, consumption_w: float) -> None:
-        """At each of the rule's decisions, first: the house's answer to the last decision, if it shed."""
+    def seen(self, consumption_w: float) -> bool:
+        """At each of the rule's decisions, first: the house's answer to the last decision, if it shed. True while a
+        load is known not followed: who is in doubt is then asked at each decision, a shed or not, for `counted_as_none`
+        to forget it once out of doubt (asked only at sheds, it was kept for as long as none came, hours of export
+        after a tank was confirmed full, say: suspected again, drawing, its first sheds were counted as none)."""
         last, self._last = self._last, None
         if last is None:
-            return
+            return bool(self._phantom)
         then_w, shed, none = last
         fell_w = then_w - consumption_w
         freed_w = sum([shed_w for name, shed_w in shed.items() if name not in none])  # (what the house was to show)
@@ -55,10 +58,12 @@ class ShedFollow:
                 else:
                     self._phantom.discard(name)
                 del self._evidence[name]
+        return bool(self._phantom)
 
     def counted_as_none(self, draws_in_doubt: Collection[str]) -> list[str]:
-        """At a shed: of the loads in doubt, those whose sheds the house did not follow. What is known of a load out
-        of doubt is forgotten (a tank that cuts later starts afresh, but for the shed just answered)."""
+        """At a shed (or while `seen` says a load is known not followed): of the loads in doubt, those whose sheds the
+        house did not follow. What is known of a load out of doubt is forgotten (a tank that cuts later starts afresh,
+        but for the shed just answered)."""
         for name in [name for name in self._evidence if name not in draws_in_doubt]:
             del self._evidence[name]
         self._phantom.intersection_update(draws_in_doubt)

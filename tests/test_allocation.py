@@ -275,3 +275,23 @@ def test_a_heater_in_doubt_beside_a_cut_one_is_judged_on_its_own_shed(tmp_path: 
     h.meters(2070, 2080, NOON + 10)
     assert powers(h) == {"radiator": 1000, "ecs": 740, "ecs2": 500}
 
+
+def test_a_heater_suspected_again_starts_afresh_after_its_doubt_ended_without_a_shed(tmp_path: Path) -> None:
+    # ecs2's tank cut while it was suspected: its sheds counted as none once the house did not follow (the same two
+    # sheds as above). Its suspicion then cleared (it reheats, say), and no decision shed while it was out of doubt.
+    # Suspected again later (wrongly: drawing), it starts afresh: a shed of the meter's noise (10 W) is counted in it,
+    # not passed on up to ecs (what was found of it in its last doubt was kept, and ecs was shed by 20 W for nothing).
+    h = two_heaters(tmp_path)
+    h.load("ecs").set_power(1500, NOON, "test set-up")
+    h.load("ecs2").set_power(1500, NOON, "test set-up")
+    suspicion = h.reg.field.tanks.inferred["ecs2"]
+    suspicion.suspect_since = NOON
+    h.meters(3500, 3280, NOON + 1)
+    h.meters(3500, 3280, NOON + 4)
+    assert powers(h) == {"ecs": 1260, "ecs2": 1020}
+    suspicion.suspect_since = None
+    h.meters(3260, 3280, NOON + 7)  # (at the margin: nothing moves)
+    assert powers(h) == {"ecs": 1260, "ecs2": 1020}
+    suspicion.suspect_since = NOON + 8
+    h.meters(3270, 3280, NOON + 10)
+    assert powers(h) == {"ecs": 1260, "ecs2": 1000}
