@@ -141,8 +141,7 @@ class ContinuousLoads:
         docs/control.md has what it does to the replays' figures."""
         drawn_w = 0.0
         whole_w, whole_free_w = whole if whole is not None else (available_w, import_free_w)
-        doubted = self._doubted(loads, available_w - sum(kept_w.values()) if kept_w else available_w,
-                                draws_in_doubt) if draws_in_doubt else None
+        doubted = self._doubted(loads, available_w, draws_in_doubt, kept_w) if draws_in_doubt else None
         if doubted:
             # (their watts are no load's before them to take: each gets its own back at its place in the order)
             for counted_w, _cut_w, believed_w in doubted.values():
@@ -253,8 +252,8 @@ class ContinuousLoads:
             whole_free_w -= load.current_power_w
         return drawn_w
 
-    def _doubted(self, loads: Sequence[Equipment], available_w: float,
-                 draws_in_doubt: Collection[str]) -> dict[str, tuple[float, float, float]]:
+    def _doubted(self, loads: Sequence[Equipment], available_w: float, draws_in_doubt: Collection[str],
+                 kept_w: Mapping[str, float] | None = None) -> dict[str, tuple[float, float, float]]:
         """The continuous loads of `loads` in `draws_in_doubt` that are on, each with its counted watts (counted_w), the
         shed reaching it (-1 when the loop's total does not fall: `available_w` for the continuous loads covers what
         they count) and its believed watts. The shed is taken from the lowest priority up, as the order takes it; what
@@ -263,15 +262,27 @@ class ContinuousLoads:
         nothing, and the heater before it kept the house importing until the belief reached 0 W (240 W for four
         decisions from 1000 W). The shares keep each one's counted watts out of what the loads before it may take
         (out of their bound, its believed watts) at every decision it is in doubt, a shed or not: shared from the top,
-        the next decision gave them its phantom watts back, into the same import."""
-        counted = [(load, self.counted_w(load)) for load in loads if not isinstance(load, RelayEquipment)]
-        shed_w = sum(watts for _load, watts in counted) - available_w
+        the next decision gave them its phantom watts back, into the same import. `kept_w` (see `share`): a relay's
+        watts are a shed of the loads after it only (taken from all, a relay switched on after a heater in doubt, at
+        gain 0.5 on the whole surplus, shed that heater by its watts less the damped move: 500 W of 2000, for
+        nothing)."""
+        walk: list[tuple[Equipment, float, bool]] = []  # (each load with its counted watts, or a relay's kept ones)
+        shed_w = -available_w
+        for load in loads:
+            if isinstance(load, RelayEquipment):
+                if kept_w and load.name in kept_w:
+                    walk.append((load, kept_w[load.name], True))
+                    shed_w += kept_w[load.name]  # (the loads after it)
+            else:
+                watts = self.counted_w(load)
+                walk.append((load, watts, False))
+                shed_w += watts
         falls = shed_w > 0.0
         doubted: dict[str, tuple[float, float, float]] = {}
-        for load, watts in reversed(counted):
-            if load.name in draws_in_doubt and watts > 0.0:
+        for load, watts, relay in reversed(walk):
+            if not relay and load.name in draws_in_doubt and watts > 0.0:
                 cut_w = -1.0 if not falls else 0.0 if shed_w <= 0.0 else shed_w if shed_w < watts else watts
                 doubted[load.name] = (watts, cut_w, load.current_power_w)
             else:
-                shed_w -= watts
+                shed_w -= watts  # (a relay's kept watts are not the loads' before it to give up)
         return doubted

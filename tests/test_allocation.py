@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -235,6 +236,27 @@ def test_nothing_in_doubt_the_closed_loop_sheds_the_lowest_priority(tmp_path: Pa
     h.meters(3040, 3060, NOON + 4)
     assert powers(h) == {"ecs": 2000, "ecs2": 740}
 
+
+def test_a_relay_switched_on_after_a_heater_in_doubt_at_gain_under_1_sheds_it_nothing(tmp_path: Path) -> None:
+    # ecs, ecs2 (suspected full, drawing) at their max, then the radiator, in a house of 300 W exporting 1500 W, at gain
+    # 0.5: the radiator comes on over the whole surplus (1500 W, ecs2's watts left out). Its 1000 W are the loads' after
+    # it to give (the loads before it keep their own damped move: `kept_w`), none here: ecs2 keeps its 2000 W. (Taken
+    # out of every load's room, they were a shed of 500 W past the loads' total, the whole of it reaching ecs2: 2000 ->
+    # 1500 W, 500 W exported for nothing.)
+    path = write_config(tmp_path, ("ecs", "radiator"), algorithm="closed_loop")
+    text = path.read_text().replace("ecs = variable\n", "ecs = variable\necs2 = variable\n")
+    path.write_text(text + "\n[ecs2]\ntopic_set_power = regul/vload/ECS2/cmd\ncalibration = linear.csv\n"
+                    "min_power = 150\n")
+    h = Harness(path)
+    h.reg.tick(NOON - 3600)  # (the radiator's min_off_s since the start over)
+    assert h.reg.controller is not None
+    h.reg.controller.params = dataclasses.replace(h.reg.controller.params, setpoint_w=0.0, gain=0.5)
+    h.meters(300, 300, NOON - 5)
+    h.load("ecs").set_power(2000, NOON, "test set-up")
+    h.load("ecs2").set_power(2000, NOON, "test set-up")
+    h.reg.field.tanks.inferred["ecs2"].suspect_since = NOON
+    h.meters(300 + 4000, 300 + 4000 + 1500, NOON + 2.5)
+    assert powers(h) == {"ecs": 2000, "ecs2": 2000, "radiator": 1000}
 
 def test_a_relay_before_a_heater_wrongly_suspected_full_is_not_switched_at_each_noise(tmp_path: Path) -> None:
     # The radiator, then ecs at 1000 W, drawing, suspected full (an appliance of its size stopping, say); the house at
