@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from core.controller import ClosedLoop
 from core.decision_gate import DecisionGate
+from core.shed_follow import ShedFollow
 from core.stale_guard import StaleGuard
 from equipments.base import Equipment
 from equipments.constant import RelayEquipment
@@ -26,6 +27,7 @@ class RegulatorSuspension:
     field: FieldFeatures
     _stale_guard: StaleGuard
     _gate: DecisionGate
+    _shed_follow: ShedFollow
     # (declared only: an annotation is no attribute, so it hides no method another part defines)
     publish_status: Callable[[float], None]  # core.regulator_status
 
@@ -50,6 +52,7 @@ class RegulatorSuspension:
             if self.controller is not None:
                 self.controller.regulation_suspended()
             self.field.regulation_suspended()  # (no re-check probe of a full tank meanwhile)
+            self._shed_follow.suspended()
             self._gate.stop_waiting()  # (else its deadline, past, would hide the daemon's other timers from it)
             self.publish_status(now)  # suspended: the unforced loads were just commanded to 0 W
         else:

@@ -60,6 +60,11 @@ class ShedFollow:
                 del self._evidence[name]
         return bool(self._phantom)
 
+    def suspended(self) -> None:
+        """The regulation was suspended (a meter silent: every unforced load commanded to 0 W): the last shed is no
+        longer weighed, the reading after the silence shows the suspension's switch-off, not its answer."""
+        self._last = None
+
     def counted_as_none(self, draws_in_doubt: Collection[str]) -> list[str]:
         """At a shed (or while `seen` says a load is known not followed): of the loads in doubt, those whose sheds the
         house did not follow. What is known of a load out of doubt is forgotten (a tank that cuts later starts afresh,
