@@ -52,6 +52,22 @@ def _processes_mentioning(text: str) -> list[int]:
     return [pid for pid in found if _alive(pid)]
 
 
+def _read_until_live(proc: subprocess.Popen[bytes], timeout_s: float = 60.0) -> bytes:
+    """The demo's output up to its first live line (it runs: the broker, the daemon and the devices started)."""
+    assert proc.stdout is not None
+    seen = b""
+    deadline = time.monotonic() + timeout_s
+    while not any(LIVE.match(line) for line in seen.decode(errors="replace").splitlines()):
+        left = deadline - time.monotonic()
+        assert left > 0, seen.decode(errors="replace")
+        ready, _, _ = select.select([proc.stdout], [], [], left)
+        if ready:
+            chunk = os.read(proc.stdout.fileno(), 4096)
+            assert chunk, f"demo ended early: {seen.decode(errors='replace')}"
+            seen += chunk
+    return seen
+
+
 def _assert_nothing_left(out: str) -> None:
     match = HEADER.search(out)
     assert match, out
@@ -149,17 +165,8 @@ def test_ctrl_c_stops_everything_it_started(signum: signal.Signals) -> None:
     proc = _demo("--minutes", "30", "--speed", "30")
     assert proc.stdout is not None
     seen = b""
-    deadline = time.monotonic() + 60
     try:
-        # Interrupt once the demo runs: after its first live line.
-        while not any(LIVE.match(line) for line in seen.decode(errors="replace").splitlines()):
-            left = deadline - time.monotonic()
-            assert left > 0, seen.decode(errors="replace")
-            ready, _, _ = select.select([proc.stdout], [], [], left)
-            if ready:
-                chunk = os.read(proc.stdout.fileno(), 4096)
-                assert chunk, f"demo ended early: {seen.decode(errors='replace')}"
-                seen += chunk
+        seen = _read_until_live(proc)  # (interrupt once the demo runs)
         proc.send_signal(signum)
         rest, err = proc.communicate(timeout=30)
     finally:
@@ -176,18 +183,9 @@ def test_a_kept_demo_stopped_by_ctrl_c_says_where_its_files_are() -> None:
     # "work dir" was screens above, and the end's "Kept (--keep): remove ... when done" never came.
     proc = _demo("--minutes", "30", "--speed", "30", "--keep")
     assert proc.stdout is not None
-    seen = b""
-    deadline = time.monotonic() + 60
     work: Path | None = None
     try:
-        while not any(LIVE.match(line) for line in seen.decode(errors="replace").splitlines()):
-            left = deadline - time.monotonic()
-            assert left > 0, seen.decode(errors="replace")
-            ready, _, _ = select.select([proc.stdout], [], [], left)
-            if ready:
-                chunk = os.read(proc.stdout.fileno(), 4096)
-                assert chunk, f"demo ended early: {seen.decode(errors='replace')}"
-                seen += chunk
+        seen = _read_until_live(proc)
         match = HEADER.search(seen.decode())
         assert match, seen.decode()
         work = Path(match[3])
