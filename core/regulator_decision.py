@@ -154,12 +154,13 @@ class RegulatorDecision:
         asked only then, or while a load is known not followed (to forget it once out of doubt)."""
         follow = self._shed_follow
         known = follow.seen(consumption_w)
-        field = self.field
-        if not sheds(consumption_w, production_w, self.params):
-            if known:
-                follow.counted_as_none(field.draws_in_doubt(now, field.beliefs_in_doubt(now)))
+        shedding = sheds(consumption_w, production_w, self.params)
+        counted_as_none: list[str] = []
+        if shedding or known:
+            field = self.field
+            counted_as_none = follow.counted_as_none(field.draws_in_doubt(now, field.beliefs_in_doubt(now)))
+        if not shedding:
             return allocate(regulated, consumption_w, production_w, self.params, now)
-        counted_as_none = follow.counted_as_none(field.draws_in_doubt(now, field.beliefs_in_doubt(now)))
         before_w = [load.current_power_w for load in regulated]
         decision = allocate(regulated, consumption_w, production_w, self.params, now, counted_as_none)
         follow.shed(consumption_w, regulated, before_w, counted_as_none)
