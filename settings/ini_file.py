@@ -129,7 +129,8 @@ def _quoted(line: str) -> str:
     name in quotes too, `'password' s3cret`)."""
     line = line.strip()
     bare = line.lstrip("'\"")
-    return without_secret_lines(repr(shown_line(bare) if shown_line(bare) != bare else line))
+    shown = shown_line(bare)
+    return without_secret_lines(repr(shown if shown != bare else line))
 
 
 def _twice(exc: configparser.DuplicateSectionError | configparser.DuplicateOptionError, text: str) -> ConfigProblem:
