@@ -159,14 +159,21 @@ def two_heaters(tmp_path: Path, algorithm: str = "hebert") -> Harness:
     return h
 
 
-def test_a_heater_suspected_full_frees_nothing_once_the_house_did_not_follow_its_shed(tmp_path: Path) -> None:
-    # ecs2 suspected full, believed at 1500 W: a 240 W excess (3500 W against 3280 - 20 W of margin) is shed from its
-    # belief as the seed sheds it, 1500 -> 1260 W, counted as usual: nothing says yet that its tank cut.
+def ecs2_suspected_and_shed(tmp_path: Path) -> Harness:
+    """Hébert's rule, both heaters at 1500 W, ecs2 suspected full: a 240 W excess (3500 W against 3280 - 20 W of
+    margin) shed from ecs2's belief, 1500 -> 1260 W, counted as usual (nothing says yet that its tank cut)."""
     h = two_heaters(tmp_path)
     h.load("ecs").set_power(1500, NOON, "test set-up")
     h.load("ecs2").set_power(1500, NOON, "test set-up")
     h.reg.field.tanks.inferred["ecs2"].suspect_since = NOON
     h.meters(3500, 3280, NOON + 1)
+    return h
+
+
+def test_a_heater_suspected_full_frees_nothing_once_the_house_did_not_follow_its_shed(tmp_path: Path) -> None:
+    # ecs2 suspected full, believed at 1500 W: a 240 W excess (3500 W against 3280 - 20 W of margin) is shed from its
+    # belief as the seed sheds it, 1500 -> 1260 W, counted as usual: nothing says yet that its tank cut.
+    h = ecs2_suspected_and_shed(tmp_path)
     assert powers(h) == {"ecs": 1500, "ecs2": 1260}
     # The house did not fall (3500 W again): ecs2's 240 W were none, its tank cut. The next shed, 240 W, is taken from
     # ecs2's belief (1260 -> 1020 W) and counted as none: ecs before it gives the whole 240 W (1500 -> 1260 W).
@@ -181,11 +188,7 @@ def test_a_heater_suspected_full_that_the_house_followed_is_shed_as_usual_again(
     # The same first two sheds (the house did not follow the first: the second passes up, ecs2 1260 -> 1020 W counted
     # as none, ecs 1500 -> 1260 W); then the house falls by both, 480 W (3020 W): beyond ecs's 240 W, it fell by ecs2's
     # 240 W, so ecs2 draws after all. A new 240 W excess (production 2800 W) is counted in ecs2 alone, 1020 -> 780 W.
-    h = two_heaters(tmp_path)
-    h.load("ecs").set_power(1500, NOON, "test set-up")
-    h.load("ecs2").set_power(1500, NOON, "test set-up")
-    h.reg.field.tanks.inferred["ecs2"].suspect_since = NOON
-    h.meters(3500, 3280, NOON + 1)
+    h = ecs2_suspected_and_shed(tmp_path)
     h.meters(3500, 3280, NOON + 4)
     assert powers(h) == {"ecs": 1260, "ecs2": 1020}
     h.meters(3020, 2800, NOON + 7)
@@ -303,12 +306,8 @@ def test_a_heater_suspected_again_starts_afresh_after_its_doubt_ended_without_a_
     # sheds as above). Its suspicion then cleared (it reheats, say), and no decision shed while it was out of doubt.
     # Suspected again later (wrongly: drawing), it starts afresh: a shed of the meter's noise (10 W) is counted in it,
     # not passed on up to ecs (what was found of it in its last doubt was kept, and ecs was shed by 20 W for nothing).
-    h = two_heaters(tmp_path)
-    h.load("ecs").set_power(1500, NOON, "test set-up")
-    h.load("ecs2").set_power(1500, NOON, "test set-up")
+    h = ecs2_suspected_and_shed(tmp_path)
     suspicion = h.reg.field.tanks.inferred["ecs2"]
-    suspicion.suspect_since = NOON
-    h.meters(3500, 3280, NOON + 1)
     h.meters(3500, 3280, NOON + 4)
     assert powers(h) == {"ecs": 1260, "ecs2": 1020}
     suspicion.suspect_since = None
