@@ -265,7 +265,8 @@ class ContinuousLoads:
         the next decision gave them its phantom watts back, into the same import. `kept_w` (see `share`): a relay's
         watts are a shed of the loads after it only (taken from all, a relay switched on after a heater in doubt, at
         gain 0.5 on the whole surplus, shed that heater by its watts less the damped move: 500 W of 2000, for
-        nothing)."""
+        nothing). A load whose sheds the house was found to follow is none of `draws_in_doubt` (the regulator leaves it
+        out: core/shed_follow.py): drawing, its sheds were doubled for the whole doubt, a reading's export each time."""
         walk: list[tuple[Equipment, float, bool]] = []  # (each load with its counted watts, or a relay's kept ones)
         shed_w = -available_w
         for load in loads:

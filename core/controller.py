@@ -124,7 +124,8 @@ class ClosedLoop:
         on in its place (one did, and its min_on_s kept the heater 1 kW short for ten minutes). `draws_in_doubt`:
         names of the continuous loads that may draw nothing whatever they are believed to (suspected full, a variator
         silent): a relay before one does not switch on over its watts (see RelayPass.doubted_w), nor does a continuous
-        load before one take them, and a shed counts none of them as freed (ContinuousLoads.share)."""
+        load before one take them, and a shed counts none of them as freed (ContinuousLoads.share); the regulator leaves
+        out those whose sheds the house was found to follow (core/shed_follow.py)."""
         params = self._params  # (read once: the property costs a call at each of its uses, every decision)
         self._relays.see(loads)
         # Forced loads are the user's; full tanks draw nothing whatever we command: both are part of the

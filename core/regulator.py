@@ -91,7 +91,7 @@ class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSu
         # (the meters' topics swapped, which no check can see: said in the log, under either rule, and the regulation
         # suspended until a restart)
         self._swap_watch = SwapWatch(mq.topic_cons, mq.topic_prod)
-        # (Hébert's rule: whether the house followed its sheds of a load in doubt)
+        # (either rule: whether the house followed its sheds of a load in doubt)
         self._shed_follow = ShedFollow()
         # (the closed loop's as its figures, made into text when read: core/decision_summary.py)
         self._last_decision: str | DecisionSummary = "none yet"

@@ -123,10 +123,20 @@ class RegulatorDecision:
                 production_pace_s is not None and production_pace_s > house_pace_s) else house_pace_s
             self.controller.follow_meters(max_gap_for(self.settings.evaluate.period_s, slower_s))
             in_doubt = self.field.beliefs_in_doubt(now)
+            doubted = self.field.draws_in_doubt(now, in_doubt)
+            follow = self._shed_follow
+            known = follow.seen(consumption_w)  # (the house's answer to the last decision taken with a load in doubt)
+            counted_as_none: list[str] = []
+            if doubted or known:
+                doubted, counted_as_none = self._closed_loop_doubt(doubted)
+            # (the beliefs before the decision, while a load is in doubt: its moves, for the house's answer)
+            deciding_w = [load.current_power_w for load in regulated] if doubted or follow.watching else None
             self._last_decision = self.controller.decide(regulated, consumption_w, production_w, now,
                                                          measures_wait=in_doubt,
                                                          relays_wait=self.field.after_held(self.loads, now),
-                                                         draws_in_doubt=self.field.draws_in_doubt(now, in_doubt))
+                                                         draws_in_doubt=doubted)
+            if deciding_w is not None:
+                follow.shed(consumption_w, regulated, deciding_w, counted_as_none)
             if self._hunting is not None:
                 self._hunting.after_decision(self.loads, now,
                                              (consumption_w, at_reading_w - relays_at_reading_w, relays_at_reading_w))
@@ -151,17 +161,29 @@ class RegulatorDecision:
     def _hebert(self, regulated: list[Equipment], consumption_w: float, production_w: float, now: float) -> str:
         """Hébert's rule on these readings. A shed counts nothing of what a load in doubt gives up (a heater suspected
         full, a variator silent) only once the house did not follow its sheds (core/shed_follow.py): who is in doubt is
-        asked only then, or while a load is known not followed (to forget it once out of doubt)."""
+        asked only then, or while anything is known of a load (to forget it once out of doubt)."""
         follow = self._shed_follow
         known = follow.seen(consumption_w)
         shedding = sheds(consumption_w, production_w, self.params)
-        counted_as_none: list[str] = []
-        if shedding or known:
-            field = self.field
-            counted_as_none = follow.counted_as_none(field.draws_in_doubt(now, field.beliefs_in_doubt(now)))
-        if not shedding:
+        if not shedding and not known:
             return allocate(regulated, consumption_w, production_w, self.params, now)
+        field = self.field
+        counted_as_none = follow.counted_as_none(field.draws_in_doubt(now, field.beliefs_in_doubt(now)))
+        if not shedding and not follow.pending:
+            return allocate(regulated, consumption_w, production_w, self.params, now)
+        # (a decision between a shed and the reading that shows the rest of its fall is recorded too, a shed or not)
         before_w = [load.current_power_w for load in regulated]
         decision = allocate(regulated, consumption_w, production_w, self.params, now, counted_as_none)
         follow.shed(consumption_w, regulated, before_w, counted_as_none)
         return decision
+
+    def _closed_loop_doubt(self, doubted: list[str]) -> tuple[list[str], list[str]]:
+        """Of `doubted`, the loads whose draw is in doubt (a heater suspected full, a variator silent:
+        FieldFeatures.draws_in_doubt), those the closed loop takes in doubt: all but those whose sheds the house was
+        found to follow (core/shed_follow.py), drawing whatever the doubt (kept in doubt, each shed reaching a heater
+        suspected wrongly was doubled for the whole doubt: a reading's export each time); and those found not to
+        follow, whose sheds the next weighing counts as none. After ShedFollow.seen."""
+        follow = self._shed_follow
+        counted_as_none = follow.counted_as_none(doubted)
+        followed = follow.followed
+        return ([name for name in doubted if name not in followed] if followed else doubted), counted_as_none

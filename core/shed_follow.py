@@ -1,20 +1,25 @@
-"""Whether the house followed Hébert's sheds of a load whose draw is in doubt (a heater suspected full, a variator
-silent: core/allocation.py's `draws_in_doubt`). The rule counts nothing of what such a load gives up, and sheds on up
-the list, only once the house has shown that its sheds free nothing: a heater whose tank cut, believed at its watts,
-took each shed into its phantom watts (83 W imported for 20 decisions); one suspected wrongly, drawing, left each shed
-of the meter's noise to a relay before it, switched off and on again at each reading for as long as the doubt lasted
-(22 times in a minute at +-10 W).
+"""Whether the house followed the sheds of a load whose draw is in doubt (a heater suspected full, a variator silent:
+FieldFeatures.draws_in_doubt), under either rule. Hébert's rule counts nothing of what such a load gives up, and sheds
+on up the list, only once the house has shown that its sheds free nothing: a heater whose tank cut, believed at its
+watts, took each shed into its phantom watts (83 W imported for 20 decisions); one suspected wrongly, drawing, left
+each shed of the meter's noise to a relay before it, switched off and on again at each reading for as long as the
+doubt lasted (22 times in a minute at +-10 W). The closed loop does the other way round: a load in doubt is kept from
+the loads before it, and a shed reaching it goes on up, until the house has shown that it follows its sheds (see
+`followed`): kept so, a heater suspected wrongly had every shed reaching it doubled for the whole doubt, a reading's
+export each time.
 
 The evidence is the house meter at the decision after a shed: it fell by what the load gave up, beyond what the
-others' sheds gave up, or it did not (a load's shed counted as none gave up nothing to take out of the fall: with two
-heaters in doubt at once, the cut one's phantom shed taken out, the other, drawing, was found not followed whatever it
-freed, and each shed of the meter's noise went on past it to a relay before it). One shed of the meter's noise tells
-nothing (a few watts against its +-10 W): a load's sheds are weighed once they add up to JUDGED_W, the house's falls
-after them summed alike, and the load is counted as none if the house fell by under half of them (as usual otherwise)
-until its next weighing. A load in doubt with no weighing yet is counted as usual: a cut tank's first sheds go into
-its phantom watts (two decisions of an import of 20 W or more at most, the third passing it on up); the shed answered
-at its suspicion counts (a tank whose cut a house step hid is suspected from its sheds the house did not follow:
-field/full_tank_inferred.py)."""
+others' moves gave up (their sheds, less what they were raised by), or it did not (a load's shed counted as none gave up
+nothing to take out of the fall: with two heaters in doubt at once, the cut one's phantom shed taken out, the other,
+drawing, was found not followed whatever it freed, and each shed of the meter's noise went on past it to a relay before
+it). One shed of the meter's noise tells nothing (a few watts against its +-10 W): a load's sheds are weighed once they
+add up to JUDGED_W, the house's falls after them summed alike; the load is found followed if the house fell by half of
+them or more, not followed if it fell by under a quarter, and a fall between waits for the next reading (FOLLOWED_SHARE,
+NOT_FOLLOWED_SHARE), found not followed then only if still under half; the finding holds until its next weighing. A
+load in doubt with no finding yet is counted as usual by Hébert's rule: a cut tank's first sheds go into its phantom
+watts (two decisions of an import of 20 W or more at most, the third passing it on up); the shed answered at its
+suspicion counts (a tank whose cut a house step hid is suspected from its sheds the house did not follow:
+field/full_tank_inferred.py). What is known of a load out of doubt is forgotten, its sheds under JUDGED_W too."""
 
 from __future__ import annotations
 
@@ -25,40 +30,95 @@ from equipments.base import Equipment
 # A load's sheds are weighed against the house's falls once they add up to this: over the meters' noise (+-10 W a
 # reading, a fall between two of them off by up to 20 W), and at most two decisions of an import of 20 W or more.
 JUDGED_W = 40.0
+# Followed: the house fell by this share of the sheds or more. A house meter that averages over its period shows about
+# half of a step at the first reading after it (core/relay_learning.py: a 1050 W radiator's 525 W), the rest at the
+# next: judged on the first reading alone at "under half", a heater drawing was found not followed about one time in
+# two, and Hébert's rule passed its sheds of the meter's noise on to a relay before it.
+FOLLOWED_SHARE = 0.5
+# Not followed at once: under this share (a cut tank's falls are the meter's noise about 0 W). Between the two, the
+# reading after is weighed too, when the decision between moved nothing of its own (its sheds, if it was shed again).
+NOT_FOLLOWED_SHARE = 0.25
 
 
 class ShedFollow:
-    """The house's answers to Hébert's sheds, load by load (see the module's docstring)."""
+    """The house's answers to the sheds of the loads in doubt, load by load (see the module's docstring)."""
 
     def __init__(self) -> None:
-        # (the last decision's house reading, what each load gave up in it, when it shed, and its sheds counted as none)
+        # (the last decision's house reading, what each load gave up in it (a raise: less than 0), and its sheds counted
+        # as none)
         self._last: tuple[float, dict[str, float], Collection[str]] | None = None
-        # (by load: its sheds since its last weighing, and the house's falls beyond the others' sheds after them)
+        # (by load: its sheds since its last weighing, and the house's falls beyond the others' moves after them)
         self._evidence: dict[str, list[float]] = {}
         self._phantom: set[str] = set()  # loads whose last weighing found the house not following: counted as none
+        self._followed: set[str] = set()  # loads whose last weighing found the house following: drawing
+        self._pending: set[str] = set()  # loads whose weighing waits for the next reading (a fall between the shares)
+
+    @property
+    def pending(self) -> bool:
+        """A weighing waits for the next reading: the decision meanwhile is to be recorded (`shed`), a shed or not."""
+        return bool(self._pending)
+
+    @property
+    def followed(self) -> Collection[str]:
+        """The loads in doubt (as of the last `counted_as_none`) whose last weighing found the house following their
+        sheds: drawing, whatever the doubt."""
+        return self._followed
 
     def seen(self, consumption_w: float) -> bool:
-        """At each of the rule's decisions, first: the house's answer to the last decision, if it shed. True while a
-        load is known not followed: who is in doubt is then asked at each decision, a shed or not, for `counted_as_none`
-        to forget it once out of doubt (asked only at sheds, it was kept for as long as none came, hours of export
-        after a tank was confirmed full, say: suspected again, drawing, its first sheds were counted as none)."""
+        """At each of the rule's decisions, first: the house's answer to the last decision recorded. True while anything
+        is known of a load (a finding, sheds not weighed yet): who is in doubt is then asked at each decision, a shed or
+        not, for `counted_as_none` to forget it once out of doubt (asked only at sheds, it was kept for as long as none
+        came, hours of export after a tank was confirmed full, say: suspected again, drawing, its first sheds were
+        counted as none; and sheds under JUDGED_W of a doubt over were added to the next doubt's)."""
         last, self._last = self._last, None
+        pending, self._pending = self._pending, set()
         if last is None:
-            return bool(self._phantom)
-        then_w, shed, none = last
+            for name in pending:  # (no reading to add: a suspension)
+                self._judge(name, final=True)
+            return self.watching
+        then_w, moved, none = last
         fell_w = then_w - consumption_w
-        freed_w = sum([shed_w for name, shed_w in shed.items() if name not in none])  # (what the house was to show)
-        for name, shed_w in shed.items():
-            evidence = self._evidence.setdefault(name, [0.0, 0.0])
-            evidence[0] += shed_w
-            evidence[1] += fell_w - (freed_w if name in none else freed_w - shed_w)
-            if evidence[0] >= JUDGED_W:
-                if evidence[1] < evidence[0] / 2:
-                    self._phantom.add(name)
-                else:
-                    self._phantom.discard(name)
-                del self._evidence[name]
-        return bool(self._phantom)
+        freed_w = sum([moved_w for name, moved_w in moved.items() if name not in none])  # (what the house was to show)
+        for name, moved_w in moved.items():
+            if moved_w > 0.0:
+                self._weigh(name, moved_w, fell_w - (freed_w if name in none else freed_w - moved_w), name in pending)
+        for name in pending:
+            moved_w = moved.get(name, 0.0)
+            if moved_w == 0.0:  # (the rest of its last shed, the meter averaging: nothing of its own moved since)
+                self._weigh(name, 0.0, fell_w - freed_w, final=True)
+            elif moved_w < 0.0:  # (raised since: this reading shows that too)
+                self._judge(name, final=True)
+        return self.watching
+
+    @property
+    def watching(self) -> bool:
+        """Anything is known of a load: a finding, or sheds not weighed yet (see `seen`)."""
+        return bool(self._phantom or self._followed or self._evidence)
+
+    def _weigh(self, name: str, shed_w: float, fell_w: float, final: bool) -> None:
+        """Add a shed of `name` and the house's fall after it beyond the others' moves; judge once over JUDGED_W."""
+        evidence = self._evidence.setdefault(name, [0.0, 0.0])
+        evidence[0] += shed_w
+        evidence[1] += fell_w
+        if evidence[0] >= JUDGED_W:
+            self._judge(name, final)
+
+    def _judge(self, name: str, final: bool) -> None:
+        """The finding on `name`'s sheds so far (`final`: no further reading is waited for)."""
+        evidence = self._evidence.get(name)
+        if evidence is None:
+            return
+        shed_w, fell_w = evidence
+        if fell_w >= shed_w * FOLLOWED_SHARE:
+            self._followed.add(name)
+            self._phantom.discard(name)
+        elif final or fell_w < shed_w * NOT_FOLLOWED_SHARE:
+            self._phantom.add(name)
+            self._followed.discard(name)
+        else:
+            self._pending.add(name)  # (its finding so far holds meanwhile)
+            return
+        del self._evidence[name]
 
     def suspended(self) -> None:
         """The regulation was suspended (a meter silent: every unforced load commanded to 0 W): the last shed is no
@@ -66,18 +126,20 @@ class ShedFollow:
         self._last = None
 
     def counted_as_none(self, draws_in_doubt: Collection[str]) -> list[str]:
-        """At a shed (or while `seen` says a load is known not followed): of the loads in doubt, those whose sheds the
-        house did not follow. What is known of a load out of doubt is forgotten (a tank that cuts later starts afresh,
-        but for the shed just answered)."""
+        """At a shed (or while `seen` says a load is known): of the loads in doubt, those whose sheds the house did not
+        follow. What is known of a load out of doubt is forgotten (a tank that cuts later starts afresh, but for the
+        shed just answered)."""
         for name in [name for name in self._evidence if name not in draws_in_doubt]:
             del self._evidence[name]
         self._phantom.intersection_update(draws_in_doubt)
+        self._followed.intersection_update(draws_in_doubt)
+        self._pending.intersection_update(draws_in_doubt)
         return [name for name in draws_in_doubt if name in self._phantom]
 
     def shed(self, consumption_w: float, loads: Sequence[Equipment], before_w: Sequence[float],
              counted_as_none: Collection[str] = ()) -> None:
-        """After a shed: what each of `loads` gave up from `before_w`, for the next decision to weigh;
-        `counted_as_none`: the loads whose sheds it counted as none (`counted_as_none`'s answer)."""
-        shed = {load.name: was_w - load.current_power_w
-                for load, was_w in zip(loads, before_w, strict=True) if load.current_power_w < was_w}
-        self._last = (consumption_w, shed, counted_as_none) if shed else None
+        """After a decision: what each of `loads` gave up from `before_w` (a raise: less than 0), for the next decision
+        to weigh; `counted_as_none`: the loads whose sheds it counted as none (`counted_as_none`'s answer)."""
+        moved = {load.name: was_w - load.current_power_w
+                 for load, was_w in zip(loads, before_w, strict=True) if load.current_power_w != was_w}
+        self._last = (consumption_w, moved, counted_as_none) if moved or self._pending else None

@@ -195,6 +195,31 @@ def test_a_heater_suspected_full_that_the_house_followed_is_shed_as_usual_again(
     assert powers(h) == {"ecs": 1260, "ecs2": 780}
 
 
+def test_sheds_under_the_weighing_are_forgotten_when_the_doubt_ends(tmp_path: Path) -> None:
+    # ecs2 suspected full, shed by 20 W (1500 -> 1480 W: under the 40 W weighed at once), the house rising 10 W
+    # meanwhile; then its doubt ends at a reading with nothing to shed. Suspected again later (wrongly: drawing), it is
+    # shed by 20 W and the house follows; a new 20 W excess is still counted in ecs2 alone, 1460 -> 1440 W. (The first
+    # doubt's 20 W were kept and weighed with the second's, 40 W for a fall of 10 W: not followed, and ecs was shed
+    # 20 W for nothing.)
+    h = two_heaters(tmp_path)
+    h.load("ecs").set_power(1500, NOON, "test set-up")
+    h.load("ecs2").set_power(1500, NOON, "test set-up")
+    suspicion = h.reg.field.tanks.inferred["ecs2"]
+    suspicion.suspect_since = NOON
+    h.meters(3300, 3300, NOON + 1)  # (20 W of excess: the margin)
+    assert powers(h) == {"ecs": 1500, "ecs2": 1480}
+    suspicion.suspect_since = None
+    h.meters(3310, 3340, NOON + 4)  # (30 W spare: under the balance threshold, nothing moves)
+    assert powers(h) == {"ecs": 1500, "ecs2": 1480}
+    suspicion.suspect_since = NOON + 5
+    h.meters(3300, 3300, NOON + 7)
+    assert powers(h) == {"ecs": 1500, "ecs2": 1460}
+    h.meters(3280, 3300, NOON + 10)  # (the house fell by ecs2's 20 W; at the margin, nothing moves)
+    assert powers(h) == {"ecs": 1500, "ecs2": 1460}
+    h.meters(3300, 3300, NOON + 13)
+    assert powers(h) == {"ecs": 1500, "ecs2": 1440}
+
+
 def closed_loop_shed(tmp_path: Path, suspected: bool) -> Harness:
     """ecs at its max, ecs2 at 1000 W (suspected full or not), in a house of 300 W: a reading of 240 W imported (3300 W
     against 3060 W; 20 W of setpoint), which the closed loop (gain 1) sheds by 260 W."""
@@ -230,6 +255,30 @@ def test_a_heater_suspected_full_that_draws_after_all_is_over_shed_for_one_readi
     assert powers(h) == {"ecs": 2000, "ecs2": 740}
     h.meters(3040, 3060, NOON + 7)
     assert powers(h) == {"ecs": 2000, "ecs2": 740}
+
+
+def test_a_heater_in_doubt_whose_sheds_the_house_followed_is_shed_alone_by_the_closed_loop(tmp_path: Path) -> None:
+    # The same over-shed reading (ecs2 drawing after all: 520 W shed for 260 asked, the house 3300 -> 2780 W): beyond
+    # ecs's 260 W, the house fell by ecs2's 260 W, half of them or more: ecs2 draws. The next shed, 260 W (an appliance
+    # of 260 W: 3300 W against 3060 W), comes out of ecs2 alone, 740 -> 480 W, as for a heater not in doubt: kept in
+    # doubt, ecs gave 260 W again (2000 -> 1740 W), a reading's export at each shed reaching ecs2 for the whole doubt.
+    h = closed_loop_shed(tmp_path, suspected=True)
+    h.meters(2780, 3060, NOON + 4)
+    assert powers(h) == {"ecs": 2000, "ecs2": 740}
+    h.meters(3300, 3060, NOON + 7)
+    assert powers(h) == {"ecs": 2000, "ecs2": 480}
+
+
+def test_a_heater_in_doubt_whose_sheds_the_house_did_not_follow_stays_in_doubt_under_the_closed_loop(
+        tmp_path: Path) -> None:
+    # ecs2's tank cut: the house fell by ecs's 260 W alone (3300 -> 3040 W), nothing of ecs2's (under a quarter): its
+    # next shed, 100 W (an appliance of 100 W: 3140 W against 3060 W), is counted as none as before: ecs2 740 -> 640 W
+    # and ecs 1740 -> 1640 W.
+    h = closed_loop_shed(tmp_path, suspected=True)
+    h.meters(3040, 3060, NOON + 4)
+    assert powers(h) == {"ecs": 1740, "ecs2": 740}
+    h.meters(3140, 3060, NOON + 7)
+    assert powers(h) == {"ecs": 1640, "ecs2": 640}
 
 
 def test_nothing_in_doubt_the_closed_loop_sheds_the_lowest_priority(tmp_path: Path) -> None:

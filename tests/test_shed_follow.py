@@ -32,3 +32,41 @@ def test_the_reading_after_a_suspension_does_not_weigh_the_shed_before_it() -> N
     follow.suspended()
     assert follow.seen(1000.0)
     assert follow.counted_as_none({"ecs"}) == ["ecs"]
+
+
+def test_a_meter_that_averages_is_weighed_on_the_reading_after_too() -> None:
+    # A 50 W shed of ecs, drawing; the house meter averages over its period: the first reading after shows 24 W of the
+    # fall (under half, over a quarter), the next the rest (50 W in all), the decision between having moved nothing.
+    # Found not followed on the first reading alone, ecs's sheds were counted as none (Hébert's rule passed them on to
+    # a relay before it); it is found following on both.
+    follow, ecs = ShedFollow(), SimpleNamespace(name="ecs", current_power_w=1000.0)
+    _shed(follow, ecs, 2000.0, 1000.0, 950.0)
+    assert follow.seen(1976.0)
+    assert follow.counted_as_none({"ecs"}) == [] and follow.pending
+    follow.shed(1976.0, [ecs], [950.0])  # (the decision between: nothing moved)
+    follow.seen(1950.0)
+    assert follow.counted_as_none({"ecs"}) == [] and set(follow.followed) == {"ecs"} and not follow.pending
+
+
+def test_a_fall_under_half_on_both_readings_is_not_followed() -> None:
+    # The same 50 W shed, the house falling by 20 W at the first reading (over a quarter: the next is waited for) and
+    # 4 W more at the next: 24 W in all, under half.
+    follow, ecs = ShedFollow(), SimpleNamespace(name="ecs", current_power_w=1000.0)
+    _shed(follow, ecs, 2000.0, 1000.0, 950.0)
+    follow.seen(1980.0)
+    assert follow.counted_as_none({"ecs"}) == []
+    follow.shed(1980.0, [ecs], [950.0])
+    follow.seen(1976.0)
+    assert follow.counted_as_none({"ecs"}) == ["ecs"] and not follow.followed
+
+
+def test_a_shed_again_before_the_rest_is_weighed_with_it() -> None:
+    # The first reading shows 20 W of a 50 W shed (waited on); the decision there sheds ecs by 30 W more, and the next
+    # reading shows the first's other 30 W and half of the second's, 15 W: 65 W of the 80 W shed in all, half or more:
+    # followed (the two sheds weighed together: the falls of readings in a row add up to the whole).
+    follow, ecs = ShedFollow(), SimpleNamespace(name="ecs", current_power_w=1000.0)
+    _shed(follow, ecs, 2000.0, 1000.0, 950.0)
+    follow.seen(1980.0)
+    _shed(follow, ecs, 1980.0, 950.0, 920.0)
+    follow.seen(1935.0)
+    assert follow.counted_as_none({"ecs"}) == [] and set(follow.followed) == {"ecs"}
