@@ -343,6 +343,19 @@ def test_discovery_turned_off_removes_what_an_earlier_run_announced(tmp_path: Pa
     assert h.sent == []
 
 
+def test_the_sample_config_says_what_the_link_does() -> None:
+    # config.ini.sample, where a user turns discovery on, said "Turning discovery off again leaves them: delete the
+    # device in HA" (true of the first version only: an earlier run's entities are removed at the next start, the
+    # test above) and that HA's birth is heard on <prefix>/status only (homeassistant/status, HA's default whatever
+    # its discovery prefix, is heard too).
+    sample = (Path(__file__).resolve().parent.parent / "config.ini.sample").read_text(encoding="utf-8")
+    section = sample.split("[homeassistant]\n", 1)[1].split("\n[", 1)[0]
+    said = " ".join(line.lstrip("; ") for line in section.splitlines() if line.startswith(";"))
+    assert "leaves them" not in said and "delete the device" not in said, said
+    assert "Turning discovery off removes them at the next start" in said, said
+    assert "homeassistant/status" in said, said
+
+
 def test_no_meter_shows_stale_at_the_start_before_the_timeout(tmp_path: Path) -> None:
     # No reading yet is not a stale meter before meter_timeout: both problem sensors showed ON at every start, and
     # an alert on them fired at each restart of PySEB.
