@@ -1,4 +1,4 @@
-"""The off commands of the loads the config no longer has that PySEB left on (status.restore_load finds them), as the
+"""The off commands of the loads the config no longer has that PySEB left on (status.restore_offs finds them), as the
 daemon sends them: once, at the first connection, and said as what became of them. The connection the main loop takes
 may be gone already (it dropped in between): paho then keeps the message (QoS 1, 2.x and 1.6 alike) and sends it
 right after the broker's next CONNACK, which the log said was done at once ("commanded off"). Until the broker
@@ -16,7 +16,7 @@ import paho.mqtt.client as mqtt
 from equipments.base import Command
 from shell import paho_compat
 from shell.mqtt_link import MqttLink
-from status.restore_load import said_of
+from status.restore_offs import said_of
 
 # The lines the regulator wrote when it sent them itself: the same logger, so that the log shows them as before.
 log = logging.getLogger("core.regulator")

@@ -79,13 +79,13 @@ def _as_is(value: Any) -> Any:
 
 
 def _command(command: Command) -> dict[str, Any]:
-    """`command` as the status file keeps it (status.restore_load reads it back)."""
+    """`command` as the status file keeps it (status.restore_offs reads it back)."""
     return {"topic": command.topic, "payload": command.payload, "retain": command.retain}
 
 
 def _off_starts(reg: RegulatorView, name: str, off: Command, now: float) -> dict[str, Any]:
     """How many starts have sent a pending off, since when (epoch s): the restore gives it up after enough of both
-    (status.restore_load.restore_pending_offs)."""
+    (status.restore_offs.restore_pending_offs)."""
     starts, since = reg.removed_off_starts(name, off.topic) or (1, now)
     return {"starts": starts, "since": since}
 
@@ -103,7 +103,7 @@ def _load_entry(reg: RegulatorView, load: Equipment, part: Callable[[Any], Any])
         "type": load.KIND,
         "current_power": _round(load.current_power_w),
         "command": load.current_command().payload,
-        # How to switch it off: a restart whose config no longer has it still can (status.restore_load).
+        # How to switch it off: a restart whose config no longer has it still can (status.restore_offs).
         "off_command": _off_command(load),
         "energy": _round(load.energy_wh),
         "energy_yesterday": _round(load.energy_yesterday_wh),
@@ -193,7 +193,7 @@ def build_status(reg: RegulatorView, now: float, clean: bool = True) -> dict[str
     # figures those of the day after, restored after NTP read as yesterday's.
     doc["report_today"] = part(reg.daily.so_far_json(reg.counted_day or local_iso[:10]))
     # The offs of loads no longer configured that the broker has not acknowledged yet: the file saved now no longer
-    # has those loads, and the next start sends them again (status.restore_load.restore_pending_offs). Only while
+    # has those loads, and the next start sends them again (status.restore_offs.restore_pending_offs). Only while
     # there are any: the document of every other run is as it was.
     # The closed loop's gain while halved for an overshoot (core/hunting.py): only then, as pending_offs.
     lowered_gain = reg.lowered_gain

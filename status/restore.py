@@ -14,15 +14,8 @@ from typing import TYPE_CHECKING, Any
 from core.daily_report import DailyReport
 from status.restore_ahead import CLOCK_BEHIND_MAX_S, FarAhead, clock_behind, clock_unset, restore_forces_off
 from status.restore_day import counted_since, figures_day
-from status.restore_load import (
-    FoundOffs,
-    clean_load,
-    configured_entries,
-    restore_load,
-    restore_pending_offs,
-    restored_energy,
-    say_restored_forces,
-)
+from status.restore_load import clean_load, restore_load, restored_energy, say_restored_forces
+from status.restore_offs import FoundOffs, configured_entries, restore_pending_offs
 from status.store import CLEAN_START
 from values.local_time import hour, last_occurrence, local_date, local_instant, wall_clock_text
 from values.saved_numbers import saved_energy, saved_epoch, unset_clock_epoch
@@ -93,7 +86,7 @@ def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float,
         if forces_off.restored:
             kept.append("what keeps a load off")
     if found.names:
-        # (a load whose command moved since is configured: the off is its old device's, status.restore_load.said_of)
+        # (a load whose command moved since is configured: the off is its old device's, status.restore_offs.said_of)
         names = ", ".join(f"{name}'s old device" if name in reg.loads_by_name else f"{name}, no longer configured"
                           for name in found.names)
         kept.append(f"the off command{'s' if len(found.names) > 1 else ''} of {names}")

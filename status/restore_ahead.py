@@ -6,14 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from status.restore_load import (
-    FoundOffs,
-    clean_load,
-    configured_entries,
-    restore_force,
-    restore_pending_offs,
-    say_restored_forces,
-)
+from status.restore_load import clean_load, restore_force, say_restored_forces
+from status.restore_offs import FoundOffs, configured_entries, restore_pending_offs
 from values.local_time import wall_clock_text
 from values.saved_numbers import EPOCH_MIN_S, saved_number, unset_clock_epoch
 from values.shown import shown

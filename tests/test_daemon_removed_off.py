@@ -1,4 +1,4 @@
-"""The off command of a load the config no longer has, sent once at the start (status.restore_load), against a broker
+"""The off command of a load the config no longer has, sent once at the start (status.restore_offs), against a broker
 that is not there yet or goes away as it is sent: delivered once the broker is back, and the log says which. The
 stop's offs with the broker gone: the loads left on named."""
 

@@ -126,7 +126,7 @@ def pending_radiator(**tried: Any) -> list[dict[str, Any]]:
 def test_a_pending_off_is_counted_at_each_start_and_given_up_after_enough_starts_and_days(tmp_path: Path) -> None:
     # An off the broker never acknowledges (its ACL refuses the topic, a broker that drops the link at it) stayed in
     # pending_offs and was sent again at every start, for ever.
-    from status.restore_load import PENDING_OFF_MAX_AGE_S, PENDING_OFF_MAX_STARTS
+    from status.restore_offs import PENDING_OFF_MAX_AGE_S, PENDING_OFF_MAX_STARTS
 
     doc = saved_with(tmp_path, None)
     doc["equipments"] = doc["equipments"][:1]
@@ -171,7 +171,7 @@ def test_a_pending_off_with_a_bad_count_or_date_is_sent_and_counted_afresh(tmp_p
 def test_a_pending_off_dated_after_its_file_counts_its_days_from_this_start(tmp_path: Path) -> None:
     # A first start on a clock far ahead (a wrong clock chip), set right since: its `since` lay in the future, and
     # the off was never given up however long the broker refused it (or, a clock behind, too early).
-    from status.restore_load import PENDING_OFF_MAX_STARTS
+    from status.restore_offs import PENDING_OFF_MAX_STARTS
 
     doc = saved_with(tmp_path, None)  # (dated NOON + 2)
     doc["equipments"] = doc["equipments"][:1]
