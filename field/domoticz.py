@@ -2,7 +2,9 @@
 heater's mode selector, and one force switch per load. At each connect Domoticz is asked what each switch is
 (again until it answers: its first update of the switch since is the answer, however late); the regulator's own
 force changes are then shown on the switches (reconcile); changes that came from a switch are not sent back, and
-echoes are ignored. The requests' waits and what makes an update an answer: field/domoticz_answers.py."""
+echoes are ignored. The requests' waits and what makes an update an answer: field/domoticz_answers.py; the mode
+selector's updates read and a mode shown on it: field/domoticz_selector.py; the force switches' changes read and the
+loads' forces shown on them: field/domoticz_switches.py (mixins of DomoticzBridge)."""
 
 from __future__ import annotations
 
@@ -11,18 +13,19 @@ import logging
 from collections.abc import Callable, Sequence
 
 from equipments.base import Equipment
-from equipments.power_log import force_line
-from field.domoticz_answers import ANSWER_WAIT_S, Asked, Switch, judge_update, past_burst
+from field.domoticz_answers import ANSWER_WAIT_S, Asked, Switch, judge_update, past_burst, say_late_answer
+from field.domoticz_selector import ModeSelectorLink
+
+# (FORCED_BY_DOMOTICZ: imported from here by field.forcers, the link's public name)
+from field.domoticz_switches import FORCED_BY_DOMOTICZ as FORCED_BY_DOMOTICZ
+from field.domoticz_switches import ForceSwitchLinks
 from field.water_heater import HeaterControl
 from integrations.domoticz import DomoticzDevice, GridPublisher, Message, parse_domoticz_out, split_grid
-from integrations.domoticz_control import ECHO_SOON_S, EcsMode, EcsModeSelector, ForceLink
-from integrations.domoticz_echoes import ECHO_WAIT_S, EchoQueue
+from integrations.domoticz_control import EcsMode, EcsModeSelector, ForceLink
+from integrations.domoticz_echoes import EchoQueue
 from integrations.domoticz_settings import DomoticzSettings
 
 log = logging.getLogger(__name__)
-
-FORCED_BY_DOMOTICZ = "domoticz"
-
 
 # Seconds within which the same bytes under topic_out, on another of its topics, are one update's copies (published
 # back to back, one per topic of Domoticz's publish scheme).
@@ -36,14 +39,7 @@ SAME_TOPIC_COPY_S = 0.3
 MAX_COPY_TOPICS = 16
 
 
-def _say_late_answer(asked: Asked | None, now: float, key: str) -> None:
-    """Says an answer that came after the "has not answered" warning, which named a wrong idx as the likely cause."""
-    late_s = None if asked is None else asked.late_answer(now)
-    if late_s is not None:
-        log.info("%s: Domoticz answered at last, %.0f s after the connect", key, late_s)
-
-
-class DomoticzBridge:
+class DomoticzBridge(ModeSelectorLink, ForceSwitchLinks):
     """Everything the regulator exchanges with Domoticz; `send` publishes (topic, payload)."""
 
     def __init__(self, ds: DomoticzSettings, loads: Sequence[Equipment], heater: HeaterControl | None,
@@ -112,20 +108,6 @@ class DomoticzBridge:
     def handles(self, topic: str) -> bool:
         """True for a message from Domoticz this link reads."""
         return bool(self.selector or self._switches) and self.settings.is_out_topic(topic)
-
-    @property
-    def unshown_mode(self) -> EcsMode | None:
-        """The mode chosen in Home Assistant that the selector has not been seen to show (no level maps to it, or its
-        Set Level was lost), None when it shows the mode in effect: saved, so that a restart keeps it as a reconnect
-        does."""
-        return self._unshown
-
-    def restore_unshown(self, mode: EcsMode) -> None:
-        """A restored mode the selector was not seen to show when saved: the level Domoticz answers at the connect is
-        older than it (its level from before, unchanged: no Set Level reached it), and does not undo it, as after a
-        reconnect; a user's change on the selector still sets the mode."""
-        if self.selector is not None:
-            self._unshown = mode
 
     def on_connected(self, now: float) -> None:
         """After each (re)connect: ask for the selector's level and what every force switch is; each switch is shown
@@ -199,7 +181,7 @@ class DomoticzBridge:
             load = switch.load
             answer = False
             if device.idx == switch.link.idx:
-                _say_late_answer(switch.asked, now, f"[{load.name}] domoticz_idx_force = {switch.link.idx}")
+                say_late_answer(switch.asked, now, f"[{load.name}] domoticz_idx_force = {switch.link.idx}")
                 answer, switch.asked = judge_update(switch.asked, now)
             if answer:
                 # The answer to what was asked at connect: the first update of the switch since, however late (a
@@ -217,116 +199,6 @@ class DomoticzBridge:
                 switch.shown_forced = True
                 self._send(switch.link.publish_state(True, now))
         return changed
-
-    def show_mode(self, mode: EcsMode, now: float, sent_back: bool = False) -> None:
-        """`mode` was chosen in Home Assistant: the selector is moved to it. Newer than the level Domoticz's answers
-        still awaited show: they no longer set the mode (the selector is moved to it again)."""
-        if self.selector is None:
-            return
-        if self._asked is not None:
-            self._asked.superseded = True
-        self._unshown = mode
-        message = self.selector.show(mode)
-        if message is not None:
-            level = self.selector.level_for(mode)
-            self._levels_sent = [*self._recent_levels(now), (level, now, sent_back)]
-            if not self.settings.prevent_loop:
-                self._mode_echoes.sent(level, now)
-            self._send(message)
-
-    def _selected(self, device: DomoticzDevice, now: float) -> bool:
-        """An update of the mode selector (any other device: False): the mode it shows set, unless it is an answer
-        older than a mode chosen in Home Assistant since the request (True when the mode changed)."""
-        if self.selector is None or self.heater is None or device.idx != self.selector.idx:
-            return False
-        asked = self._asked
-        _say_late_answer(asked, now, f"[domoticz] idx_ecs_mode = {self.selector.idx}")
-        answer, self._asked = judge_update(asked, now)
-        if answer and ((asked is not None and asked.superseded) or self._unshown is not None):
-            # An answer read by Domoticz before Home Assistant's Set Level, or one showing the level from before a
-            # mode the selector never showed: the mode in effect kept, and shown on the selector again.
-            shows = self.selector.shown_mode(device)
-            if shows is not None and shows is not self.selector.mode:
-                log.info("water-heater mode selector idx %d: Domoticz's answer shows %s, from before %s was chosen in "
-                         "Home Assistant: %s kept, and shown on the selector", self.selector.idx, shows.value,
-                         self.selector.mode.value, self.selector.mode.value)
-                self.show_mode(self.selector.mode, now)
-            elif shows is not None:
-                self._unshown = None  # (the selector shows it: its later answers are its own again)
-            return False
-        shown = (self.selector.levels.get(device.level)
-                 if device.selector_problem() is None and device.level is not None else None)
-        if not answer and shown is not None and self._mode_echoes.is_echo(device.level, now):
-            if shown is self._unshown:
-                self._unshown = None  # (the echo of its Set Level: the selector shows it)
-            return False
-        mode = self.selector.on_device(device)
-        if mode is not None or (shown is not None and shown is self.selector.mode):
-            self._unshown = None  # (a user's change on the selector, or its level shows the mode: the mode is its)
-        if mode is None:
-            return False
-        self.heater.set_mode(mode, now, "domoticz")
-        self._crossed(mode, device.level, now)
-        return True
-
-    def _recent_levels(self, now: float) -> list[tuple[int | None, float, bool]]:
-        """The levels sent to the selector less than ECHO_WAIT_S ago (none ahead of a clock stepped back)."""
-        return [sent for sent in self._levels_sent if 0 <= now - sent[1] < ECHO_WAIT_S]
-
-    def _crossed(self, mode: EcsMode, level: int | None, now: float) -> None:
-        """A user's choice on the selector, `mode` now in effect, read just after PySEB sent the selector a level (a
-        mode chosen in Home Assistant): the two may have crossed, the user's made before Domoticz acted on PySEB's.
-        Domoticz then shows PySEB's level while the mode is the user's, and under Prevent Loop nothing told: its answer
-        at the next connect set the older level again (Home Assistant's forced, hours after the user chose off). The
-        level is sent again: the selector shows the mode in effect, whichever came first. Not when Domoticz echoes:
-        the echo of PySEB's level, read after the user's choice, sets that level's mode again, and the two agree (sent
-        again, each echo answered the one before, for ever). Nor when the level read is the last one PySEB sent (the
-        selector shows it), or one it sent in the last ECHO_SOON_S, or sent back so in that time: that may be its echo,
-        from a Domoticz that echoes though `prevent_loop` says it does not (two modes chosen in Home Assistant within
-        its echo delay flipped the heater between them twice a second, for ever; then, each sent back once, twice; now
-        the echoes end on the last at once), as the force switches' (ForceLink.crossed)."""
-        if self.selector is None or not self.settings.prevent_loop:
-            return
-        recent = self._recent_levels(now)
-        if not recent or level == recent[-1][0] or any(
-                sent == level and (back or now - sent_at < ECHO_SOON_S) for sent, sent_at, back in recent):
-            return
-        log.info("water-heater mode selector idx %d: %s chosen in Domoticz %.1f s after PySEB sent it a level; the two "
-                 "may have crossed: %s kept, and shown on the selector again", self.selector.idx, mode.value,
-                 now - recent[-1][1], mode.value)
-        self.show_mode(mode, now, sent_back=True)
-
-    def _switched(self, switch: Switch, device: DomoticzDevice, now: float) -> bool:
-        """Any update but the answer to the request: its load forced or unforced as the switch says (True when it
-        changed the regulator's state)."""
-        load = switch.load
-        wanted = switch.link.on_device(device, load.is_forced(), now)
-        set_back = switch.after_set_back(device)
-        # (bounded with the load's forces, as regul/mode's: anyone on the broker can flip the switch a thousand times
-        # a minute, and each flip logged its line)
-        if wanted is True:
-            power_w = load.max_force_power_w()
-            log.info("%s forced to %.0f W by its Domoticz switch idx %d (until switched off)", load.name,
-                     power_w, switch.link.idx, extra=force_line(load.name))
-            load.force(power_w, None, now, f"Domoticz switch idx {switch.link.idx} on", by=FORCED_BY_DOMOTICZ)
-        elif wanted is False:
-            log.info("%s unforced by its Domoticz switch idx %d", load.name, switch.link.idx,
-                     extra=force_line(load.name))
-            load.unforce(now, f"Domoticz switch idx {switch.link.idx} off")
-        if wanted is None:
-            return False
-        switch.shown_forced = load.is_forced()  # the switch already shows it: nothing to send
-        if set_back:
-            # The update after an answer set back: a user's change just before Domoticz read the request came first,
-            # taken for the answer, and this answer shows it. Domoticz applies the set-back after it (no echo to
-            # tell): the switch would show the other state than the load it forced or unforced. Shown again.
-            self._send(switch.link.publish_state(switch.shown_forced, now))
-        elif not switch.link.echoed and switch.link.crossed(switch.shown_forced, now):
-            log.info("%s: its Domoticz switch idx %d changed just after PySEB showed the load's state on it; the two "
-                     "may have crossed: %s kept, and shown on the switch again", load.name, switch.link.idx,
-                     "forced" if switch.shown_forced else "unforced")
-            self._send(switch.link.publish_state(switch.shown_forced, now, again=True))
-        return True
 
     def tick(self, now: float) -> None:
         """Give up the echoes Domoticz never sent; ask again for what is still unanswered after its wait (the wait
@@ -353,32 +225,6 @@ class DomoticzBridge:
                         self.selector.idx, ANSWER_WAIT_S, self.settings.topic_in, self.heater.mode.value)
         self._send(self.selector.request())
         self._asked.again(now)
-
-    def _unanswered(self, switch: Switch, now: float) -> None:
-        """No answer for a force switch in the first wait: said once, and its load's state shown as before the request
-        existed (on an On/Off switch unless an earlier answer said selector), in case the answer alone was lost."""
-        link, name = switch.link, switch.load.name
-        log.warning("[%s] domoticz_idx_force = %d: Domoticz has not answered for this force switch in %g s: no device "
-                    "with this idx (or one not in use), or Domoticz does not read %s; %s's forced state is shown on it "
-                    "as on %s", name, link.idx, ANSWER_WAIT_S, self.settings.topic_in, name,
-                    "a selector" if link.selector else "an On/Off switch")
-        switch.shown_forced = switch.load.is_forced()
-        if link.usable:
-            self._send(link.publish_state(switch.shown_forced, now))
-
-    def reconcile(self, now: float) -> None:
-        """Show on its switch every forced-state change the regulator made itself since the last call (not while
-        Domoticz is first asked what the switch is: shown with its answer; never on a device that is no switch; nor
-        while the link is down: the connect asks, and the answer shows the state then)."""
-        if self._link_down:
-            return
-        for switch in self._switches:
-            if (switch.asked is not None and not switch.asked.overdue) or not switch.link.usable:
-                continue
-            forced = switch.load.is_forced()
-            if forced != switch.shown_forced:
-                switch.shown_forced = forced
-                self._send(switch.link.publish_state(forced, now))
 
     def after_decision(self, consumption_w: float, production_w: float, now: float) -> None:
         """Grid import and injection, by the seed's rules (not while the link is down: the next decision's are the

@@ -13,6 +13,8 @@ from integrations.domoticz import DomoticzDevice, Message
 from integrations.domoticz_control import ForceLink
 
 log = logging.getLogger(__name__)
+# The Domoticz link's own line (say_late_answer), moved here from field/domoticz.py: its logger name stays.
+_link_log = logging.getLogger("field.domoticz")
 
 # Domoticz answers getdeviceinfo at once: silent this long, it has no such device or does not read topic_in.
 ANSWER_WAIT_S = 60.0
@@ -85,6 +87,13 @@ def past_burst(asked: Asked | None, now: float) -> Asked | None:
     if asked is not None and asked.answered_at is not None and not asked.takes_answer(now):
         return None
     return asked
+
+
+def say_late_answer(asked: Asked | None, now: float, key: str) -> None:
+    """Says an answer that came after the "has not answered" warning, which named a wrong idx as the likely cause."""
+    late_s = None if asked is None else asked.late_answer(now)
+    if late_s is not None:
+        _link_log.info("%s: Domoticz answered at last, %.0f s after the connect", key, late_s)
 
 
 @dataclass(slots=True)

@@ -247,7 +247,7 @@ class ForceLink:
         that one, nor when PySEB showed `state` in the last ECHO_SOON_S, or showed it again in that time: it may be its
         echo, from a Domoticz that echoes though `prevent_loop` says it does not (a force and its unforce half a second
         apart, both echoed after: each answered the other; and each crossing is shown again once, so the echoes end on
-        the last state, as with the mode selector's levels: field.domoticz's _crossed)."""
+        the last state, as with the mode selector's levels: field.domoticz_selector's _crossed)."""
         recent = self._recently_shown(now)
         return bool(recent) and recent[-1][0] != state and not any(
             shown_state == state and (again or now - shown_at < ECHO_SOON_S) for shown_state, shown_at, again in recent)
