@@ -160,7 +160,7 @@ def replay_lag_line(figures: LagFigures, pace_s: float) -> str | None:
     """The replay's [simulation] meter_lag_s for this meter (None: no reading came near half a pace after a command).
 
     At once, the replay's house reading is the loads' mean draw over the half period that ended meter_lag_s before
-    it (simulation/replay.py), and its commands go out at the readings: the only house reading that can show a
+    it (simulation/replay_loop.py), and its commands go out at the readings: the only house reading that can show a
     command in part is the one half a period after it, which shows 1 - meter_lag_s / half of it. So the lag that
     replays this meter is half a period times the share its readings half a pace after a command did not show, the
     period being the meter's pace to a tenth of a second (as [simulation] period is written; never more than half of

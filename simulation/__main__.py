@@ -99,7 +99,8 @@ def _replay(args: argparse.Namespace) -> int:
     from simulation.metrics import format_summary, write_log
     from simulation.plot import plot_day
     from simulation.recorded import RecordingFactory
-    from simulation.replay import real_regulator, replay, when_said
+    from simulation.replay import real_regulator, replay
+    from simulation.replay_inputs import when_said
     from simulation.response import loads_glitch_notes
 
     # (--plot ends in an image format: never a trace or a config)
@@ -222,7 +223,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from settings.problems import ConfigError
     from simulation.metrics import LogError
     from simulation.plot import PlotUnavailable
-    from simulation.replay import ReplayError
+    from simulation.replay_inputs import ReplayError
     from simulation.trace import TraceError
     from simulation.tune_cli import run_report, run_tune
     from simulation.tune_grid import TuneError

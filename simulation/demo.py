@@ -35,7 +35,7 @@ from simulation.live import LiveLines
 from simulation.metrics import format_summary, summarize
 from simulation.pzem import PzemMeter
 from simulation.record import Belief, Recorder
-from simulation.replay import SNAP_S, ReplayError, clock_option, load_trace
+from simulation.replay_inputs import SNAP_S, ReplayError, clock_option, load_trace
 
 __all__ = ["DEFAULT_TRACE", "SPEED_RANGE", "DemoError", "DemoOptions", "run_demo"]
 

@@ -8,7 +8,8 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # (types only: the command line makes a clock before it knows numpy is there)
-    from simulation.replay import PublishFn, RegulatorFactory, RegulatorLike
+    from simulation.replay import PublishFn, RegulatorFactory
+    from simulation.replay_loop import RegulatorLike
 
 __all__ = ["ReplayClock"]
 

@@ -23,7 +23,8 @@ from recording.format import RecordedDay, read_record
 from recording.store import PARTS_WHY, day_of_file, part_of_file
 from simulation.config import read_sim_config
 from simulation.metrics import Summary
-from simulation.replay import load_trace, replay
+from simulation.replay import replay
+from simulation.replay_inputs import load_trace
 from simulation.tune_grid import Axis
 
 __all__ = ["Outcome", "Window", "best", "config_lines", "day_groups", "daylight", "fewer_switches_note", "format_table",

@@ -175,7 +175,7 @@ def run_tune(args: argparse.Namespace) -> int:
     from settings.problems import ConfigError
     from simulation.config import assumptions_note, read_sim_config
     from simulation.recorded import MIN_REPLAYED_DECISIONS
-    from simulation.replay import ReplayError
+    from simulation.replay_inputs import ReplayError
     from simulation.response import loads_glitch_notes
     from simulation.trace import TraceError
     from simulation.tune import (
@@ -319,7 +319,7 @@ def _check_periods(config: Path, axes: Sequence[Axis], grid: Sequence[tuple[str,
     periods are returned: the days' daylight is found with the first one's (not checked again)."""
     from settings.problems import ConfigError
     from simulation.config import read_sim_config
-    from simulation.replay import ReplayError, meter_period
+    from simulation.replay_inputs import ReplayError, meter_period
     from simulation.tune_grid import TuneError
 
     periods: list[float] = []
