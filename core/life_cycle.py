@@ -25,7 +25,7 @@ from equipments.base import Command, Equipment, Publish, QueueFull
 from field.features import FieldFeatures
 from settings.config import Settings
 from status.restore import restore_status
-from status.restore_load import said_of
+from status.restore_offs import said_of
 from status.view import RegulatorView
 
 # The regulator's own lines, moved here with the code that writes them: the logger name is part of what the log
@@ -110,7 +110,7 @@ class RegulatorLifeCycle:
         `period` and `settle`. A timed force on, a relay's dwell, other waits end that much earlier; a timed force to
         0 W keeps the time it had left (core.forces.keep_forces_off_lengths). A pending off first sent by this start
         (its `starts` 1) is dated from the start on the clock as set: read before the jump (a Pi booted days behind),
-        the next start found its days of giving up (status.restore_load) past at once."""
+        the next start found its days of giving up (status.restore_offs) past at once."""
         if self._started_at is None:
             return
         self._removed_off_starts = {key: (starts, since + step_s if starts == 1 else since)
@@ -141,7 +141,7 @@ class RegulatorLifeCycle:
         """The offs of loads no longer configured not known to have reached the broker (name, off): those not sent
         yet, and those the daemon sent that its broker has not acknowledged. The status document keeps them: the
         status file saved after the start no longer has those loads, and a kill before the broker was back lost
-        them, the device on for good (status.restore_load.restore_pending_offs sends them at the next start)."""
+        them, the device on for good (status.restore_offs.restore_pending_offs sends them at the next start)."""
         held = self._unacknowledged_offs()
         pending = [*self._removed_left_on, *held] if held else list(self._removed_left_on)
         if len(self._removed_off_starts) > len(pending):  # (acknowledged since: its count is done with)

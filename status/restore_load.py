@@ -10,12 +10,8 @@ from typing import Any
 
 from equipments.base import Equipment
 from equipments.modes import MAX_FORCE_DURATION_S
-from status.restore_offs import said_of as said_of
 from values.saved_numbers import EPOCH_MIN_S, saved_energy, saved_epoch, saved_number, unset_clock_epoch
 from values.shown import shown
-
-# (said_of is imported `as` itself: defined here before the offs of the loads no longer configured moved to
-# status/restore_offs.py, re-exported; the regulator's life cycle imports it here)
 
 # The restore's own lines, moved here with the code that writes them: the logger name is part of what the log shows
 # (and of the flood limiter's kinds), so it stays what it was.
