@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from core.decisions import DecisionRecord, command_level
+from core.recheck_probes import RecheckProbes, probes_text
 
 if TYPE_CHECKING:
     from equipments.base import Equipment
@@ -46,6 +47,7 @@ class LoadDay:
     relay: bool
     energy_wh: float  # what it drew, by the regulator's belief as each reading corrected it (DecisionRecord.drew_w)
     switches: int  # times its command went from off to on or back
+    recheck_probes: int = 0  # a full tank's re-check probes (core/recheck_probes.py): two of its switches each
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +69,8 @@ class DailyReport:
         """The retained document on `[mqtt] topic_report` (Wh rounded to 0.1)."""
         return _report_json(self.date, self.covered_h, (self.pv_wh, self.house_wh, self.diverted_wh, self.exported_wh,
                                                         self.imported_wh, self.caused_import_wh, self.missed_wh),
-                            [(load.name, load.energy_wh, load.switches, load.relay) for load in self.loads])
+                            [(load.name, load.energy_wh, load.switches, load.relay, load.recheck_probes)
+                             for load in self.loads])
 
     @classmethod
     def from_json(cls, doc: Any, relays: dict[str, bool]) -> DailyReport:
@@ -89,7 +92,11 @@ class DailyReport:
             switches = entry.get("switches") if isinstance(entry, dict) else None
             if isinstance(switches, bool) or not isinstance(switches, int) or switches < 0:
                 raise ValueError(f"{name}'s switches {switches!r} is not a count")
-            loads.append(LoadDay(name, relay, _saved_wh(entry, "energy_wh"), switches))
+            # (a variable load's; none in a file from before 2026-12-07)
+            probes = entry.get("recheck_probes", 0)
+            if isinstance(probes, bool) or not isinstance(probes, int) or not 0 <= probes * 2 <= switches:
+                raise ValueError(f"{name}'s recheck_probes {probes!r} is not a count of its switches")
+            loads.append(LoadDay(name, relay, _saved_wh(entry, "energy_wh"), switches, probes))
         return cls(doc["date"], covered_h, _saved_wh(doc, "pv_wh"), _saved_wh(doc, "house_wh", signed=True),
                    _saved_wh(doc, "diverted_wh"), _saved_wh(doc, "exported_wh"), _saved_wh(doc, "imported_wh"),
                    _saved_wh(doc, "caused_import_wh"), _saved_wh(doc, "missed_wh"), tuple(loads))
@@ -118,8 +125,11 @@ class DailyReport:
             f"{'load':<16}{'kind':<10}{'energy kWh':>12}{'switches':>10}",
         ]
         rows += [f"{load.name:<16}{'relay' if load.relay else 'variable':<10}{_kwh(load.energy_wh):>12.2f}"
-                 f"{load.switches:>10d}" for load in self.loads]
+                 f"{load.switches:>10d}" + (f"   ({2 * load.recheck_probes} of them {probes_text(load.recheck_probes)})"
+                                           if load.recheck_probes else "")
+                 for load in self.loads]
         return "\n".join(rows)
+
 
 
 def _kwh(wh: float) -> float:
@@ -132,14 +142,16 @@ _FIGURES = ("pv_wh", "house_wh", "diverted_wh", "exported_wh", "imported_wh", "c
 
 
 def _report_json(date: str, covered_h: float, figures_wh: Sequence[float],
-                 loads: Sequence[tuple[str, float, int, bool]]) -> dict[str, Any]:
+                 loads: Sequence[tuple[str, float, int, bool, int]]) -> dict[str, Any]:
     """A report's document (`DailyReport.as_json`) from its figures (in _FIGURES' order) and its loads (name,
-    energy_wh, switches, relay): one rule for a report and for the day so far in every status."""
+    energy_wh, switches, relay, recheck_probes): one rule for a report and for the day so far in every status. A
+    variable load's re-check probes are its own key, its switches still all of them (a dashboard reads them)."""
     doc: dict[str, Any] = {"date": date, "covered_h": round(covered_h, 2)}
     for key, wh in zip(_FIGURES, figures_wh, strict=True):
         doc[key] = round(wh, 1)
     doc["loads"] = {name: {"energy_wh": round(energy_wh, 1), "switches": switches, "relay": relay}
-                    for name, energy_wh, switches, relay in loads}
+                    | ({} if relay else {"recheck_probes": probes})
+                    for name, energy_wh, switches, relay, probes in loads}
     return doc
 
 
@@ -161,6 +173,7 @@ class DailyFigures:
         self._previous: DecisionRecord | None = None
         # The relays whose switches are counted from their commands (count_relay_commands), not from the decisions.
         self._by_command = [False] * len(self.names)
+        self._probes = RecheckProbes(self.relays)
         self._day_start_s = float("-inf")
         # A past day's report no midnight published (PySEB was stopped at it), restored from the status file: the
         # regulator sends it at its start.
@@ -175,6 +188,7 @@ class DailyFigures:
         self._pv = self._house = self._export = self._import = self._caused = self._missed = 0.0
         self._load = [0.0] * len(self.names)
         self._switches = [0] * len(self.names)
+        self._probes.reset()
         self.decisions = 0
 
     def add(self, record: DecisionRecord) -> None:
@@ -187,6 +201,7 @@ class DailyFigures:
             for i, (was, now) in enumerate(zip(previous.command, record.command, strict=True)):
                 if (was > 0) != (now > 0) and not self._by_command[i]:
                     self._switches[i] += 1
+        self._probes.decision(previous, record, self._day_start_s)
         self._count(previous, record.time_s, record.production_w, record.consumption_w, record.drew_w)
 
     def _count(self, previous: DecisionRecord, until_s: float, production_w: float, consumption_w: float,
@@ -264,14 +279,15 @@ class DailyFigures:
         """The report of the day `date` as it stands; nothing is reset."""
         return DailyReport(
             date, self.covered_s / 3600.0, *self._figures_wh(),
-            tuple(LoadDay(name, relay, energy * WH, switches) for name, relay, energy, switches
-                  in zip(self.names, self.relays, self._load, self._switches, strict=True)))
+            tuple(LoadDay(name, relay, energy * WH, switches, probes) for name, relay, energy, switches, probes
+                  in zip(self.names, self.relays, self._load, self._switches, self._probes.counts, strict=True)))
 
     def so_far_json(self, date: str) -> dict[str, Any]:
         """`so_far(date).as_json()`, the very same document, without the report's objects: every status holds it."""
         return _report_json(date, self.covered_s / 3600.0, self._figures_wh(),
-                            [(name, energy * WH, switches, relay) for name, relay, energy, switches
-                             in zip(self.names, self.relays, self._load, self._switches, strict=True)])
+                            [(name, energy * WH, switches, relay, probes) for name, relay, energy, switches, probes
+                             in zip(self.names, self.relays, self._load, self._switches, self._probes.counts,
+                                    strict=True)])
 
     def forget(self) -> None:
         """Back to a fresh start's figures: a restore that failed part-way may have resumed some."""
@@ -287,6 +303,7 @@ class DailyFigures:
         for load in saved.loads:
             i = self.names.index(load.name)
             self._load[i], self._switches[i] = load.energy_wh / WH, load.switches
+            self._probes.counts[i] = load.recheck_probes
         self._gone = max(0.0, saved.diverted_wh - sum(load.energy_wh for load in saved.loads)) / WH
 
     def close(self, date: str, midnight_s: float) -> DailyReport:

@@ -9,6 +9,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 
 from core.daily_report import caused_import_w
+from core.recheck_probes import probes_text
 
 __all__ = ["LogError", "PeriodRow", "Summary", "format_summary", "read_log", "summarize", "write_log"]
 
@@ -57,6 +58,9 @@ class Summary:
     # Shortest time a load stayed on (off) between two switches; None: no such whole stretch in the run.
     shortest_on_s: tuple[float | None, ...]
     shortest_off_s: tuple[float | None, ...]
+    # Per load, a full tank's re-check probes among its switches (core/recheck_probes.py), when the run's regulator
+    # was there to tell them (a replay's; not a --log file's, nor the demo's); () when not told.
+    recheck_probes: tuple[int, ...] = ()
 
     @property
     def loads_kwh(self) -> float:
@@ -158,6 +162,10 @@ def format_summary(summary: Summary) -> str:
                                                          summary.shortest_off_s, strict=True):
         lines.append(f"{name:<16}{energy:>12.2f}{best:>12.2f}{switched:>10d}{_seconds(on_s):>10}"
                      f"{_seconds(off_s):>11}")
+    # (under the table: a heater full since the morning, probed every hour, showed 12 switches and 4 s on)
+    probes = summary.recheck_probes or (0,) * len(summary.names)
+    lines += [f"{name}: {2 * count} of its {switched} switches are {probes_text(count)} (its min on s counts them too)"
+              for name, count, switched in zip(summary.names, probes, summary.switches, strict=True) if count]
     return "\n".join(lines)
 
 

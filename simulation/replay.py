@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
+from core.decisions import is_relay
+from core.recheck_probes import ProbeTally
 from simulation.config import SimConfig, read_sim_config
 from simulation.house import SimHouse
 from simulation.metrics import PeriodRow, Summary, summarize
@@ -86,8 +88,24 @@ def replay(config_path: str | Path, trace_path: TracePath, start_clock: str | No
     if starting is not None:
         starting(start, trace.tz)
     regulator = make_regulator(str(config_path), ReplayPublisher(config.topic_status, house, belief))
+    tally = _probe_tally(regulator)
     rows = run(config, trace, house, belief, regulator, start, end, dt)
-    return ReplayResult(trace, config, house.names, rows, summarize(house.names, rows), start, end)
+    summary = summarize(house.names, rows)
+    if tally is not None and len(tally.probes.counts) == len(house.names):
+        summary = replace(summary, recheck_probes=tuple(tally.probes.counts))
+    return ReplayResult(trace, config, house.names, rows, summary, start, end)
+
+
+def _probe_tally(regulator: RegulatorLike) -> ProbeTally | None:
+    """A listener of the regulator's decisions counting its full tanks' re-check probes (the daily report's rule), or
+    None for a regulator that has no decisions to listen to (a benchmark's other algorithm)."""
+    listen = getattr(regulator, "add_decision_listener", None)
+    loads = getattr(regulator, "loads", None)
+    if listen is None or loads is None:
+        return None
+    tally = ProbeTally([is_relay(load) for load in loads])
+    listen(tally)
+    return tally
 
 
 class ReplayPublisher:
