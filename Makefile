@@ -95,12 +95,19 @@ mosquitto:
 demo: $(STAMP_RUN) mosquitto
 	$(PY) -m simulation demo $(DEMO_ARGS)
 
-## The daemon itself, against the broker and devices in config.ini.
+## The daemon itself, against the broker and devices in config.ini (CONFIG=another.ini: that file).
+# A config file missing is said in one line, PySEB's words, exit 2: the daemon said it, then make added its own "make:
+# *** [Makefile:103: check] Error 2", the last word, read as make failing. (A failed command always gets make's line:
+# $(error), expanded as the recipe is about to run, the venv made by then, is the one way out without it.)
+CONFIG_FILE = $(or $(CONFIG),config.ini)
+config_found = $(if $(shell [ -f "$(CONFIG_FILE)" ] && echo found),,$(error $(CONFIG_FILE): file not found; start \
+from the sample: cp config.ini.sample $(CONFIG_FILE), then edit it (or make demo: a simulated house, no config needed)))
+
 run: $(STAMP_RUN)
-	$(PY) regulation.py -c "$(or $(CONFIG),config.ini)"
+	$(config_found)$(PY) regulation.py -c "$(CONFIG_FILE)"
 
 check: $(STAMP_RUN)
-	$(PY) regulation.py -c "$(or $(CONFIG),config.ini)" --check
+	$(config_found)$(PY) regulation.py -c "$(CONFIG_FILE)" --check
 
 ## This checkout's .venv with the run-time packages, nothing else (what a missing package's message names).
 venv: $(STAMP_RUN)

@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.parametrize("target", ["run", "check"])
 def test_a_config_path_with_a_space_is_one_argument(tmp_path: Path, target: str) -> None:
     config = tmp_path / "my pyseb" / "my config.ini"
+    config.parent.mkdir()
+    config.touch()  # (one missing is said by make itself: tests/test_makefile_check.py)
     # (-n: the commands said, not run; the venv's stamps, up to date or not, only print theirs before it)
     shown = subprocess.run(["make", "-n", "--no-print-directory", "-C", str(ROOT), target, f"CONFIG={config}"],
                            capture_output=True, text=True, timeout=60, check=True).stdout.splitlines()
