@@ -24,7 +24,7 @@ from settings.config import read_parser
 from settings.device_checks import tasmota_field_warning
 from settings.load_building import OWN_SECTIONS
 from settings.options import SectionReader, is_unset_word
-from settings.problems import ConfigError, ConfigProblem
+from settings.problems import UNUSED_WHY_REFUSED, ConfigError, ConfigProblem, unused_why_elsewhere, warning_lines
 from settings.sections import EVALUATE_OPTIONS, MQTT_OPTIONS
 from settings.special_sections import refuse_defaults, take_defaults
 from settings.tls_check import host_problem, tls_file_problems
@@ -169,7 +169,7 @@ def load_sweep_target(path: str | os.PathLike[str], name: str, house_meter: bool
     problems += [problem.render(source) for problem in reader.problems]
     # (not the "unknown key" of [evaluate]'s other keys: the daemon's, only not read by a sweep)
     evaluate_keys = {name for o in evaluate_options for name in (o.name, *o.aliases)}
-    warnings = tuple(w.render(source) for w in reader.warnings if w.section != "evaluate" or w.key in evaluate_keys)
+    warned = [w for w in reader.warnings if w.section != "evaluate" or w.key in evaluate_keys]
 
     topic_regul = str(mqtt["topic_regul"]).rstrip("/")
     topic_set = _value(load, "topic_set_power")
@@ -185,8 +185,8 @@ def load_sweep_target(path: str | os.PathLike[str], name: str, house_meter: bool
     topic_status = _value(load, "topic_status")
     if topic_read is not None:
         # (the daemon's --check warns of it too: every reading dropped, the sweep stopped on "no usable reading")
-        warnings += _tasmota_field(name, topic_read, house_meter, str(mqtt["json_power"]) if house_meter else
-                                   _value(load, "json_read_power") or "power", source)
+        warned += _tasmota_field(name, topic_read, house_meter, str(mqtt["json_power"]) if house_meter else
+                                   _value(load, "json_read_power") or "power")
     json_raw = load.get("json_read_power")
     if json_raw is not None and not json_raw.strip():  # (the daemon's rule: `key =` is no default)
         problems.append(f"{source}: [{name}] json_read_power: is empty: give a value, or delete the line for the "
@@ -200,7 +200,8 @@ def load_sweep_target(path: str | os.PathLike[str], name: str, house_meter: bool
             problems.append(f"{source}: {key}: {topic!r} holds a wildcard (+ or #)")
     if problems:
         # (with the warnings: a typo's "did you mean" often explains a problem, as the daemon's check shows both)
-        raise SweepConfigError("\n".join(problems + [f"warning: {w}" for w in warnings]))
+        raise SweepConfigError("\n".join(problems + [f"warning: {w}" for w in warning_lines(source, warned,
+                                                                                          UNUSED_WHY_REFUSED)]))
     assert topic_set is not None and topic_read is not None  # for mypy: problems would have been raised
     target = SweepTarget(
         name=name,
@@ -223,7 +224,9 @@ def load_sweep_target(path: str | os.PathLike[str], name: str, house_meter: bool
         max_meter_power_w=evaluate["max_meter_power"],
         calibration=_value(load, "calibration"),
         command_topic_note=_status_shaped(topic_set, topic_regul),
-        config_warnings=warnings,
+        # (the keys PySEB does not use in one line, as the daemon says them: the seed's [mqtt] topic_ecsMode had a line
+        # of its own at each sweep)
+        config_warnings=tuple(warning_lines(source, warned, unused_why_elsewhere(source))),
         settle_s=evaluate["settle"] if house_meter else None,
     )
     if not house_meter and (problem := _not_the_loads_meter(target, mqtt)) is not None:
@@ -232,7 +235,7 @@ def load_sweep_target(path: str | os.PathLike[str], name: str, house_meter: bool
     return target
 
 
-def _tasmota_field(name: str, topic: str, house_meter: bool, field_name: str, source: str) -> tuple[str, ...]:
+def _tasmota_field(name: str, topic: str, house_meter: bool, field_name: str) -> list[ConfigProblem]:
     """The daemon's warning of a meter on a Tasmota device's telemetry read at a flat field (settings.device_checks),
     for the meter the tool reads: the load's own, or the house's for the lag measure."""
     if house_meter:
@@ -241,7 +244,7 @@ def _tasmota_field(name: str, topic: str, house_meter: bool, field_name: str, so
     else:
         said = tasmota_field_warning("topic_read_power", topic, "json_read_power", field_name)
         where = ConfigProblem(name, "json_read_power", said or "")
-    return (where.render(source),) if said is not None else ()
+    return [where] if said is not None else []
 
 
 def _status_shaped(topic: str, topic_regul: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -10,6 +11,12 @@ WHOLE_FILE = "-"  # the section of a problem of the whole file (not found, not t
 # check (which lists them), a refused config (whose check lists nothing until its problems are fixed).
 UNUSED_WHY = "why, for each: --check, and docs/migrating-from-the-seed.md"
 UNUSED_WHY_REFUSED = "why, for each: docs/migrating-from-the-seed.md, or --check once the problems above are fixed"
+
+
+def unused_why_elsewhere(path: str) -> str:
+    """Where a tool other than the daemon (the calibration sweep, the lag measure) sends a user for each unused key's
+    reason: the daemon's check of the file at `path`, named whole (the tool has no --check of its own)."""
+    return f"why, for each: python3 regulation.py -c {shlex.quote(path)} --check, and docs/migrating-from-the-seed.md"
 
 
 @dataclass(frozen=True, slots=True)
