@@ -131,7 +131,6 @@ class DailyReport:
         return "\n".join(rows)
 
 
-
 def _kwh(wh: float) -> float:
     """Wh as the kWh a report shows (two decimals): a house believed a few Wh below zero (the loads' believed watts a
     little over the consumption) is 0.00, not -0.00; a figure that shows below zero keeps its sign."""
