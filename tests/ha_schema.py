@@ -2,7 +2,7 @@
 <platform>.mqtt, "Configuration Variables"; cross-checked with the hass-mqtt-discovery crate's entity
 structs), and a checker a fake HA uses on every config it receives.
 Only the keys PySEB could plausibly use are listed with their types; anything else is refused, so a typo
-(`unit_of_measure`, `availability_topics`) fails the test."""
+(`unit_of_measure`, `availability_topics`) fails the test; the `device` and `origin` blocks are checked too."""
 
 from __future__ import annotations
 
@@ -31,6 +31,9 @@ PLATFORM_KEYS = {
 }
 REQUIRED = {"sensor": {"state_topic"}, "binary_sensor": {"state_topic"}, "switch": {"command_topic"},
             "number": {"command_topic"}, "select": {"command_topic", "options"}}
+# origin (MQTT's MQTT_ORIGIN_INFO_SCHEMA): the application that publishes the config; HA logs it with each entity.
+ORIGIN_REQUIRED = {"name"}
+ORIGIN_KEYS = {"name", "sw_version", "support_url"}
 DEVICE_KEYS = {"configuration_url", "connections", "hw_version", "identifiers", "manufacturer", "model",
                "model_id", "name", "serial_number", "suggested_area", "sw_version", "via_device"}
 DEVICE_CLASSES = {
@@ -63,6 +66,8 @@ def schema_problems(component: str, config: dict[str, Any]) -> list[str]:
         problems.append("device needs identifiers and a name")
     else:
         problems += [f"unknown device key {key!r}" for key in device if key not in DEVICE_KEYS]
+    if "origin" in config:
+        problems += _origin_problems(config["origin"])
     if "device_class" in config and config["device_class"] not in DEVICE_CLASSES.get(component, set()):
         problems.append(f"device_class {config['device_class']!r} for a {component}")
     if "entity_category" in config and config["entity_category"] not in ENTITY_CATEGORIES[component]:
@@ -102,6 +107,17 @@ def schema_problems(component: str, config: dict[str, Any]) -> list[str]:
                             "fake HA renders")
     if not config.get("unique_id"):
         problems.append("no unique_id: HA could not edit or remove the entity")
+    return problems
+
+
+def _origin_problems(origin: Any) -> list[str]:
+    """What is wrong with a config's `origin` (HA refuses the whole config for it)."""
+    if not isinstance(origin, dict):
+        return [f"origin {origin!r} is not a mapping"]
+    problems = [f"origin needs {key!r}" for key in sorted(ORIGIN_REQUIRED) if not origin.get(key)]
+    problems += [f"unknown origin key {key!r}" for key in origin if key not in ORIGIN_KEYS]
+    problems += [f"origin {key} {value!r} is not text" for key, value in origin.items()
+                 if key in ORIGIN_KEYS and not isinstance(value, str)]
     return problems
 
 

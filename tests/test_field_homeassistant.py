@@ -54,7 +54,7 @@ def test_every_config_follows_the_documented_schema(tmp_path: Path) -> None:
     assert by_id(h)["water_heater_mode"]["options"] == ["off", "solar", "solar+fallback", "forced"]
 
 
-def test_the_fake_ha_refuses_a_category_or_a_precision_ha_would_not_take() -> None:
+def test_the_fake_ha_refuses_a_category_a_precision_or_an_origin_ha_would_not_take() -> None:
     good = {"name": "x", "unique_id": "x", "state_topic": "s", "device": {"identifiers": ["d"], "name": "D"}}
     assert schema_problems("sensor", {**good, "entity_category": "diagnostic"}) == []
     assert schema_problems("sensor", {**good, "entity_category": "config"}) == ["entity_category 'config' for a sensor"]
@@ -66,6 +66,13 @@ def test_the_fake_ha_refuses_a_category_or_a_precision_ha_would_not_take() -> No
     assert schema_problems("sensor", {**good, "suggested_display_precision": 0}) == []
     for bad in (-1, 0.5, "0", True):
         assert schema_problems("sensor", {**good, "suggested_display_precision": bad}) != [], bad
+    # origin: `name` required, `sw_version` and `support_url` optional, nothing else
+    assert schema_problems("sensor", {**good, "origin": {"name": "PySEB"}}) == []
+    assert schema_problems("sensor", {**good, "origin": {"name": "PySEB", "sw_version": "0.3.0",
+                                                         "support_url": "https://example.org"}}) == []
+    for bad_origin in ({"sw_version": "0.3.0"}, {"name": ""}, {"name": "PySEB", "version": "0.3.0"},
+                       {"name": "PySEB", "sw_version": 3}, "PySEB"):
+        assert schema_problems("sensor", {**good, "origin": bad_origin}) != [], bad_origin
 
 
 def test_settings_and_diagnostics_are_set_apart_from_the_main_entities(tmp_path: Path) -> None:
