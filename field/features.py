@@ -175,6 +175,7 @@ class FieldFeatures:
         """Daily clear, full-tank re-probes, the heater's mode and fallback rules; True when something changed."""
         changed = self.tanks.tick(now, self._heater_mode_off)  # (the heater its mode keeps off: no re-check of it)
         self.domoticz.tick(now)
+        self.homeassistant.tick(now)
         if self.heater is not None:
             changed = self.heater.tick(now) or changed
         return changed
@@ -249,7 +250,8 @@ class FieldFeatures:
     # --- status and restore (the restore: field/features_restore.py) ---------------------------------------
     def status(self) -> dict[str, Any]:
         """Top-level fields of the status document."""
-        forecast = {**self.forecast.status(), **(self.instances.status() if self.instances is not None else {})}
+        forecast = {**self.forecast.status(), **(self.instances.status() if self.instances is not None else {}),
+                    **self.homeassistant.status()}
         if self.heater is None:
             return forecast
         heater = self.heater.status()

@@ -101,8 +101,10 @@ class FieldRestore:
     def restore_settings(self, doc: dict[str, Any]) -> list[str]:
         """Home Assistant's force settings: settings, not the day's state, kept whatever the file's date (from one
         dated days ahead too: left at their defaults, a Home Assistant force kept at 0 W showed the load's max on
-        its power number, and a change of its duration re-forced the heater at that max, from the grid)."""
-        return self.homeassistant.restore(doc.get("equipments"))
+        its power number, and a change of its duration re-forced the heater at that max, from the grid); and where
+        the last run announced its entities (its configs removed at the connect when that was elsewhere)."""
+        return self.homeassistant.restore(doc.get("equipments")) + self.homeassistant.restore_announced(
+            doc.get("ha_discovery"))
 
     def restore_mode_off(self, doc: dict[str, Any]) -> str | None:
         """From a file whose date cannot be trusted (dated days ahead of a clock not synced yet), the water heater's

@@ -184,6 +184,30 @@ class Topics:
         """The command topic of a control."""
         return f"{self.base}/{entity.object_id}/set"
 
+    def record(self) -> dict[str, str]:
+        """Where this node announces, as the status file keeps it (`earlier_topics` reads it back at the next start:
+        the configs a run left retained are found there after a change of prefix, node id or topic_regul)."""
+        return {"prefix": self.prefix, "node_id": self.node_id, "availability_topic": self.availability,
+                "state_topic": self.state}
+
+
+MAX_RECORD_CHARS = 500  # a topic in a record (a topic_regul, a prefix): far longer is no record PySEB wrote
+
+
+def earlier_topics(record: Any) -> Topics | None:
+    """The Topics of a run whose `Topics.record()` a status file kept; None for anything else (a hand edit, junk): a
+    node id that is no single topic level, a wildcard, a state topic not ending in /state."""
+    if not isinstance(record, dict):
+        return None
+    values = [record.get(key) for key in ("prefix", "node_id", "availability_topic", "state_topic")]
+    texts = [v for v in values if isinstance(v, str) and v and len(v) <= MAX_RECORD_CHARS and not set(v) & set("+#\0")]
+    if len(texts) != len(values):
+        return None
+    prefix, node_id, availability, state = texts
+    if "/" in node_id or not state.endswith("/state") or state == "/state":
+        return None
+    return Topics(prefix, node_id, state.removesuffix("/state"), availability)
+
 
 def config_payload(entity: Entity, topics: Topics, sw_version: str,
                    device_name: str = DEFAULT_DEVICE_NAME) -> dict[str, Any]:

@@ -1,0 +1,168 @@
+"""Home Assistant discovery moved: a run announced under another node id, prefix or topic_regul than this one (the
+status file says where, `ha_discovery`), and the configs it left retained there are removed at the connect, ours only
+(their unique id and availability topic the earlier run's); the new entities announced after them. In-process: the
+broker's retained copies handed to `handle` as they come at the connect. Against a real mosquitto and two daemon
+runs: test_homeassistant_mqtt_moved."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.configs import with_mqtt_lines, write_config
+from tests.field_homeassistant import HA, STATE
+from tests.harness import NOON, Harness
+
+pytestmark = pytest.mark.debian  # also run on Debian 12's paho-mqtt and numpy (make test-paho16)
+
+
+def first_run(directory: Path, extra: str = HA, loads: tuple[str, ...] = ("ecs", "radiator"),
+              mqtt_lines: str = "") -> tuple[dict[str, str], dict[str, Any]]:
+    """The configs a run announced (topic -> payload) and the status document it saved."""
+    directory.mkdir()
+    h = Harness(with_mqtt_lines(write_config(directory, loads, extra=extra), mqtt_lines))
+    h.reg.start(NOON - 3600)
+    h.reg.on_connected(NOON - 3600)
+    announced = {t: p for t, p, r in h.sent if t.endswith("/config") and r and p}
+    return announced, h.reg.status(NOON - 60)
+
+
+def next_run(directory: Path, saved: dict[str, Any], extra: str = HA, mqtt_lines: str = "",
+             loads: tuple[str, ...] = ("ecs", "radiator")) -> tuple[Harness, list[str]]:
+    """A run with another config, restored from `saved`, connected at NOON; its restore's warnings."""
+    directory.mkdir()
+    h = Harness(with_mqtt_lines(write_config(directory, loads, extra=extra), mqtt_lines))
+    warnings = h.reg.restore(saved, NOON)
+    h.reg.start(NOON)
+    h.reg.on_connected(NOON)
+    return h, warnings
+
+
+def removed(h: Harness) -> list[str]:
+    return sorted(t for t, p, r in h.sent if p == "" and r)
+
+
+def announced_now(h: Harness) -> list[str]:
+    return [t for t, p, r in h.sent if t.endswith("/config") and r and p]
+
+
+def test_a_new_node_id_removes_the_old_device_before_announcing_the_new(tmp_path: Path) -> None:
+    # The node id changed (here [homeassistant] node_id set; a new [mqtt] client_id, its default, alike): the old
+    # configs, under pyseb_test, stayed retained, their device beside the new one in HA, showing the same states
+    # (their state topic is this run's too), until deleted by hand.
+    old, saved = first_run(tmp_path / "a")
+    assert saved["ha_discovery"] == {"prefix": "homeassistant", "node_id": "pyseb_test",
+                                     "availability_topic": "regul/availability", "state_topic": "regul/ha/state"}
+    h, warnings = next_run(tmp_path / "b", saved, HA + "node_id = garage\n")
+    assert warnings == []
+    assert "homeassistant/+/pyseb_test/+/config" in h.reg.subscriptions()
+    assert announced_now(h) == []  # (the first connect's announcement waits for them: EARLIER_WAIT_S)
+    grid = json.loads(old["homeassistant/sensor/pyseb_test/grid_power/config"])
+    for topic, payload in old.items():  # retained: they come at the connect
+        h.reg.handle(topic, payload.encode(), NOON + 0.05, retained=True)
+    # not ours: another instance's config under that node id (another availability topic), one live, junk
+    boiler = "homeassistant/sensor/pyseb_test/load_boiler_power/config"
+    another = {**grid, "unique_id": "pyseb_pyseb_test_load_boiler_power", "availability_topic": "garage/availability"}
+    h.reg.handle(boiler, json.dumps(another).encode(), NOON + 0.1, retained=True)
+    live = {**grid, "unique_id": "pyseb_pyseb_test_load_boiler_power"}  # (the earlier availability topic, but live)
+    h.reg.handle(boiler, json.dumps(live).encode(), NOON + 0.1)
+    h.reg.handle("homeassistant/sensor/pyseb_test/x/config", json.dumps(grid).encode(), NOON + 0.1, retained=True)
+    h.reg.handle("homeassistant/sensor/pyseb_test/grid_power/config", b"not json", NOON + 0.1, retained=True)
+    assert removed(h) == sorted(old)  # the state document stays: the new device reads it
+    assert STATE not in removed(h) and announced_now(h) == []
+    h.reg.tick(NOON + 0.5)
+    assert announced_now(h) == []
+    h.reg.tick(NOON + 1.0)
+    new = announced_now(h)
+    assert len(new) == len(old) and all(t.split("/")[2] == "garage" for t in new)
+    assert len(h.sent) > len(old)  # (a state too)
+    # the next save says where this run announced; the earlier place is forgotten
+    assert h.reg.status(NOON + 2)["ha_discovery"]["node_id"] == "garage"
+    h.reg.on_disconnected(NOON + 3)
+    h.sent.clear()
+    h.reg.on_connected(NOON + 4)  # a reconnect: announced at once, nothing removed
+    assert len(announced_now(h)) == len(old) and removed(h) == []
+
+
+def test_a_new_prefix_removes_the_configs_under_the_old_one(tmp_path: Path) -> None:
+    old, saved = first_run(tmp_path / "a")
+    h, _ = next_run(tmp_path / "b", saved, HA.replace("prefix", "x") + "prefix = ha/discovery\n")
+    assert "homeassistant/+/pyseb_test/+/config" in h.reg.subscriptions()
+    for topic, payload in old.items():
+        h.reg.handle(topic, payload.encode(), NOON + 0.05, retained=True)
+    assert removed(h) == sorted(old)
+    h.reg.tick(NOON + 1.0)
+    assert len(announced_now(h)) == len(old) and all(t.startswith("ha/discovery/") for t in announced_now(h))
+
+
+def test_a_new_topic_regul_removes_the_old_state_and_the_configs_no_longer_announced(tmp_path: Path) -> None:
+    # Same node id and prefix: this run's announcement replaces the configs of the same topics (not removed: it came
+    # first); a load removed at the same time has its configs removed (their availability topic the old one's), and
+    # the old state document, which no entity reads any more.
+    old, saved = first_run(tmp_path / "a")
+    h, _ = next_run(tmp_path / "b", saved, mqtt_lines="topic_regul = house\n", loads=("ecs",))
+    assert len(announced_now(h)) > 0  # at once: the topics are the same, nothing to wait for
+    assert h.reg.subscriptions().count("homeassistant/+/pyseb_test/+/config") == 1
+    h.sent.clear()
+    for topic, payload in old.items():
+        h.reg.handle(topic, payload.encode(), NOON + 0.05, retained=True)
+    radiator = sorted(t for t in old if "radiator" in t)
+    assert radiator and removed(h) == sorted([*radiator, STATE])
+    assert h.reg.status(NOON + 0.5)["ha_discovery"]["state_topic"] == "regul/ha/state"  # (until read back)
+    h.reg.tick(NOON + 1)
+    assert h.reg.status(NOON + 1)["ha_discovery"]["state_topic"] == "house/ha/state"
+
+
+def test_discovery_off_and_a_new_node_id_at_once_removes_the_old_device(tmp_path: Path) -> None:
+    # Documented until now: "changed at the same time as node_id ..., the old configs are not PySEB's any more".
+    old, saved = first_run(tmp_path / "a")
+    h, _ = next_run(tmp_path / "b", saved, "[homeassistant]\nnode_id = garage\n")
+    assert sorted(t for t in h.reg.subscriptions() if t.startswith("homeassistant/")) == [
+        "homeassistant/+/garage/+/config", "homeassistant/+/pyseb_test/+/config"]
+    assert h.reg.status(NOON)["ha_discovery"]["node_id"] == "pyseb_test"  # (not read back yet: kept)
+    for topic, payload in old.items():
+        h.reg.handle(topic, payload.encode(), NOON + 0.05, retained=True)
+    assert removed(h) == sorted([*old, STATE]) and announced_now(h) == []
+    h.reg.tick(NOON + 2)
+    assert announced_now(h) == [] and "ha_discovery" not in h.reg.status(NOON + 3)
+
+
+def test_the_place_is_kept_until_a_connect_read_it_back(tmp_path: Path) -> None:
+    # A run that never reached the broker saves the earlier place again: the one after it removes what is there.
+    _, saved = first_run(tmp_path / "a")
+    (tmp_path / "b").mkdir()
+    h = Harness(write_config(tmp_path / "b", extra=HA + "node_id = garage\n"))
+    h.reg.restore(saved, NOON)
+    h.reg.start(NOON)
+    assert h.reg.status(NOON + 60)["ha_discovery"]["node_id"] == "pyseb_test"
+    h.reg.on_connected(NOON + 100)
+    h.reg.on_disconnected(NOON + 100.5)  # dropped before the announcement: still kept, announced at the next
+    h.reg.tick(NOON + 102)
+    assert announced_now(h) == [] and h.reg.status(NOON + 103)["ha_discovery"]["node_id"] == "pyseb_test"
+    h.reg.on_connected(NOON + 200)
+    h.reg.tick(NOON + 201)
+    assert announced_now(h) and h.reg.status(NOON + 202)["ha_discovery"]["node_id"] == "garage"
+
+
+def test_a_clock_stepped_back_does_not_hold_the_announcement(tmp_path: Path) -> None:
+    _, saved = first_run(tmp_path / "a")
+    h, _ = next_run(tmp_path / "b", saved, HA + "node_id = garage\n")
+    h.reg.tick(NOON - 3600)
+    assert announced_now(h)
+
+
+@pytest.mark.parametrize("record", [
+    "junk", {"prefix": "homeassistant"}, {"prefix": "#", "node_id": "a", "availability_topic": "r/availability",
+                                          "state_topic": "r/ha/state"},
+    {"prefix": "homeassistant", "node_id": "a/b", "availability_topic": "r/availability", "state_topic": "r/ha/state"},
+    {"prefix": "homeassistant", "node_id": "a", "availability_topic": "r/availability", "state_topic": "r/ha/x"},
+])
+def test_a_record_that_is_not_one_is_said_and_looks_for_nothing(tmp_path: Path, record: object) -> None:
+    _, saved = first_run(tmp_path / "a")
+    h, warnings = next_run(tmp_path / "b", {**saved, "ha_discovery": record}, HA + "node_id = garage\n")
+    assert [w for w in warnings if "ha_discovery" in w and "is not where a run announced" in w], warnings
+    assert not [t for t in h.reg.subscriptions() if "/+/garage/" not in t and t.endswith("/config")]
+    assert announced_now(h)  # at once

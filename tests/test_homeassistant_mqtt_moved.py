@@ -1,0 +1,117 @@
+"""Home Assistant discovery moved, against a real mosquitto and two runs of the real daemon (one status file): a new
+node id, or a new prefix and topic_regul at once, and the first run's device is gone from HA, the second's there, and
+nothing another publisher retained under the discovery prefix removed (another PySEB's config under the old node id, a
+Zigbee bridge's). The same in-process: test_field_homeassistant_moved."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from localbroker import PrivateBroker
+from tests.configs import reading, with_mqtt_lines, write_config
+from tests.daemon_process import DaemonProcess
+from tests.field_homeassistant import HA
+from tests.mqtt_probe import MqttProbe
+from tests.test_homeassistant_mqtt import GLOBAL, PER_LOAD, PER_RELAY, FakeHomeAssistant
+
+ENTITIES = GLOBAL + PER_LOAD + PER_RELAY + 1 + 1  # + the ecs tank's "full", + the heater mode select
+# Retained by others before PySEB ever ran: a Zigbee bridge's sensor, and another PySEB's entity under the node id the
+# first run uses (its availability topic its own).
+ZIGBEE = "homeassistant/sensor/0x00158d0001a2b3c4/temperature/config"
+ANOTHER = "homeassistant/sensor/pyseb_test/load_boiler_power/config"
+FOREIGN = {
+    ZIGBEE: {"name": "Temperature", "unique_id": "0x00158d0001a2b3c4_temperature_zigbee2mqtt",
+             "state_topic": "zigbee2mqtt/bedroom", "availability_topic": "zigbee2mqtt/bridge/state"},
+    ANOTHER: {"name": "boiler power", "unique_id": "pyseb_pyseb_test_load_boiler_power",
+              "state_topic": "garage/ha/state", "availability_topic": "garage/availability"},
+}
+
+
+@pytest.fixture
+def ha(broker: PrivateBroker, probe: MqttProbe) -> Iterator[FakeHomeAssistant]:
+    for topic, config in FOREIGN.items():
+        probe.publish(topic, json.dumps(config), retain=True)
+    fake = FakeHomeAssistant(broker)
+    try:
+        fake.wait(lambda: set(FOREIGN) <= set(fake.configs), "the other publishers' configs")
+        yield fake
+    finally:
+        fake.close()
+
+
+def ours(ha: FakeHomeAssistant, node: str, prefix: str = "homeassistant") -> list[str]:
+    with ha.cond:
+        return [t for t, c in ha.configs.items() if t.startswith(f"{prefix}/") and t.split("/")[-3] == node
+                and str(c.get("availability_topic")).endswith("/availability") and t not in FOREIGN]
+
+
+def first_run(directory: Path, port: int, ha: FakeHomeAssistant) -> None:
+    proc = DaemonProcess(write_config(directory, port=port, period=0.2, meter_timeout=5, extra=HA))
+    try:
+        ha.wait(lambda: len(ours(ha, "pyseb_test")) == ENTITIES and ha.payloads.get("regul/availability") == b"online",
+                "the first run's entities")
+    finally:
+        assert proc.terminate() == 0, proc.output
+
+
+def retained(broker: PrivateBroker, *filters: str) -> dict[str, bytes]:
+    """What the broker keeps retained under `filters`, as a late subscriber reads it."""
+    late = MqttProbe(broker.host, broker.port, filters)
+    try:
+        time.sleep(0.5)
+        return {m.topic: m.payload for m in late.messages if m.retain}
+    finally:
+        late.close()
+
+
+def test_a_new_node_id_leaves_one_device_in_home_assistant(tmp_path: Path, broker: PrivateBroker,
+                                                           ha: FakeHomeAssistant, probe: MqttProbe) -> None:
+    first_run(tmp_path, broker.port, ha)
+    # the second run, with a node id of its own: the old device went, with its entities (they showed this one's states)
+    proc = DaemonProcess(write_config(tmp_path, port=broker.port, period=0.2, meter_timeout=5,
+                                      extra=HA + "node_id = garage\n"))
+    try:
+        ha.wait(lambda: len(ours(ha, "garage")) == ENTITIES and not ours(ha, "pyseb_test"),
+                "the new device alone")
+        assert len([t for t in ha.removed if t.split("/")[2] == "pyseb_test"]) == ENTITIES
+        probe.publish("smeter/pzem/CONSOMMATION", reading(300))
+        probe.publish("smeter/pzem/PRODUCTION", reading(1300))
+        assert ha.wait_value("production_power", lambda v: v == 1300.0) == 1300.0
+        assert proc.wait_for("removing homeassistant/sensor/pyseb_test/grid_power/config, announced by an earlier "
+                             "run under node id 'pyseb_test'", 10), proc.output
+        kept = retained(broker, "homeassistant/#")
+        assert {t for t in kept if t.split("/")[2] == "pyseb_test"} == {ANOTHER}
+        assert ZIGBEE in kept and len([t for t in kept if t.split("/")[2] == "garage"]) == ENTITIES
+        assert set(FOREIGN) <= set(ha.configs)
+    finally:
+        assert proc.terminate() == 0, proc.output
+    assert json.loads((tmp_path / "status.json").read_text())["ha_discovery"]["node_id"] == "garage"
+
+
+def test_a_new_prefix_and_topic_regul_at_once_leave_nothing_behind(tmp_path: Path, broker: PrivateBroker,
+                                                                    ha: FakeHomeAssistant) -> None:
+    # The record is in the status file, which does not move with topic_regul: both changed at once are found too.
+    first_run(tmp_path, broker.port, ha)
+    config = with_mqtt_lines(write_config(tmp_path, port=broker.port, period=0.2, meter_timeout=5,
+                                          extra=HA.replace("prefix", "x") + "prefix = ha2\n"), "topic_regul = house\n")
+    seen = MqttProbe(broker.host, broker.port, ("ha2/#",))
+    proc = DaemonProcess(config)
+    try:
+        ha.wait(lambda: not ours(ha, "pyseb_test"), "the old device gone")
+        deadline = time.monotonic() + 15
+        while len({m.topic for m in seen.messages if m.payload}) < ENTITIES and time.monotonic() < deadline:
+            time.sleep(0.05)  # (every config announced: a late subscriber gets them all retained)
+        kept = retained(broker, "homeassistant/#", "regul/#", "house/#", "ha2/#")
+        assert {t for t in kept if t.startswith("homeassistant/")} == set(FOREIGN)
+        assert "regul/ha/state" not in kept and "house/ha/state" in kept
+        assert len([t for t in kept if t.startswith("ha2/")]) == ENTITIES
+        config_of_grid = json.loads(kept["ha2/sensor/pyseb_test/grid_power/config"])
+        assert config_of_grid["state_topic"] == "house/ha/state"
+    finally:
+        seen.close()
+        assert proc.terminate() == 0, proc.output
