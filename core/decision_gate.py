@@ -7,7 +7,6 @@ times; kept here, they read in one place and the regulator only asks."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from core.decisions import is_relay
@@ -45,12 +44,14 @@ class DecisionGate:
         self._settle_s = settle_s
         self._decided_on = (0, 0)  # meter reading counts used by the last decision
         self._last_decision_at: float | None = None
-        # (the latest command before the wall clock's last forward jump(s), and by how much it jumped since: while
-        # it is still the latest, it was sent that much "earlier" than a reading's stamp says)
-        self._jumped: tuple[float, float] = (-math.inf, 0.0)
+        # (by load: the stamp of its last command when the wall clock jumped forward or stepped back, and by how much
+        # it moved since: while that command is still its last, it was sent that much "earlier" (a step back: later)
+        # than a reading's stamp says; _latest_command)
+        self._moved: dict[int, tuple[float, float]] = {}
         # (a house reading completed the pair and the decision waits for the production reading until this time,
         # then goes on without it; None: not waiting)
         self.waiting_until: float | None = None
+        self._wait_from = 0.0  # (the house reading's time the wait started at: moved with the clock as waiting_until)
         # (the house meter's count at its last reading, and the stamp of the latest command when it came: that reading
         # came after that command, by the messages' order, whatever the clock says of its stamp; heard_house)
         self._house_read: tuple[int, float | None] = (-1, None)
@@ -60,7 +61,8 @@ class DecisionGate:
         while the regulation is suspended, its production meter silent, is what the house draws after the cut's switch
         when the production meter is back: recorded at the claim only, the one before the suspension was taken for the
         last, and the regulation sat idle until the house meter's next change or its cut)."""
-        self._house_read = (self._consumption.count, latest_command_at(loads))
+        latest = self._latest_command(loads)
+        self._house_read = (self._consumption.count, latest[1] if latest is not None else None)
 
     def claim(self, now: float, loads: Sequence[Equipment], by_house: bool = False) -> bool:
         """True when a decision may be taken at `now`; its evidence then counts as used. `by_house`: asked on a
@@ -84,18 +86,16 @@ class DecisionGate:
             # guard), but the start's (every load to 0) does not hold back the first decision: skipping it would
             # put every later decision on the house reading instead of the production reading that follows it,
             # which the replay measured twice as importing on the cloudy day (docs/control.md).
-            latest_at = last_command_at = latest_command_at(loads)
-            if last_command_at == self._jumped[0]:
-                # (sent before a jump of the clock, none since: as far from now as it is. Only that very command: one
-                # stamped earlier is from after a step back, sent after the jump, and its stamp is as the readings')
-                last_command_at += self._jumped[1]
+            latest = self._latest_command(loads)
+            last_command_at, latest_at = latest if latest is not None else (None, None)
             if (last_command_at is not None and not stepped_back(consumption.received_at, last_command_at)
                     and not shows_command(consumption.received_at, last_command_at, self._settle_s)
                     and not self._relay_switch_read(last_command_at, latest_at, loads, now)):
                 # This house reading was taken before the last command could show in it: deciding on it would
                 # correct again what the last command already corrected. Wait for the next one. That holds for
                 # a reading from before the command too (a force between the house reading and the production
-                # reading); only one from long before it is a clock stepped back: decide, rather than freeze.
+                # reading); only one from long before it is a clock stepped back that no one told (a step told moves
+                # the commands sent before it: clock_stepped_back): decide, rather than freeze.
                 return False
         if by_house and self._settle_s is not None and self._wait_for_production(now, self._settle_s):
             return False
@@ -173,6 +173,7 @@ class DecisionGate:
         if due_at > latest_s + EVIDENCE_SLACK_S:
             return False  # (waiting would halve the pace: the next house reading could not show the decision)
         self.waiting_until = max(due_at, latest_s - WAIT_MARGIN_S)
+        self._wait_from = now
         return True
 
     @property
@@ -203,10 +204,65 @@ class DecisionGate:
             self._last_decision_at += step_s
         if self.waiting_until is not None:
             self.waiting_until += step_s
-        latest = latest_command_at(loads)
-        if latest is not None:
-            before_s = self._jumped[1] if latest == self._jumped[0] else 0.0  # (no command since the last jump)
-            self._jumped = (latest, before_s + step_s)
+            self._wait_from += step_s
+        self._move_commands(step_s, loads, None)
+
+    def clock_stepped_back(self, step_s: float, now: float, loads: Sequence[Equipment]) -> None:
+        """The wall clock stepped back by `step_s` (NTP correcting a Pi's clock), `now` the time after the step: a
+        command sent before it is that much earlier than its stamp says, as the readings after it are stamped. Its
+        stamp kept, the next readings were "older" than it: under CLOCK_STEP_BACK_S before it, none was evidence until
+        the clock reached it again (a step of 5 s held the decisions 6 s with `settle` 1; one of a minute, with no
+        command since, held them 14 s, 50 s after the step, once the readings came within 10 s of the stamp); and a
+        reading more than that before it was taken for a clock stepped back, whatever came since (the first reading
+        after the step, within `settle` of the last command, was decided on; a heater moved after the step, then a
+        relay's switch from before it the latest by stamp, and the reading after the heater's move was decided on).
+
+        Only a command stamped after `now` is moved, to as far before `now` as the step says: `step_s` is the step's
+        length or less (measured from the last time seen before it, the time between the two not counted), so a command
+        moved is never taken for earlier than it was; one stamped before `now` (sent the step's length or more before
+        it) is left, which can only make its wait longer, and so is one sent after the step. Told twice of one step (the
+        shell's steady clock, then the core seeing the readings' stamps go back), it is moved once."""
+        if self.waiting_until is not None and self._wait_from > now:  # (a wait started before the step: moved once)
+            self.waiting_until -= step_s
+            self._wait_from -= step_s
+        self._move_commands(-step_s, loads, now)
+
+    def _move_commands(self, step_s: float, loads: Sequence[Equipment], after: float | None) -> None:
+        """Each load's last command sent `step_s` later on the readings' clock (those stamped after `after` only, when
+        given, as they are now moved)."""
+        moved = self._moved
+        for load in loads:
+            at = load.last_command_at
+            if at is None:
+                continue
+            kept = moved.get(id(load))
+            before_s = kept[1] if kept is not None and kept[0] == at else 0.0  # (no command of it since the last move)
+            if after is None or at + before_s > after:
+                moved[id(load)] = (at, before_s + step_s)
+
+    def _latest_command(self, loads: Sequence[Equipment]) -> tuple[float, float] | None:
+        """The latest command of any of `loads`, as (when it was sent, on the readings' clock; its stamp), or None.
+        Latest on the readings' clock: after a step back, a command sent since is later than one from before it, though
+        stamped earlier."""
+        moved = self._moved
+        if not moved:
+            at = latest_command_at(loads)
+            return (at, at) if at is not None else None
+        latest = None
+        for load in loads:
+            at = load.last_command_at
+            if at is None:
+                continue
+            sent_at = at
+            kept = moved.get(id(load))
+            if kept is not None:
+                if kept[0] == at:
+                    sent_at += kept[1]
+                else:
+                    del moved[id(load)]  # (commanded since, on the readings' clock; all so, the plain way again)
+            if latest is None or sent_at > latest[0]:
+                latest = (sent_at, at)
+        return latest
 
     def meter_booted(self, meter: MeterState) -> None:
         """`meter` rebooted: no decision uses a reading from before the boot."""

@@ -127,6 +127,15 @@ class RegulatorLifeCycle:
         self._day.clock_stepped_forward(step_s, self._clock_seen_at)
         self.field.clock_stepped_forward(step_s)
 
+    def clock_stepped_back(self, step_s: float, now: float) -> None:
+        """The wall clock stepped back by `step_s` to `now` (NTP correcting a Pi's clock), as the shell's steady clock
+        measured it, however small: the commands sent before it keep their distance from the readings after it, so the
+        next decision waits no longer than `settle` for a reading that shows the last one (core/decision_gate.py). A
+        step under CLOCK_STEP_BACK_S is no step to the rest of the core, which cannot tell it from two threads' stamps
+        out of order; one over it, the core sees for itself at the next message or tick (Regulator._follow_clock)."""
+        if self._started_at is not None:
+            self._gate.clock_stepped_back(step_s, now, self.loads)
+
     def take_switch_offs_at_start(self, unacknowledged: Callable[[], list[tuple[str, Command]]] | None = None,
                                   ) -> list[tuple[str, Command]]:
         """The offs switch_off_at_start was given (name, off), for a caller that sends them itself before `start`

@@ -199,6 +199,7 @@ class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSu
             keep_forces_lengths(self.loads, seen_at - now)
             self.field.clock_stepped_back(seen_at - now, now)  # (the rules' own forces' ends, as the heater's)
             self._day.stepped_back(now)
+            self._gate.clock_stepped_back(seen_at - now, now, self.loads)  # (unless the shell told it first)
             if self.controller is not None:
                 self.controller.clock_stepped_back(seen_at - now, self.loads)
 

@@ -12,6 +12,11 @@ from values.readings import CLOCK_STEP_BACK_S
 # A jump this large or larger is said and handed to the core (NTP steps the clock only when it is off by more than a
 # fraction of a second, and slews it gently below that: neither adds up here, each reading starts afresh).
 CLOCK_JUMP_S = CLOCK_STEP_BACK_S
+# A step back this large or larger is handed to the core's decision gate, whatever its size (NTP steps a clock off by
+# more than 128 ms): the commands sent before it are dated on the new clock, and the next decision waits no longer for
+# a reading that shows the last one (core/decision_gate.py). Smaller is a slew, or the two clocks read a moment apart;
+# a step seen where there was none moves nothing (only commands stamped after the time the step came back to are).
+CLOCK_NUDGE_S = 0.1
 
 # Linux's clock that counts a suspend too (the monotonic one stops then): a laptop woken after an hour's suspend had
 # no jump of its wall clock, and its meters were silent that hour. Elsewhere, the monotonic one.
@@ -28,10 +33,13 @@ class ClockWatch:
 
     def __init__(self, wall_s: float, steady_at_s: float) -> None:
         self._offset_s = wall_s - steady_at_s
+        # (how far the wall clock stepped back at the last reading, when CLOCK_NUDGE_S or more; else 0.0)
+        self.back_s = 0.0
 
     def jumped_s(self, wall_s: float, steady_at_s: float) -> float:
         """How far the wall clock jumped since the last reading, beyond the time that passed (forward: positive;
         back: negative); 0.0 under CLOCK_JUMP_S either way."""
         offset_s = wall_s - steady_at_s
         step_s, self._offset_s = offset_s - self._offset_s, offset_s
+        self.back_s = -step_s if step_s <= -CLOCK_NUDGE_S else 0.0
         return step_s if abs(step_s) >= CLOCK_JUMP_S else 0.0

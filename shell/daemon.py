@@ -15,7 +15,7 @@ from core.decisions import is_relay
 from core.regulator import Regulator
 from recording.writer import DayRecorder
 from settings.config import Settings
-from shell.clock_watch import ClockWatch, steady_s
+from shell.clock_watch import CLOCK_JUMP_S, ClockWatch, steady_s
 from shell.daemon_life_cycle import DaemonLifeCycle, ReopenRequest, StopRequest
 from shell.daemon_link import EXIT_LINK_FAULT as EXIT_LINK_FAULT
 from shell.daemon_link import DaemonLinkEvents, LinkReport
@@ -221,9 +221,18 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
 
     def _follow_the_clock(self) -> None:
         """A jump forward of the wall clock (NTP setting a Pi's clock) said and handed to the regulator, which cannot
-        tell it from time passing. (One back it sees by itself, and says.)"""
+        tell it from time passing. (One back over 10 s it sees by itself, and says; any one back is handed to the
+        decisions' evidence too, which the core cannot date on the new clock under 10 s, nor exactly over it.)"""
         wall_s = time.time()
         step_s = self._clock_watch.jumped_s(wall_s, steady_s())
+        if self._clock_watch.back_s:
+            # (any step back, to the decisions' evidence: under CLOCK_JUMP_S the core cannot tell one, and over it the
+            # core measures it from its last message or tick, the time since not counted, a reading later)
+            if self._clock_watch.back_s < CLOCK_JUMP_S:
+                log.log(logging.INFO if self._clock_watch.back_s >= 1.0 else logging.DEBUG,
+                        "the clock stepped back by %.1f s (NTP correcting it): the last commands are dated on the new "
+                        "clock", self._clock_watch.back_s)
+            self.reg.clock_stepped_back(self._clock_watch.back_s, wall_s)
         if step_s > 0:
             self._last_jump = (wall_s - step_s / 2, step_s)
             log.warning("the clock jumped forward by %s (NTP setting it, or set by hand): the meters' readings keep "

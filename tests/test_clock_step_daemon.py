@@ -30,6 +30,10 @@ def test_the_clock_watch_tells_a_jump_from_time_passing() -> None:
     assert watch.jumped_s(4661.0, 111.0) == 0.0  # and time passes again from there
     assert watch.jumped_s(3661.0, 111.0) == -1000.0  # set back
     assert watch.jumped_s(3670.0, 111.0 + 9.0 - 9.9) == 0.0  # under CLOCK_JUMP_S: no jump (NTP slewing, a stamp)
+    assert watch.back_s == 0.0
+    assert watch.jumped_s(3670.1, 111.1) == 0.0  # set back 0.9 s: no jump,
+    assert watch.back_s == pytest.approx(0.9)  # but a step back, for the decisions' evidence
+    assert watch.jumped_s(3671.1, 112.15) == 0.0 and watch.back_s == 0.0  # (50 ms: a slew)
 
 
 def test_the_steady_clock_goes_on() -> None:
@@ -62,6 +66,31 @@ def test_the_daemon_hands_a_forward_jump_to_the_regulator(tmp_path: Path, monkey
     # (a force to 0 W keeps the time it had left, core.forces.keep_forces_off_lengths: the line said every timed force
     # ended earlier)
     assert "timed forces on and relay dwells end that much earlier (a timed force to 0 W keeps" in caplog.text
+
+
+def test_a_step_back_is_handed_to_the_regulator_however_small(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    # Under 10 s the core cannot tell a step back from two threads' stamps out of order: the readings after it were
+    # stamped before the last command until the clock came back to it, and no decision was taken meanwhile (a step of
+    # 5 s held them 6 s: test_clock_step_back_evidence). The steady clock measures it exactly, a big one too.
+    settings = load_settings(write_config(tmp_path, ("ecs", "radiator"), algorithm="closed_loop"))
+    daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
+    clocks = {"wall": time.time(), "steady": time.monotonic()}
+    monkeypatch.setattr(shell.daemon, "time", SimpleNamespace(time=lambda: clocks["wall"]))
+    monkeypatch.setattr(shell.daemon, "steady_s", lambda: clocks["steady"])
+    daemon._clock_watch = ClockWatch(clocks["wall"], clocks["steady"])
+    steps: list[tuple[float, float]] = []
+    monkeypatch.setattr(daemon.reg, "clock_stepped_back", lambda step_s, now: steps.append((step_s, now)))
+    caplog.set_level(logging.INFO)
+    walls = []
+    for wall_s, steady_s_ in ((2.0, 2.0), (-5.0 + 0.5, 0.5), (0.45, 0.5), (-3600.0, 0.0), (0.45, 0.5)):
+        clocks["wall"] += wall_s
+        clocks["steady"] += steady_s_
+        walls.append(clocks["wall"])
+        daemon._follow_the_clock()  # (a slew of 50 ms, the third and the last: nothing)
+    assert steps == [(pytest.approx(5.0), walls[1]), (pytest.approx(3600.0), walls[3])]
+    assert caplog.text.count("the clock stepped back by 5.0 s (NTP correcting it)") == 1
+    assert "stepped back by 3600" not in caplog.text  # (the core says it, with the forces that keep their time)
 
 
 def _daemon_on_set_clocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import pytest
+
 from tests.configs import reading, write_config
 from tests.controller_house import ECS, RADIATOR, House, closed_loop, watts
 from tests.harness import CONS, MODE, NOON, PROD, Harness
@@ -128,14 +130,23 @@ def test_a_force_between_the_two_meters_readings_does_not_make_an_old_house_read
     assert ecs.current_power_w == 1380
 
 
-def test_a_clock_stepped_back_far_still_lets_the_loop_decide(tmp_path: Path) -> None:
+@pytest.mark.parametrize("told", [False, True])
+def test_a_clock_stepped_back_far_still_lets_the_loop_decide(tmp_path: Path, told: bool) -> None:
     # NTP steps the clock back an hour after a command: the readings are "older" than it; the loop decides
-    # rather than freeze for the hour.
+    # rather than freeze for the hour. The daemon's steady clock measures the step: the first pair after it, 2 s after
+    # the command, shows it. The core alone measures it from its last message, the command's reading, the time since not
+    # counted: the first pair may be within `settle` of the command, the next one decides
+    # (test_clock_step_back_evidence).
     h = closed_loop(tmp_path, "ecs")
     h.meters(300, 1300, NOON)
     assert watts(h, "ecs") == 980
     back = NOON - 3600
+    if told:
+        h.reg.clock_stepped_back(3600.0, back + 0.5)
     h.meters(300 + 980, 1800, back + 2)
+    if not told:
+        assert watts(h, "ecs") == 980
+        h.meters(300 + 980, 1800, back + 4)
     assert watts(h, "ecs") == 1480
 
 

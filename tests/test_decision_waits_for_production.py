@@ -229,6 +229,22 @@ def test_a_clock_stepped_forward_moves_the_wait_with_it(tmp_path: Path) -> None:
     assert watts(h, "ecs") == 600
 
 
+def test_a_clock_stepped_back_moves_the_wait_with_it_once(tmp_path: Path) -> None:
+    # Its end on the clock before the step was a minute "ahead": the production reading lost, the decision waited that
+    # minute. Told of the step by the daemon's steady clock, then seen by the core at the next tick: moved once.
+    m = settled(tmp_path)
+    h, house = m.h, m.house
+    house.base_w += 400
+    after_a_lost_house_reading(m)
+    assert h.reg.next_deadline() == house.now + 1
+    h.reg.clock_stepped_back(60.0, house.now - 59.8)
+    assert h.reg.next_deadline() == house.now - 59
+    h.reg.tick(house.now - 59.5)  # (the core sees the step too: the wait is not moved again)
+    assert watts(h, "ecs") == 1000 and h.reg.next_deadline() == house.now - 59
+    h.reg.tick(house.now - 59)
+    assert watts(h, "ecs") == 600
+
+
 def test_a_house_reading_after_the_wait_ran_out_untimed_decides_at_once(tmp_path: Path) -> None:
     # No timer ran between (the replay runs them at the readings only): the next house reading is past the wait.
     m = settled(tmp_path)
