@@ -157,12 +157,16 @@ class FullTankProbes:
 
     def _given_up(self, load: Equipment, now: float) -> bool:
         """`load`'s probe had no verdict in its time: 0 W, re-checked a few minutes later (it told nothing of the tank:
-        taken for a tank still full, a variator rebooting or a meter silent through it cost the tank an hour)."""
+        taken for a tank still full, a variator rebooting or a meter silent through it cost the tank an hour), later
+        after each further one in a row, hourly at most (field/full_tank_recheck.py, PROBE_RETRY_S)."""
         probe_w, since = self.recheck.probe_w(load.name), self.recheck.probe_since(load.name)
-        why = self.recheck.give_up(load.name, now)
+        why, wait_s = self.recheck.give_up(load.name, now)
         load.set_power(0.0, now, "tank full")
-        log.info("%s: no verdict at its re-check (%.0f W commanded for %.0f s: %s): 0 W, re-checked again in %s",
-                 load.name, probe_w, now - since, why, minutes(self.recheck.retry_s))
+        given_up = self.recheck.no_verdicts(load.name)
+        row = f" ({given_up} probes in a row with no verdict: each waits twice as long, an hour at most)" \
+            if given_up > 1 else ""
+        log.info("%s: no verdict at its re-check (%.0f W commanded for %.0f s: %s): 0 W, re-checked again in %s%s",
+                 load.name, probe_w, now - since, why, minutes(wait_s), row)
         return True
 
     def other_reprobing(self, load: Equipment, now: float) -> bool:

@@ -31,8 +31,12 @@ PROBE_TIMEOUT_GAPS = VERDICT_READINGS + 1
 # A probe given up without a verdict is tried again this much later, not an hour: it told nothing of the tank (its meter
 # silent, its variator rebooting or off the network, the house too restless to read a step in). Long enough for what
 # kept it from deciding to pass (a variator's reboot, 10 to 30 s; an own meter said silent after meter_timeout, the
-# house then judging), short against the hour a tank reheating would lose: a deaf variator all afternoon costs a probe
-# command every six minutes, each out of the export.
+# house then judging), short against the hour a tank reheating would lose. Each further probe in a row with no verdict
+# waits twice as long, up to the hour a tank found still full waits (RECHECK_FULL_S): what kept them from deciding
+# lasts (a variator off the network all afternoon, a hob pulsing through a meal, a house meter every 40 s under a
+# restless house), and a probe every six minutes all day cost the loads after the heater its floor for a minute in six
+# (each probe takes it from them when the export falls short, a reading's import of it until the next decision gives
+# it back) and the log two lines each time, some 180 a day, for no more verdict than hourly probes gave.
 PROBE_RETRY_S = 300.0
 
 
@@ -80,6 +84,7 @@ class FullTankRecheck:
         # them were believed to draw
         self._house: dict[str, tuple[tuple[float, float], ...]] = {}
         self._probes: dict[str, _Probe] = {}
+        self._no_verdicts: dict[str, int] = {}  # probes in a row given up with no verdict, by load name
 
     def busy(self, now: float) -> bool:
         """True while a probe runs or a re-check is due: the tick's question, answered cheaply the rest of the hour."""
@@ -96,6 +101,7 @@ class FullTankRecheck:
         self._full_at[name] = now
         self._due_at[name] = now + self.recheck_s if due_at is None else due_at
         self._probes.pop(name, None)
+        self._no_verdicts.pop(name, None)
         self._house.pop(name, None)
         self._due_again()
 
@@ -112,6 +118,7 @@ class FullTankRecheck:
         self._due_at.pop(name, None)
         self._probes.pop(name, None)
         self._house.pop(name, None)
+        self._no_verdicts.pop(name, None)
         self._due_again()
 
     def abandon(self, name: str) -> bool:
@@ -133,18 +140,26 @@ class FullTankRecheck:
         self._export = None
         self._due_again()
 
-    def give_up(self, name: str, now: float) -> str:
+    def give_up(self, name: str, now: float) -> tuple[str, float]:
         """`name`'s probe had no verdict in its time: re-checked `retry_s` after `now`, not an hour (it told nothing of
-        the tank). Returns why, for the log."""
+        the tank), twice as long after each further one in a row, up to `recheck_s` (PROBE_RETRY_S). Returns why, for
+        the log, and the wait."""
         probe = self._probes.pop(name, None)
+        given_up = self._no_verdicts.get(name, 0) + 1
+        wait_s = min(self.retry_s * 2.0 ** min(given_up - 1, 30), self.recheck_s)
         if name in self._full_at:
-            self._due_at[name] = now + self.retry_s
+            self._no_verdicts[name] = given_up
+            self._due_at[name] = now + wait_s
             self._due_again()
         if probe is None or not probe.readings:
-            return "no reading of the meter that judges it"
+            return "no reading of the meter that judges it", wait_s
         if probe.unconfirmed:
-            return "its variator did not answer: rebooting, or off the network, it may have drawn nothing"
-        return "no two readings in a row alike"
+            return "its variator did not answer: rebooting, or off the network, it may have drawn nothing", wait_s
+        return "no two readings in a row alike", wait_s
+
+    def no_verdicts(self, name: str) -> int:
+        """How many of `name`'s probes in a row were given up with no verdict (0: its last one had one, or none ran)."""
+        return self._no_verdicts.get(name, 0)
 
     def _due_again(self) -> None:
         self._first_due_at = min(self._due_at.values()) if self._due_at else None

@@ -6,11 +6,12 @@ each was judged "still full", and a tank that took power again lost an hour of s
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import pytest
 
-from field.full_tank_recheck import PROBE_RETRY_S, PROBE_TIMEOUT_S
+from field.full_tank_recheck import PROBE_RETRY_S, PROBE_TIMEOUT_S, RECHECK_FULL_S, FullTankRecheck
 from tests.field_house import ECS_CMD, ECS_STATUS, RADIATOR
 from tests.field_tank import FOUND, T, full_an_hour, metered, sun, thermostat_cut
 from tests.harness import MODE, Harness
@@ -93,6 +94,42 @@ def test_a_variator_off_the_network_through_its_probe_is_tried_again_soon(tmp_pa
                and m.endswith("re-checked again in 5 min") for m in caplog.messages)
     run(h, FOUND + 3670, FOUND + 3600 + PROBE_TIMEOUT_S + PROBE_RETRY_S + 30, tank_takes=True)  # (back on the network)
     assert not h.load("ecs").overed
+
+
+def test_a_variator_off_the_network_all_afternoon_is_probed_less_and_less_often(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Each probe with no verdict tried again five minutes later: a variator off the network all afternoon was probed
+    # every six minutes (50 probes in these five hours), each taking its floor from the loads after it for a minute when
+    # the export fell short, and two log lines. Each one in a row now waits twice as long, up to the hour a tank found
+    # still full waits.
+    caplog.set_level(logging.INFO)
+    h = answering_full_an_hour(tmp_path)
+    run(h, FOUND + 3600, FOUND + 6 * 3600, answering=False, drawing=False)
+    given_up = [m for m in caplog.messages if m.startswith("ecs: no verdict at its re-check")]
+    waits = [re.search(r"re-checked again in (\d+) min", m) for m in given_up]
+    assert [int(w.group(1)) for w in waits if w is not None] == [5, 10, 20, 40, 60, 60, 60, 60]
+    assert given_up[0].endswith("re-checked again in 5 min")
+    assert given_up[1].endswith("re-checked again in 10 min (2 probes in a row with no verdict: each waits twice as "
+                                "long, an hour at most)")
+    assert len([m for m in caplog.messages if "for a moment" in m]) == 8
+
+
+def test_a_verdict_starts_the_retries_afresh() -> None:
+    recheck = FullTankRecheck(settle_s=1.0)
+    recheck.found_full("ecs", 0.0)
+    now = RECHECK_FULL_S
+    for wait_s in (PROBE_RETRY_S, 2 * PROBE_RETRY_S, 4 * PROBE_RETRY_S):
+        recheck.start("ecs", 140.0, now)
+        assert recheck.give_up("ecs", now + PROBE_TIMEOUT_S)[1] == wait_s
+        now += PROBE_TIMEOUT_S + wait_s
+        assert recheck.due_at("ecs") == now
+    recheck.start("ecs", 140.0, now)
+    recheck.found_full("ecs", now + 10)  # (a verdict: still full)
+    assert recheck.no_verdicts("ecs") == 0
+    recheck.start("ecs", 140.0, now + 10 + RECHECK_FULL_S)
+    assert recheck.give_up("ecs", now + 10 + RECHECK_FULL_S + PROBE_TIMEOUT_S)[1] == PROBE_RETRY_S
+    recheck.forget("ecs")  # (cleared: not full any more)
+    assert recheck.no_verdicts("ecs") == 0
 
 
 @pytest.mark.parametrize("between", ["force and unforce", "gate off and on"])

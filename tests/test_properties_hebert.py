@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import tempfile
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -40,7 +41,6 @@ from equipments.base import Equipment
 from equipments.constant import ConstantEquipment, RelayEquipment
 from equipments.unknown import UnknownEquipment
 from equipments.variable import VariableEquipment
-from field.full_tank_recheck import PROBE_RETRY_S
 from tests.property_house import CONS, HEATERS, PERIOD_S, PROD, RELAYS, House, LogTap, Setup, setups
 from tests.test_properties_house import PERCENT_TOLERANCE_W, check_commands, check_force
 
@@ -357,7 +357,7 @@ def run_tank(setup: Setup, full: str, pv_w: float, draw_min: float, draw_wh: flo
             cut_since: float | None = None
             found_at: float | None = None
             spare_since: float | None = None
-            no_verdict_at: float | None = None
+            retry_at: float | None = None  # (when a re-check with no verdict is made again)
             read_lines = 0
             drawn = False
             house.reg.tick(house.now)
@@ -390,14 +390,16 @@ def run_tank(setup: Setup, full: str, pv_w: float, draw_min: float, draw_wh: flo
                 # whole are not switched off for a probe (docs/field-features.md, re-checked an hour later).
                 after = setup.order[setup.order.index(full) + 1:]
                 spare_w = -house.grid_w + sum(house.drawn_w[name] for name in after if name in HEATERS)
-                # (a re-check with no verdict, the house too restless to read a step in, is made again PROBE_RETRY_S on:
-                # the two minutes count from then)
+                # (a re-check with no verdict, the house too restless to read a step in, is made again the wait its line
+                # says on, PROBE_RETRY_S or twice the last one's: the two minutes count from then)
                 for at, text in watch.tap.lines[read_lines:]:
                     if text.startswith(f"{full}: no verdict at its re-check"):
-                        no_verdict_at = at
+                        wait = re.search(r"re-checked again in (\d+) min", text)
+                        assert wait is not None, text
+                        retry_at = at + 60.0 * float(wait.group(1))
                 read_lines = len(watch.tap.lines)
                 if found_at is None or not drawn or tank.full or house.now < found_at + 3600.0 or (
-                        no_verdict_at is not None and house.now < no_verdict_at + PROBE_RETRY_S):
+                        retry_at is not None and house.now < retry_at):
                     spare_since = None
                 elif spare_w >= max(heater.least_on_w, 100.0) + 20.0 and spare_since is None:  # type: ignore[attr-defined]
                     spare_since = house.now
