@@ -98,6 +98,9 @@ class Settings:
     warnings: tuple[str, ...]
     # Those keys and sections, a line each with its reason (the start logs them at debug level, --check prints them)
     unused: tuple[str, ...] = ()
+    # The warnings as found, for a tool without a --check of its own to say them (`simulation replay` and `tune`:
+    # warning_lines with unused_why_elsewhere, pointing at the daemon's check of the file)
+    found_warnings: tuple[ConfigProblem, ...] = ()
 
     @property
     def tzinfo(self) -> ZoneInfo | None:
@@ -226,6 +229,7 @@ def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
                               record_raw["flush_interval"], int(record_raw["max_day_mb"] * 1_000_000)),
         warnings=tuple(warning_lines(str(path), reader.warnings)),
         unused=tuple(w.render(str(path)) for w in reader.warnings if w.unused),
+        found_warnings=tuple(reader.warnings),
     )
 
 

@@ -93,6 +93,27 @@ def _curves_read(config: Path) -> list[Path]:
     return [path for spec in loads for path in (spec.calibration_path, spec.response_path) if path is not None]
 
 
+def config_warnings(config: Path) -> list[str]:
+    """The daemon's warnings of the config a replay or a tune runs, a line each as its start says them, the keys PySEB
+    does not use in one line pointing at the daemon's --check of the file (the simulator has none); empty when the
+    daemon refuses the config (the replay's error says its problems, with these warnings). Unsaid, a misspelt key
+    (`[evaluate] setle = 1.3`) was replayed, and tuned, at its default in silence. Not the warnings on the files only
+    the running daemon opens (certificates, status, log), which a replay does not look at either."""
+    from settings.config import load_settings
+    from settings.problems import ConfigError, unused_why_elsewhere, warning_lines
+
+    disabled = logging.root.manager.disable
+    # (the curves' fit lines at INFO: said by the regulator the replay builds, at the replayed time; -v had them twice)
+    logging.disable(logging.INFO)
+    try:
+        settings = load_settings(config, daemon_files=False)
+    except (ConfigError, OSError, ValueError):
+        return []  # (said by the command in its turn, as ever)
+    finally:
+        logging.disable(disabled)
+    return warning_lines(str(config), settings.found_warnings, unused_why_elsewhere(str(config)))
+
+
 def _replay(args: argparse.Namespace) -> int:
     from recording.store import DAY_FILE
     from simulation.config import assumptions_note
@@ -238,6 +259,9 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         if args.command in ("replay", "tune"):
             args.config = given_or_default_config(args.config, args.command, SIM_CONFIG_NEEDS)
+            # (first, once: a typo there may explain a refusal below; a tune's variants of the config say nothing)
+            for warning in config_warnings(args.config):
+                print(f"warning: {warning}", file=sys.stderr)
         if args.command == "replay":
             return _replay(args)
         if args.command == "tune":
