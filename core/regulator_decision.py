@@ -125,7 +125,8 @@ class RegulatorDecision:
             in_doubt = self.field.beliefs_in_doubt(now)
             doubted = self.field.draws_in_doubt(now, in_doubt)
             follow = self._shed_follow
-            known = follow.seen(consumption_w)  # (the house's answer to the last decision taken with a load in doubt)
+            # (the house's answer to the last decision taken with a load in doubt)
+            known = follow.seen(consumption_w, watts_before)
             counted_as_none: list[str] = []
             if doubted or known:
                 doubted, counted_as_none = self._closed_loop_doubt(doubted)
@@ -136,12 +137,13 @@ class RegulatorDecision:
                                                          relays_wait=self.field.after_held(self.loads, now),
                                                          draws_in_doubt=doubted)
             if deciding_w is not None:
-                follow.shed(consumption_w, regulated, deciding_w, counted_as_none)
+                follow.shed(consumption_w, regulated, deciding_w, counted_as_none,
+                            [load.current_power_w for load in loads])
             if self._hunting is not None:
                 self._hunting.after_decision(self.loads, now,
                                              (consumption_w, at_reading_w - relays_at_reading_w, relays_at_reading_w))
         else:
-            self._last_decision = self._hebert(regulated, consumption_w, production_w, now)
+            self._last_decision = self._hebert(regulated, consumption_w, production_w, now, watts_before)
         self.field.after_decision(consumption_w, production_w, now)
         if self._swap_watch.after_decision(at_reading_w, consumption_w, production_w, now):
             # (safety first: left running, the loop imported every load's max; a false alarm costs the sun until a
@@ -158,12 +160,14 @@ class RegulatorDecision:
         if self._status_pacing.after_decision(self.loads, watts_before, now):
             self.publish_status(now)
 
-    def _hebert(self, regulated: list[Equipment], consumption_w: float, production_w: float, now: float) -> str:
+    def _hebert(self, regulated: list[Equipment], consumption_w: float, production_w: float, now: float,
+                beliefs: Sequence[float]) -> str:
         """Hébert's rule on these readings. A shed counts nothing of what a load in doubt gives up (a heater suspected
         full, a variator silent) only once the house did not follow its sheds (core/shed_follow.py): who is in doubt is
-        asked only then, or while anything is known of a load (to forget it once out of doubt)."""
+        asked only then, or while anything is known of a load (to forget it once out of doubt). `beliefs`: every load's
+        believed watts at this reading (ShedFollow.seen)."""
         follow = self._shed_follow
-        known = follow.seen(consumption_w)
+        known = follow.seen(consumption_w, beliefs)
         shedding = sheds(consumption_w, production_w, self.params)
         if not shedding and not known:
             return allocate(regulated, consumption_w, production_w, self.params, now)
@@ -174,7 +178,7 @@ class RegulatorDecision:
         # (a decision between a shed and the reading that shows the rest of its fall is recorded too, a shed or not)
         before_w = [load.current_power_w for load in regulated]
         decision = allocate(regulated, consumption_w, production_w, self.params, now, counted_as_none)
-        follow.shed(consumption_w, regulated, before_w, counted_as_none)
+        follow.shed(consumption_w, regulated, before_w, counted_as_none, [load.current_power_w for load in self.loads])
         return decision
 
     def _closed_loop_doubt(self, doubted: list[str]) -> tuple[list[str], list[str]]:

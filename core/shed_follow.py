@@ -19,7 +19,9 @@ NOT_FOLLOWED_SHARE), found not followed then only if still under half; the findi
 load in doubt with no finding yet is counted as usual by Hébert's rule: a cut tank's first sheds go into its phantom
 watts (two decisions of an import of 20 W or more at most, the third passing it on up); the shed answered at its
 suspicion counts (a tank whose cut a house step hid is suspected from its sheds the house did not follow:
-field/full_tank_inferred.py). What is known of a load out of doubt is forgotten, its sheds under JUDGED_W too."""
+field/full_tank_inferred.py). What is known of a load out of doubt is forgotten, its sheds under JUDGED_W too. A
+reading before which a load moved outside the decisions (a force, its end, a full-tank hold) weighs nothing, as one
+after a suspension; the others' raises count at half for a finding of followed (UNSHOWN_SHARE)."""
 
 from __future__ import annotations
 
@@ -38,6 +40,11 @@ FOLLOWED_SHARE = 0.5
 # Not followed at once: under this share (a cut tank's falls are the meter's noise about 0 W). Between the two, the
 # reading after is weighed too, when the decision between moved nothing of its own (its sheds, if it was shed again).
 NOT_FOLLOWED_SHARE = 0.25
+# Of the others' raises in the decision before a reading, the share a meter that averages may not show yet: so much
+# less of the house's fall is the load's for a finding of followed, until a reading after it is weighed too (taken
+# whole, half of another heater's 300 W rise unshown passed for a 300 W shed of a cut tank followed: drawing, for the
+# closed loop, whose loads before it took its phantom watts).
+UNSHOWN_SHARE = 0.5
 
 
 class ShedFollow:
@@ -47,7 +54,11 @@ class ShedFollow:
         # (the last decision's house reading, what each load gave up in it (a raise: less than 0), and its sheds counted
         # as none)
         self._last: tuple[float, dict[str, float], Collection[str]] | None = None
-        # (by load: its sheds since its last weighing, and the house's falls beyond the others' moves after them)
+        # (every load's believed watts after the last decision recorded: moved by anything else before the next reading
+        # (a force, its end, a full-tank hold, the heater's mode), the house's fall is not that decision's answer)
+        self._beliefs: tuple[float, ...] = ()
+        # (by load: its sheds since its last weighing, the house's falls beyond the others' moves after them, and what
+        # the others' last raises may not show yet: UNSHOWN_SHARE)
         self._evidence: dict[str, list[float]] = {}
         self._phantom: set[str] = set()  # loads whose last weighing found the house not following: counted as none
         self._followed: set[str] = set()  # loads whose last weighing found the house following: drawing
@@ -64,13 +75,16 @@ class ShedFollow:
         sheds: drawing, whatever the doubt."""
         return self._followed
 
-    def seen(self, consumption_w: float) -> bool:
+    def seen(self, consumption_w: float, beliefs: Sequence[float] = ()) -> bool:
         """At each of the rule's decisions, first: the house's answer to the last decision recorded. True while anything
         is known of a load (a finding, sheds not weighed yet): who is in doubt is then asked at each decision, a shed or
         not, for `counted_as_none` to forget it once out of doubt (asked only at sheds, it was kept for as long as none
         came, hours of export after a tank was confirmed full, say: suspected again, drawing, its first sheds were
-        counted as none; and sheds under JUDGED_W of a doubt over were added to the next doubt's)."""
+        counted as none; and sheds under JUDGED_W of a doubt over were added to the next doubt's). `beliefs`: every
+        load's believed watts at this reading (before its measures), as `shed` was given them."""
         last, self._last = self._last, None
+        if beliefs and last is not None and tuple(beliefs) != self._beliefs:
+            last = None  # (a load moved outside the decision: its fall would be taken for the shed's answer)
         pending, self._pending = self._pending, set()
         if last is None:
             for name in pending:  # (no reading to add: a suspension)
@@ -78,14 +92,20 @@ class ShedFollow:
             return self.watching
         then_w, moved, none = last
         fell_w = then_w - consumption_w
-        freed_w = sum([moved_w for name, moved_w in moved.items() if name not in none])  # (what the house was to show)
+        freed_w = raised_w = 0.0  # (what the house was to show; of it, the raises)
+        for name, moved_w in moved.items():
+            if name not in none:
+                freed_w += moved_w
+                if moved_w < 0.0:
+                    raised_w -= moved_w
         for name, moved_w in moved.items():
             if moved_w > 0.0:
-                self._weigh(name, moved_w, fell_w - (freed_w if name in none else freed_w - moved_w), name in pending)
+                others_w = freed_w if name in none else freed_w - moved_w
+                self._weigh(name, moved_w, fell_w - others_w, raised_w * UNSHOWN_SHARE, name in pending)
         for name in pending:
             moved_w = moved.get(name, 0.0)
             if moved_w == 0.0:  # (the rest of its last shed, the meter averaging: nothing of its own moved since)
-                self._weigh(name, 0.0, fell_w - freed_w, final=True)
+                self._weigh(name, 0.0, fell_w - freed_w, raised_w * UNSHOWN_SHARE, final=True)
             elif moved_w < 0.0:  # (raised since: this reading shows that too)
                 self._judge(name, final=True)
         return self.watching
@@ -95,11 +115,14 @@ class ShedFollow:
         """Anything is known of a load: a finding, or sheds not weighed yet (see `seen`)."""
         return bool(self._phantom or self._followed or self._evidence)
 
-    def _weigh(self, name: str, shed_w: float, fell_w: float, final: bool) -> None:
-        """Add a shed of `name` and the house's fall after it beyond the others' moves; judge once over JUDGED_W."""
-        evidence = self._evidence.setdefault(name, [0.0, 0.0])
+    def _weigh(self, name: str, shed_w: float, fell_w: float, unshown_w: float, final: bool) -> None:
+        """Add a shed of `name` and the house's fall after it beyond the others' moves, `unshown_w` of the others'
+        raises perhaps not shown yet; judge once over JUDGED_W. `final`: the reading right after one weighed (a
+        pending weighing's), which shows the rest of the raises before it."""
+        evidence = self._evidence.setdefault(name, [0.0, 0.0, 0.0])
         evidence[0] += shed_w
         evidence[1] += fell_w
+        evidence[2] = unshown_w if final else evidence[2] + unshown_w
         if evidence[0] >= JUDGED_W:
             self._judge(name, final)
 
@@ -108,8 +131,8 @@ class ShedFollow:
         evidence = self._evidence.get(name)
         if evidence is None:
             return
-        shed_w, fell_w = evidence
-        if fell_w >= shed_w * FOLLOWED_SHARE:
+        shed_w, fell_w, unshown_w = evidence
+        if fell_w - unshown_w >= shed_w * FOLLOWED_SHARE:
             self._followed.add(name)
             self._phantom.discard(name)
         elif final or fell_w < shed_w * NOT_FOLLOWED_SHARE:
@@ -137,9 +160,11 @@ class ShedFollow:
         return [name for name in draws_in_doubt if name in self._phantom]
 
     def shed(self, consumption_w: float, loads: Sequence[Equipment], before_w: Sequence[float],
-             counted_as_none: Collection[str] = ()) -> None:
+             counted_as_none: Collection[str] = (), beliefs: Sequence[float] = ()) -> None:
         """After a decision: what each of `loads` gave up from `before_w` (a raise: less than 0), for the next decision
-        to weigh; `counted_as_none`: the loads whose sheds it counted as none (`counted_as_none`'s answer)."""
+        to weigh; `counted_as_none`: the loads whose sheds it counted as none (`counted_as_none`'s answer); `beliefs`:
+        every load's believed watts now (see `seen`)."""
         moved = {load.name: was_w - load.current_power_w
                  for load, was_w in zip(loads, before_w, strict=True) if load.current_power_w != was_w}
         self._last = (consumption_w, moved, counted_as_none) if moved or self._pending else None
+        self._beliefs = tuple(beliefs)

@@ -70,3 +70,31 @@ def test_a_shed_again_before_the_rest_is_weighed_with_it() -> None:
     _shed(follow, ecs, 1980.0, 950.0, 920.0)
     follow.seen(1935.0)
     assert follow.counted_as_none({"ecs"}) == [] and set(follow.followed) == {"ecs"}
+
+
+def test_a_raise_of_another_load_shown_in_part_makes_no_cut_heater_followed() -> None:
+    # One decision raises ecs by 300 W and sheds ecs2 by as much (the closed loop giving ecs2's watts to ecs before it),
+    # ecs2's tank cut; the house meter averages over its period: the first reading after shows half of ecs's rise,
+    # 150 W. Beyond the raise taken whole, that is a fall of 150 W, half of ecs2's shed: ecs2 was found followed
+    # (drawing, for the closed loop, whose loads before it then took its phantom watts). The raise counted at half,
+    # ecs2's answer is the next reading's, which shows the rest of the rise: not followed.
+    follow = ShedFollow()
+    ecs = SimpleNamespace(name="ecs", current_power_w=1300.0)
+    ecs2 = SimpleNamespace(name="ecs2", current_power_w=700.0)
+    follow.shed(2000.0, [ecs, ecs2], [1000.0, 1000.0])
+    follow.seen(2150.0)
+    assert follow.counted_as_none({"ecs2"}) == [] and not follow.followed
+    follow.shed(2150.0, [ecs, ecs2], [1300.0, 700.0])  # (the decision between: nothing moved)
+    follow.seen(2300.0)
+    assert follow.counted_as_none({"ecs2"}) == ["ecs2"] and not follow.followed
+
+
+def test_a_raise_of_another_load_beside_a_shed_followed_at_once() -> None:
+    # The same moves, ecs2 drawing, the meter showing them whole at once: the house does not move (ecs's 300 W up,
+    # ecs2's 300 W down); with ecs's raise counted at half, 150 W of ecs2's 300: followed.
+    follow = ShedFollow()
+    ecs = SimpleNamespace(name="ecs", current_power_w=1300.0)
+    ecs2 = SimpleNamespace(name="ecs2", current_power_w=700.0)
+    follow.shed(2000.0, [ecs, ecs2], [1000.0, 1000.0])
+    follow.seen(2000.0)
+    assert follow.counted_as_none({"ecs2"}) == [] and set(follow.followed) == {"ecs2"}
