@@ -196,17 +196,28 @@ MAX_RECORD_CHARS = 500  # a topic in a record (a topic_regul, a prefix): far lon
 
 def earlier_topics(record: Any) -> Topics | None:
     """The Topics of a run whose `Topics.record()` a status file kept; None for anything else (a hand edit, junk): a
-    node id that is no single topic level, a wildcard, a state topic not ending in /state."""
+    node id that is no single topic level, a wildcard, a state topic not ending in /state, a text no topic can hold (a
+    lone surrogate, JSON's "\\ud800": paho raised at its subscribe, in the connect's callback, and the daemon stopped
+    there at every start, the record never read back and so saved again)."""
     if not isinstance(record, dict):
         return None
     values = [record.get(key) for key in ("prefix", "node_id", "availability_topic", "state_topic")]
-    texts = [v for v in values if isinstance(v, str) and v and len(v) <= MAX_RECORD_CHARS and not set(v) & set("+#\0")]
+    texts = [v for v in values if isinstance(v, str) and v and len(v) <= MAX_RECORD_CHARS and not set(v) & set("+#\0")
+             and _encodable(v)]
     if len(texts) != len(values):
         return None
     prefix, node_id, availability, state = texts
     if "/" in node_id or not state.endswith("/state") or state == "/state":
         return None
     return Topics(prefix, node_id, state.removesuffix("/state"), availability)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def config_payload(entity: Entity, topics: Topics, sw_version: str,

@@ -166,3 +166,18 @@ def test_a_record_that_is_not_one_is_said_and_looks_for_nothing(tmp_path: Path, 
     assert [w for w in warnings if "ha_discovery" in w and "is not where a run announced" in w], warnings
     assert not [t for t in h.reg.subscriptions() if "/+/garage/" not in t and t.endswith("/config")]
     assert announced_now(h)  # at once
+
+
+@pytest.mark.parametrize("key", ["prefix", "node_id", "availability_topic", "state_topic"])
+def test_a_record_with_text_no_topic_can_hold_looks_for_nothing(tmp_path: Path, key: str) -> None:
+    # A lone surrogate (JSON's "\ud800", a hand edit or a corrupt file) cannot be encoded as UTF-8: paho raised at the
+    # subscribe, in the connect's callback, and the daemon stopped there at every start, the record kept.
+    _, saved = first_run(tmp_path / "a")
+    record = {**saved["ha_discovery"]}
+    record[key] = record[key][:1] + "\ud800" + record[key][1:]
+    h, warnings = next_run(tmp_path / "b", {**saved, "ha_discovery": record}, HA + "node_id = garage\n")
+    assert [w for w in warnings if "is not where a run announced" in w], warnings
+    for topic in h.reg.subscriptions():
+        topic.encode("utf-8")
+    assert announced_now(h)
+    assert "ha_discovery" in json.dumps(h.reg.status(NOON + 2))  # (what the status file keeps can be saved)

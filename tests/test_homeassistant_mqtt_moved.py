@@ -115,3 +115,24 @@ def test_a_new_prefix_and_topic_regul_at_once_leave_nothing_behind(tmp_path: Pat
     finally:
         seen.close()
         assert proc.terminate() == 0, proc.output
+
+
+def test_a_status_file_whose_record_no_topic_can_hold_stops_nothing(tmp_path: Path, broker: PrivateBroker,
+                                                                   ha: FakeHomeAssistant) -> None:
+    # A lone surrogate in the saved node id (JSON's "\ud800": a hand edit, a corrupt file): paho raised at the
+    # subscribe of the old configs' filter, in the connect's callback, and the daemon stopped, at every start (the
+    # record, never read back, saved again). Now it is said and left: the start is the same as without it.
+    first_run(tmp_path, broker.port, ha)
+    path = tmp_path / "status.json"
+    saved = json.loads(path.read_text())
+    saved["ha_discovery"]["node_id"] = "pyseb_test\ud800"
+    path.write_text(json.dumps(saved))
+    proc = DaemonProcess(write_config(tmp_path, port=broker.port, period=0.2, meter_timeout=5,
+                                      extra=HA + "node_id = garage\n"))
+    try:
+        ha.wait(lambda: len(ours(ha, "garage")) == ENTITIES, "the new device's entities")
+        assert proc.wait_for("is not where a run announced", 5), proc.output
+        time.sleep(0.5)
+        assert proc.proc.poll() is None, proc.output
+    finally:
+        assert proc.terminate() == 0, proc.output
