@@ -25,6 +25,7 @@ from integrations.homeassistant import (
     Topics,
     announced_by,
     announced_by_another,
+    announced_config,
     build_entities,
     config_payload,
     dumps,
@@ -170,10 +171,11 @@ class HomeAssistantBridge:
         the broker's copy, from before this connect."""
         if self.enabled and not retained and self._is_config(topic):  # (off, it announces nothing: no collision)
             self._another_instance(topic, payload)
-        if retained and self._earlier is not None and (self._is_earlier_config(topic) or self._is_config(topic)) \
-                and announced_by(self._earlier, topic, payload):
-            self._remove_earlier(topic)  # (retained only: a live one is another PySEB's, still running there)
-            return False
+        if retained and self._earlier is not None and (self._is_earlier_config(topic) or self._is_config(topic)):
+            earlier = announced_config(self._earlier, topic, payload)
+            if earlier is not None:  # (retained only: a live one is another PySEB's, still running there)
+                self._remove_earlier(topic, earlier.get("state_topic"))
+                return False
         if not self.enabled:
             self._remove_if_announced_by_us(topic, payload)
             return False
@@ -239,14 +241,16 @@ class HomeAssistantBridge:
             self._states_removed.add(topic)
             self._send(topic, "", True)
 
-    def _remove_earlier(self, topic: str) -> None:
+    def _remove_earlier(self, topic: str, state: object) -> None:
         """A config an earlier run announced under another prefix, node id or topic_regul (the status file says where,
         restore_announced), still retained: removed, unless this run's announcement replaced it (same topic). Kept,
-        a new node id left the old device in HA beside the new one, showing the same states."""
+        a new node id left the old device in HA beside the new one, showing the same states. Its `state` topic, when
+        the record's, no longer read (under the old topic_regul, or discovery off): that retained document removed
+        too. (The record's alone is not trusted: edited, it named a retained message that is not ours.)"""
         earlier = self._earlier
         assert earlier is not None
-        if earlier.state != self.topics.state or not self.enabled:
-            self._remove_state(earlier.state)  # (under the old topic_regul, or discovery off: no entity reads it)
+        if state == earlier.state and (earlier.state != self.topics.state or not self.enabled):
+            self._remove_state(earlier.state)
         if self.enabled and topic in self._configs:
             return
         log.info("Home Assistant: removing %s, announced by an earlier run under %s", topic,

@@ -254,8 +254,13 @@ def announced_by(topics: Topics, topic: str, payload: bytes) -> bool:
     """True when `payload`, retained on the config topic `topic`, is one this instance announced: its unique id (node
     id and object id) and its availability topic (topic_regul) are ours; another instance's, given the same node id,
     is not (removed, its entities would go)."""
+    return announced_config(topics, topic, payload) is not None
+
+
+def announced_config(topics: Topics, topic: str, payload: bytes) -> dict[str, Any] | None:
+    """`payload` read as a config, when `announced_by` this instance; else None."""
     config = _config_of_this_node(topics, topic, payload)
-    return config is not None and config.get("availability_topic") == topics.availability
+    return config if config is not None and config.get("availability_topic") == topics.availability else None
 
 
 def announced_by_another(topics: Topics, topic: str, payload: bytes) -> str | None:

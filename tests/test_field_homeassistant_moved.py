@@ -168,6 +168,19 @@ def test_a_record_that_is_not_one_is_said_and_looks_for_nothing(tmp_path: Path, 
     assert announced_now(h)  # at once
 
 
+def test_the_old_state_document_goes_only_when_the_configs_read_back_name_it(tmp_path: Path) -> None:
+    # A record whose state topic was edited (or corrupt) named a retained message that is not ours: it was removed
+    # as soon as one of the earlier run's configs came back. Its configs still go: their unique id and availability
+    # topic are ours.
+    old, saved = first_run(tmp_path / "a")
+    record = {**saved["ha_discovery"], "state_topic": "zigbee2mqtt/bridge/state"}
+    h, _ = next_run(tmp_path / "b", {**saved, "ha_discovery": record}, HA + "node_id = garage\n")
+    for topic, payload in old.items():
+        h.reg.handle(topic, payload.encode(), NOON + 0.05, retained=True)
+    assert "zigbee2mqtt/bridge/state" not in removed(h)
+    assert removed(h) == sorted(old)
+
+
 @pytest.mark.parametrize("key", ["prefix", "node_id", "availability_topic", "state_topic"])
 def test_a_record_with_text_no_topic_can_hold_looks_for_nothing(tmp_path: Path, key: str) -> None:
     # A lone surrogate (JSON's "\ud800", a hand edit or a corrupt file) cannot be encoded as UTF-8: paho raised at the
