@@ -85,6 +85,10 @@ class HomeAssistantBridge:
         # Where an earlier run announced, when the status file says it was elsewhere (another prefix, node id or
         # topic_regul; restore_announced): its configs still retained there are ours to remove.
         self._earlier: Topics | None = None
+        # Where the status file says the last run announced, here or elsewhere: saved again until a connect read its
+        # configs back (with discovery off, a run that never reached the broker saved no place, and a later new node
+        # id left that device in HA)
+        self._kept: Topics | None = None
         self._earlier_read = False  # a connect has read them back (the status file may forget them)
         self._read_at: float | None = None  # when a connect will have read them back (EARLIER_WAIT_S after it)
         self._announce_at: float | None = None  # the first connect's announcement, waiting for them (EARLIER_WAIT_S)
@@ -134,7 +138,7 @@ class HomeAssistantBridge:
         """Announce every entity (retained: HA reads them whenever it starts), connected at `now`; after a change of
         prefix or node id, once the earlier run's configs had time to come back (tick)."""
         self._link_down = False
-        if self._earlier is not None and not self._earlier_read:
+        if self._kept is not None and not self._earlier_read:
             self._read_at = now + EARLIER_WAIT_S
         if not self.enabled:
             return
@@ -267,10 +271,10 @@ class HomeAssistantBridge:
 
     def status(self) -> dict[str, Any]:
         """Top-level fields of the status document: where the configs of ours that may be retained were announced
-        (`ha_discovery`), read back at the next start (restore_announced). This run's place once announced; the
-        earlier run's until a connect read its configs back; nothing with discovery off once they were."""
-        if self._earlier is not None and not self._earlier_read:
-            return {"ha_discovery": self._earlier.record()}
+        (`ha_discovery`), read back at the next start (restore_announced). The status file's (the earlier run's,
+        discovery on or off) until a connect read its configs back; then this run's, nothing with discovery off."""
+        if self._kept is not None and not self._earlier_read:
+            return {"ha_discovery": self._kept.record()}
         return {"ha_discovery": self.topics.record()} if self.enabled else {}
 
     def restore_announced(self, record: Any) -> list[str]:
@@ -283,6 +287,7 @@ class HomeAssistantBridge:
         if earlier is None:
             return [f"its ha_discovery {str(record)[:200]!r} is not where a run announced: the configs it left in "
                     "Home Assistant, if any, are not looked for"]
+        self._kept = earlier
         if earlier != self.topics:
             self._earlier = earlier
             log.info("Home Assistant: an earlier run announced under %s: its configs are removed at the connect",

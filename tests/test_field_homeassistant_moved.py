@@ -168,6 +168,31 @@ def test_a_record_that_is_not_one_is_said_and_looks_for_nothing(tmp_path: Path, 
     assert announced_now(h)  # at once
 
 
+def test_discovery_off_keeps_the_place_until_a_connect_read_it_back(tmp_path: Path) -> None:
+    # Discovery turned off, node id and topics unchanged: a run that never reached the broker (or restarts before the
+    # connect) saved no place at all, and a later one with a new node id left the first run's device in HA for good.
+    old, saved = first_run(tmp_path / "a")
+    (tmp_path / "b").mkdir()
+    off = Harness(write_config(tmp_path / "b", ("ecs", "radiator"), extra="[homeassistant]\ndiscovery = false\n"))
+    off.reg.restore(saved, NOON)
+    off.reg.start(NOON)
+    kept = off.reg.status(NOON + 60)
+    assert kept["ha_discovery"] == saved["ha_discovery"]
+    h, _ = next_run(tmp_path / "c", kept, HA + "node_id = garage\n")
+    assert "homeassistant/+/pyseb_test/+/config" in h.reg.subscriptions()
+    for topic, payload in old.items():
+        h.reg.handle(topic, payload.encode(), NOON + 0.05, retained=True)
+    assert removed(h) == sorted(old)
+    # connected, the run with discovery off removes them itself, and then has nothing left to say
+    off.reg.on_connected(NOON + 100)
+    for topic, payload in old.items():
+        off.reg.handle(topic, payload.encode(), NOON + 100.05, retained=True)
+    assert removed(off) == sorted([*old, STATE])
+    assert off.reg.status(NOON + 100.5)["ha_discovery"] == saved["ha_discovery"]
+    off.reg.tick(NOON + 101)
+    assert "ha_discovery" not in off.reg.status(NOON + 102)
+
+
 def test_the_old_state_document_goes_only_when_the_configs_read_back_name_it(tmp_path: Path) -> None:
     # A record whose state topic was edited (or corrupt) named a retained message that is not ours: it was removed
     # as soon as one of the earlier run's configs came back. Its configs still go: their unique id and availability
