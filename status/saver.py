@@ -26,9 +26,10 @@ _ORDER_KEYS = ("forced", "forced_power", "force_end", "forced_by", "ha_force_pow
 
 
 def orders_of(document: dict[str, Any]) -> tuple[Any, ...]:
-    """The orders in a status `document` (the forces, the water heater's mode, Home Assistant's settings), and the
-    time of the forecast fetched: what must reach the disk at once. Saved only every status_time (15 min), an unforce
-    was lost to a power cut and the force it ended came back on at the restart, from the grid with no end."""
+    """The orders in a status `document` (the forces, the water heater's mode, Home Assistant's settings), the time
+    of the forecast fetched and where Home Assistant's entities were announced: what must reach the disk at once.
+    Saved only every status_time (15 min), an unforce was lost to a power cut and the force it ended came back on at
+    the restart, from the grid with no end."""
     loads = tuple(tuple(entry.get(key) for key in _ORDER_KEYS) + (entry.get("name"),)
                   for entry in document.get("equipments", ()) if isinstance(entry, dict))
     heater = document.get("water_heater")
@@ -43,7 +44,10 @@ def orders_of(document: dict[str, Any]) -> tuple[Any, ...]:
     forecast = document.get("forecast")
     owm = forecast.get("openweathermap") if isinstance(forecast, dict) else None
     fetched = (owm.get("time"), owm.get("ask_again_after")) if isinstance(owm, dict) else None
-    return loads, heater.get("mode") if isinstance(heater, dict) else None, day, fetched
+    # Where Home Assistant's entities were announced (after a new node id, prefix or topic_regul, once the last run's
+    # were removed): saved at status_time only, a power cut meanwhile left the old place in the file, and the next
+    # start never looked for the device this run announced (field.homeassistant's status).
+    return loads, heater.get("mode") if isinstance(heater, dict) else None, day, fetched, document.get("ha_discovery")
 
 
 # What a failed save leaves at the status file's path, as its message says it (what_is_there).

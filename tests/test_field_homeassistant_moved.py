@@ -219,3 +219,16 @@ def test_a_record_with_text_no_topic_can_hold_looks_for_nothing(tmp_path: Path, 
         topic.encode("utf-8")
     assert announced_now(h)
     assert "ha_discovery" in json.dumps(h.reg.status(NOON + 2))  # (what the status file keeps can be saved)
+
+
+def test_the_new_place_goes_to_the_disk_at_once(tmp_path: Path) -> None:
+    # Saved only at the next status_time (15 min), a power cut in between left the file saying the old place: the
+    # next start, under the old node id again (A -> B -> A) or a third, never looked for the device this run
+    # announced, which stayed in HA beside the next one.
+    from status.saver import orders_of
+
+    _, saved = first_run(tmp_path / "a")
+    h, _ = next_run(tmp_path / "b", saved, HA + "node_id = garage\n")
+    before = h.reg.status(NOON + 0.5)
+    h.reg.tick(NOON + 1)
+    assert orders_of(before) == orders_of(saved) != orders_of(h.reg.status(NOON + 2))
