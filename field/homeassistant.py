@@ -3,7 +3,8 @@ birth message), configs of entities that no longer exist removed (all of an earl
 earlier run announced under another prefix, node id or topic_regul, which the status file says), one retained state
 document after each status, and the controls' command topics, handed to HomeAssistantControls
 (field/homeassistant_controls.py: every control goes through the validation of regul/mode or of the heater-mode
-selector; a refused command is logged and changes nothing)."""
+selector; a refused command is logged and changes nothing). Where the last run announced, and the removal of what it
+left elsewhere: EarlierAnnouncement (field/homeassistant_moved.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from equipments.constant import RelayEquipment
 # (FORCED_BY_HOMEASSISTANT: imported from here by field.features and field.forcers, the link's public name)
 from field.homeassistant_controls import FORCED_BY_HOMEASSISTANT as FORCED_BY_HOMEASSISTANT
 from field.homeassistant_controls import HomeAssistantControls
+from field.homeassistant_moved import EarlierAnnouncement, is_config
 from field.water_heater import HeaterControl
 from integrations.domoticz_control import EcsMode
 from integrations.homeassistant import (
@@ -25,11 +27,9 @@ from integrations.homeassistant import (
     Topics,
     announced_by,
     announced_by_another,
-    announced_config,
     build_entities,
     config_payload,
     dumps,
-    earlier_topics,
     state_document,
 )
 from integrations.homeassistant_settings import HomeAssistantSettings
@@ -43,11 +43,6 @@ REANNOUNCE_GAP_S = 30.0
 # HA's last one, which the broker delivers at each subscribe (HA's birth may be set to retain): every config went out
 # twice at each connect. HA restarting meanwhile reads the configs, retained, anyway.
 CONNECT_ECHO_S = 5.0
-# After a change of prefix or node id, the first connect's announcement waits this long for the retained configs of
-# the earlier announcement, removed first: HA has removed the old entities when it adds the new ones (a new entity
-# whose id an old one still held would get sensor.pyseb_grid_2). The broker sends them at the subscribe, within
-# milliseconds.
-EARLIER_WAIT_S = 1.0
 
 Send = Callable[[str, str, bool], None]  # (topic, payload, retain)
 
@@ -82,16 +77,8 @@ class HomeAssistantBridge:
         self._states_removed: set[str] = set()  # the state documents an earlier run left, removed (once each)
         self._node_source = settings.node_source
         self._another_said = False  # another PySEB announcing under this node id: said once a run
-        # Where an earlier run announced, when the status file says it was elsewhere (another prefix, node id or
-        # topic_regul; restore_announced): its configs still retained there are ours to remove.
-        self._earlier: Topics | None = None
-        # Where the status file says the last run announced, here or elsewhere: saved again until a connect read its
-        # configs back (with discovery off, a run that never reached the broker saved no place, and a later new node
-        # id left that device in HA)
-        self._kept: Topics | None = None
-        self._earlier_read = False  # a connect has read them back (the status file may forget them)
-        self._read_at: float | None = None  # when a connect will have read them back (EARLIER_WAIT_S after it)
-        self._announce_at: float | None = None  # the first connect's announcement, waiting for them (EARLIER_WAIT_S)
+        # Where the last run announced (the status file says), and its configs removed when that was elsewhere.
+        self._moved = EarlierAnnouncement(self.topics, self.enabled, self._configs, send, self._remove_state)
 
     # --- topics -------------------------------------------------------------------------------------------
     def forces(self, name: str) -> bool:
@@ -101,16 +88,10 @@ class HomeAssistantBridge:
     def subscriptions(self) -> tuple[str, ...]:
         """HA's birth message, our own configs (to find stale ones), those an earlier run announced elsewhere and the
         controls' command topics; with discovery off, our own configs and the earlier run's only (to remove)."""
-        earlier = self._earlier_configs()
+        earlier = self._moved.filters()
         if not self.enabled:
             return (self.topics.own_configs, *earlier)
         return (*self._births, self.topics.own_configs, *earlier, *self._controls)
-
-    def _earlier_configs(self) -> tuple[str, ...]:
-        """The filter of the earlier run's configs when it is not ours (another prefix or node id)."""
-        if self._earlier is None or self._earlier.own_configs == self.topics.own_configs:
-            return ()
-        return (self._earlier.own_configs,)
 
     def live_only_topics(self) -> set[str]:
         """Command topics: a retained command is old news (it would come back at every reconnect)."""
@@ -119,43 +100,29 @@ class HomeAssistantBridge:
     def handles(self, topic: str) -> bool:
         """True for a topic `handle` reads."""
         if not self.enabled:
-            return self._is_config(topic) or self._is_earlier_config(topic)
+            return self._is_config(topic) or self._moved.is_config(topic)
         return (topic in self._births or topic in self._controls or self._is_config(topic)
-                or self._is_earlier_config(topic))
+                or self._moved.is_config(topic))
 
-    def _is_config(self, topic: str, topics: Topics | None = None) -> bool:
-        # (the prefix may have several levels, "ha/discovery": HA takes any topic)
-        topics = topics or self.topics
-        head = f"{topics.prefix}/"
-        parts = topic[len(head):].split("/") if topic.startswith(head) else []
-        return len(parts) == 4 and parts[1] == topics.node_id and parts[3] == "config"
-
-    def _is_earlier_config(self, topic: str) -> bool:
-        return self._earlier is not None and self._is_config(topic, self._earlier)
+    def _is_config(self, topic: str) -> bool:
+        return is_config(self.topics, topic)
 
     # --- messages -----------------------------------------------------------------------------------------
     def on_connected(self, now: float) -> None:
         """Announce every entity (retained: HA reads them whenever it starts), connected at `now`; after a change of
         prefix or node id, once the earlier run's configs had time to come back (tick)."""
         self._link_down = False
-        if self._kept is not None and not self._earlier_read:
-            self._read_at = now + EARLIER_WAIT_S
+        waiting = self._moved.connected(now)  # (the earlier configs removed first: see EARLIER_WAIT_S)
         if not self.enabled:
             return
         self._connected_at = now
-        if self._earlier_configs() and not self._earlier_read:
-            self._announce_at = self._read_at  # (the earlier configs removed first: see EARLIER_WAIT_S)
-            return
-        self._announce()
+        if not waiting:
+            self._announce()
 
     def tick(self, now: float) -> None:
         """The earlier run's configs read back EARLIER_WAIT_S after the connect (their removal sent as they came):
-        this run's announcement, if it waited for them."""
-        if self._read_at is None or self._link_down or 0 < self._read_at - now <= EARLIER_WAIT_S:  # (or a clock
-            return  # stepped back: not waited for again)
-        self._read_at = None
-        self._earlier_read = True
-        if self._announce_at is not None:
+        this run's announcement, if it waited for them (EarlierAnnouncement.tick)."""
+        if self._moved.tick(now, self._link_down):
             self._announce()
 
     def on_disconnected(self) -> None:
@@ -163,7 +130,7 @@ class HomeAssistantBridge:
         self._link_down = True
 
     def _announce(self) -> None:
-        self._announce_at = None
+        self._moved.waiting = False
         for entity in self.entities:
             self._send(self.topics.config(entity), json.dumps(config_payload(entity, self.topics, self.sw_version,
                                                                              self.device_name)), True)
@@ -175,11 +142,9 @@ class HomeAssistantBridge:
         the broker's copy, from before this connect."""
         if self.enabled and not retained and self._is_config(topic):  # (off, it announces nothing: no collision)
             self._another_instance(topic, payload)
-        if retained and self._earlier is not None and (self._is_earlier_config(topic) or self._is_config(topic)):
-            earlier = announced_config(self._earlier, topic, payload)
-            if earlier is not None:  # (retained only: a live one is another PySEB's, still running there)
-                self._remove_earlier(topic, earlier.get("state_topic"))
-                return False
+        # (retained only: a live one is another PySEB's, still running there)
+        if retained and self._moved.handle(topic, payload, self._is_config(topic)):
+            return False  # (an earlier run's config under another prefix, node id or topic_regul: removed)
         if not self.enabled:
             self._remove_if_announced_by_us(topic, payload)
             return False
@@ -245,54 +210,13 @@ class HomeAssistantBridge:
             self._states_removed.add(topic)
             self._send(topic, "", True)
 
-    def _remove_earlier(self, topic: str, state: object) -> None:
-        """A config an earlier run announced under another prefix, node id or topic_regul (the status file says where,
-        restore_announced), still retained: removed, unless this run's announcement replaced it (same topic). Kept,
-        a new node id left the old device in HA beside the new one, showing the same states. Its `state` topic, when
-        the record's, no longer read (under the old topic_regul, or discovery off): that retained document removed
-        too. (The record's alone is not trusted: edited, it named a retained message that is not ours.)"""
-        earlier = self._earlier
-        assert earlier is not None
-        if state == earlier.state and (earlier.state != self.topics.state or not self.enabled):
-            self._remove_state(earlier.state)
-        if self.enabled and topic in self._configs:
-            return
-        log.info("Home Assistant: removing %s, announced by an earlier run under %s", topic,
-                 self._earlier_change(earlier), extra={"limit_key": "homeassistant removal"})
-        self._send(topic, "", True)
-
-    def _earlier_change(self, earlier: Topics) -> str:
-        """What the earlier run announced under, as the log says it: only what changed."""
-        changed = [f"{what} {old!r}" for what, old, new in (
-            ("prefix", earlier.prefix, self.topics.prefix), ("node id", earlier.node_id, self.topics.node_id),
-            ("availability topic", earlier.availability, self.topics.availability),
-            ("state topic", earlier.state, self.topics.state)) if old != new]
-        return ", ".join(changed)
-
     def status(self) -> dict[str, Any]:
-        """Top-level fields of the status document: where the configs of ours that may be retained were announced
-        (`ha_discovery`), read back at the next start (restore_announced). The status file's (the earlier run's,
-        discovery on or off) until a connect read its configs back; then this run's, nothing with discovery off."""
-        if self._kept is not None and not self._earlier_read:
-            return {"ha_discovery": self._kept.record()}
-        return {"ha_discovery": self.topics.record()} if self.enabled else {}
+        """Top-level fields of the status document: where this run's entities are announced (EarlierAnnouncement)."""
+        return self._moved.status()
 
     def restore_announced(self, record: Any) -> list[str]:
-        """Where an earlier run announced, from a status file's `ha_discovery`: when it is not here (another prefix,
-        node id or topic_regul), its configs are read back at the connect and removed (the warnings: a record that is
-        not one)."""
-        if record is None:
-            return []
-        earlier = earlier_topics(record)
-        if earlier is None:
-            return [f"its ha_discovery {str(record)[:200]!r} is not where a run announced: the configs it left in "
-                    "Home Assistant, if any, are not looked for"]
-        self._kept = earlier
-        if earlier != self.topics:
-            self._earlier = earlier
-            log.info("Home Assistant: an earlier run announced under %s: its configs are removed at the connect",
-                     self._earlier_change(earlier))
-        return []
+        """Where an earlier run announced, from a status file's `ha_discovery` (EarlierAnnouncement.restore)."""
+        return self._moved.restore(record)
 
     def after_status(self, status: dict[str, Any]) -> None:
         """The state document for the status just published (retained; skipped when unchanged)."""

@@ -1,0 +1,142 @@
+"""Home Assistant discovery moved: where the last run announced its entities (the status file's `ha_discovery`), and,
+when that was under another prefix, node id or topic_regul, the configs it left retained there read back at the
+connect and removed (ours only: their unique id and availability topic the earlier run's), before this run's
+announcement after a new prefix or node id (EARLIER_WAIT_S). Kept, a new node id left the old device in HA beside the
+new one, showing the same states. Part of HomeAssistantBridge (field/homeassistant.py), which announces."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from integrations.homeassistant import Topics, announced_config, earlier_topics
+
+# (the bridge's logger: the lines the log shows keep the name they had)
+log = logging.getLogger("field.homeassistant")
+
+# After a change of prefix or node id, the first connect's announcement waits this long for the retained configs of
+# the earlier announcement, removed first: HA has removed the old entities when it adds the new ones (a new entity
+# whose id an old one still held would get sensor.pyseb_grid_2). The broker sends them at the subscribe, within
+# milliseconds.
+EARLIER_WAIT_S = 1.0
+
+Send = Callable[[str, str, bool], None]  # (topic, payload, retain)
+
+
+def is_config(topics: Topics, topic: str) -> bool:
+    """True for a config topic of the node `topics` (`<prefix>/<component>/<node_id>/<object_id>/config`)."""
+    # (the prefix may have several levels, "ha/discovery": HA takes any topic)
+    head = f"{topics.prefix}/"
+    parts = topic[len(head):].split("/") if topic.startswith(head) else []
+    return len(parts) == 4 and parts[1] == topics.node_id and parts[3] == "config"
+
+
+class EarlierAnnouncement:
+    """Where the last run announced (restore), its configs removed at the connect when that was elsewhere (handle),
+    this run's announcement held until then (waiting, tick); `send` publishes, `remove_state` removes a retained state
+    document that no entity reads any more (once a run)."""
+
+    def __init__(self, topics: Topics, enabled: bool, configs: set[str], send: Send,
+                 remove_state: Callable[[str], None]) -> None:
+        self.topics = topics  # this run's
+        self.enabled = enabled
+        self._configs = configs  # this run's config topics
+        self._send = send
+        self._remove_state = remove_state
+        # Where an earlier run announced, when the status file says it was elsewhere (another prefix, node id or
+        # topic_regul; restore): its configs still retained there are ours to remove.
+        self._earlier: Topics | None = None
+        # Where the status file says the last run announced, here or elsewhere: saved again until a connect read its
+        # configs back (with discovery off, a run that never reached the broker saved no place, and a later new node
+        # id left that device in HA)
+        self._kept: Topics | None = None
+        self._earlier_read = False  # a connect has read them back (the status file may forget them)
+        self._read_at: float | None = None  # when a connect will have read them back (EARLIER_WAIT_S after it)
+        self.waiting = False  # the first connect's announcement, waiting for them (EARLIER_WAIT_S)
+
+    def filters(self) -> tuple[str, ...]:
+        """The filter of the earlier run's configs when it is not ours (another prefix or node id)."""
+        if self._earlier is None or self._earlier.own_configs == self.topics.own_configs:
+            return ()
+        return (self._earlier.own_configs,)
+
+    def is_config(self, topic: str) -> bool:
+        """True for a config topic of the earlier run's node."""
+        return self._earlier is not None and is_config(self._earlier, topic)
+
+    def connected(self, now: float) -> bool:
+        """The broker connected at `now`: the earlier configs are read back until EARLIER_WAIT_S after it; True when
+        this run's announcement waits for them (tick)."""
+        if self._kept is not None and not self._earlier_read:
+            self._read_at = now + EARLIER_WAIT_S
+        self.waiting = self.enabled and bool(self.filters()) and not self._earlier_read
+        return self.waiting
+
+    def tick(self, now: float, link_down: bool) -> bool:
+        """The earlier run's configs read back EARLIER_WAIT_S after the connect (their removal sent as they came):
+        True when this run's announcement waited for them and is due."""
+        if self._read_at is None or link_down or 0 < self._read_at - now <= EARLIER_WAIT_S:  # (or a clock stepped
+            return False  # back: not waited for again)
+        self._read_at = None
+        self._earlier_read = True
+        return self.waiting
+
+    def handle(self, topic: str, payload: bytes, own: bool) -> bool:
+        """A config the broker kept retained on `topic` (`own`: this run's node's): True when it was the earlier
+        run's, removed."""
+        if self._earlier is None or not (own or self.is_config(topic)):
+            return False
+        config = announced_config(self._earlier, topic, payload)
+        if config is None:
+            return False
+        self._remove(topic, config.get("state_topic"))
+        return True
+
+    def _remove(self, topic: str, state: object) -> None:
+        """A config an earlier run announced under another prefix, node id or topic_regul (the status file says where,
+        restore), still retained: removed, unless this run's announcement replaced it (same topic). Its `state` topic,
+        when the record's, no longer read (under the old topic_regul, or discovery off): that retained document
+        removed too. (The record's alone is not trusted: edited, it named a retained message that is not ours.)"""
+        earlier = self._earlier
+        assert earlier is not None
+        if state == earlier.state and (earlier.state != self.topics.state or not self.enabled):
+            self._remove_state(earlier.state)
+        if self.enabled and topic in self._configs:
+            return
+        log.info("Home Assistant: removing %s, announced by an earlier run under %s", topic,
+                 self._change(earlier), extra={"limit_key": "homeassistant removal"})
+        self._send(topic, "", True)
+
+    def _change(self, earlier: Topics) -> str:
+        """What the earlier run announced under, as the log says it: only what changed."""
+        changed = [f"{what} {old!r}" for what, old, new in (
+            ("prefix", earlier.prefix, self.topics.prefix), ("node id", earlier.node_id, self.topics.node_id),
+            ("availability topic", earlier.availability, self.topics.availability),
+            ("state topic", earlier.state, self.topics.state)) if old != new]
+        return ", ".join(changed)
+
+    def status(self) -> dict[str, Any]:
+        """Top-level fields of the status document: where the configs of ours that may be retained were announced
+        (`ha_discovery`), read back at the next start (restore). The status file's (the earlier run's, discovery on
+        or off) until a connect read its configs back; then this run's, nothing with discovery off."""
+        if self._kept is not None and not self._earlier_read:
+            return {"ha_discovery": self._kept.record()}
+        return {"ha_discovery": self.topics.record()} if self.enabled else {}
+
+    def restore(self, record: Any) -> list[str]:
+        """Where an earlier run announced, from a status file's `ha_discovery`: when it is not here (another prefix,
+        node id or topic_regul), its configs are read back at the connect and removed (the warnings: a record that is
+        not one)."""
+        if record is None:
+            return []
+        earlier = earlier_topics(record)
+        if earlier is None:
+            return [f"its ha_discovery {str(record)[:200]!r} is not where a run announced: the configs it left in "
+                    "Home Assistant, if any, are not looked for"]
+        self._kept = earlier
+        if earlier != self.topics:
+            self._earlier = earlier
+            log.info("Home Assistant: an earlier run announced under %s: its configs are removed at the connect",
+                     self._change(earlier))
+        return []
