@@ -56,8 +56,10 @@ class EarlierAnnouncement:
         self.waiting = False  # the first connect's announcement, waiting for them (EARLIER_WAIT_S)
 
     def filters(self) -> tuple[str, ...]:
-        """The filter of the earlier run's configs when it is not ours (another prefix or node id)."""
-        if self._earlier is None or self._earlier.own_configs == self.topics.own_configs:
+        """The filter of the earlier run's configs when it is not ours (another prefix or node id), until a connect
+        read them back: what is retained there later is another's (another PySEB given the old node id and
+        topic_regul: its configs, the earlier run's to the letter, were removed at each reconnect)."""
+        if self._earlier is None or self._earlier_read or self._earlier.own_configs == self.topics.own_configs:
             return ()
         return (self._earlier.own_configs,)
 
@@ -70,6 +72,8 @@ class EarlierAnnouncement:
         this run's announcement waits for them (tick)."""
         if self._kept is not None and not self._earlier_read:
             self._read_at = now + EARLIER_WAIT_S
+        if self._earlier_read:
+            self._earlier = None  # (read back by the last connection, late ones too: the old place is left alone)
         self.waiting = self.enabled and bool(self.filters()) and not self._earlier_read
         return self.waiting
 

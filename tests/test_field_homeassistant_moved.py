@@ -232,3 +232,25 @@ def test_the_new_place_goes_to_the_disk_at_once(tmp_path: Path) -> None:
     before = h.reg.status(NOON + 0.5)
     h.reg.tick(NOON + 1)
     assert orders_of(before) == orders_of(saved) != orders_of(h.reg.status(NOON + 2))
+
+
+def test_once_read_back_the_old_place_is_left_to_whoever_takes_it(tmp_path: Path) -> None:
+    # The old node id and topic_regul taken by another PySEB once this one moved (a second instance on the defaults):
+    # its configs are the earlier run's to the letter. They were removed at each reconnect of this run, the old filter
+    # subscribed for good, and its entities went from HA until it announced again.
+    old, saved = first_run(tmp_path / "a")
+    h, _ = next_run(tmp_path / "b", saved, HA + "node_id = garage\n", mqtt_lines="topic_regul = house\n")
+    late = sorted(old)[0]
+    for topic, payload in old.items():
+        if topic != late:
+            h.reg.handle(topic, payload.encode(), NOON + 0.05, retained=True)
+    h.reg.tick(NOON + 1)
+    h.reg.handle(late, old[late].encode(), NOON + 1.5, retained=True)  # (a slow broker: the same connection's)
+    assert removed(h) == sorted([*old, STATE])
+    h.reg.on_disconnected(NOON + 100)
+    assert "homeassistant/+/pyseb_test/+/config" not in h.reg.subscriptions()
+    h.reg.on_connected(NOON + 101)
+    h.sent.clear()
+    for topic, payload in old.items():  # the other instance's, now
+        h.reg.handle(topic, payload.encode(), NOON + 101.05, retained=True)
+    assert removed(h) == []
