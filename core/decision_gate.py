@@ -207,7 +207,7 @@ class DecisionGate:
             self._wait_from += step_s
         self._move_commands(step_s, loads, None)
 
-    def clock_stepped_back(self, step_s: float, now: float, loads: Sequence[Equipment]) -> None:
+    def clock_stepped_back(self, step_s: float, now: float, loads: Sequence[Equipment], measured: bool = False) -> None:
         """The wall clock stepped back by `step_s` (NTP correcting a Pi's clock), `now` the time after the step: a
         command sent before it is that much earlier than its stamp says, as the readings after it are stamped. Its
         stamp kept, the next readings were "older" than it: under CLOCK_STEP_BACK_S before it, none was evidence until
@@ -217,15 +217,30 @@ class DecisionGate:
         after the step, within `settle` of the last command, was decided on; a heater moved after the step, then a
         relay's switch from before it the latest by stamp, and the reading after the heater's move was decided on).
 
-        Only a command stamped after `now` is moved, to as far before `now` as the step says: `step_s` is the step's
-        length or less (measured from the last time seen before it, the time between the two not counted), so a command
-        moved is never taken for earlier than it was; one stamped before `now` (sent the step's length or more before
-        it) is left, which can only make its wait longer, and so is one sent after the step. Told twice of one step (the
-        shell's steady clock, then the core seeing the readings' stamps go back), it is moved once."""
-        if self.waiting_until is not None and self._wait_from > now:  # (a wait started before the step: moved once)
+        `measured`: told by the shell's steady clock, at its pass before each event and the timers (shell/daemon.py),
+        `step_s` exact and every command so far sent before the step: all of them are moved, the last decision (its
+        `period`) and a wait for the production reading too. Moving only those stamped after `now` (sent within the
+        step's length before it) left a command sent 1.6 s before a step of 1.5 s at its stamp, "0.1 s before" the
+        step: the reading 2 s after it, stamped 0.5 s after it, was no evidence with `settle` 1; and the last decision's
+        stamp, the next reading 0.5 s after it by the clock, held that reading back by `period` (a reading lost, 4 s
+        between decisions).
+
+        Else (the core seeing the readings' stamps go back over CLOCK_STEP_BACK_S, Regulator._follow_clock) `step_s` is
+        the step's length or less (measured from the last time seen before it, the time between the two not counted),
+        so only a command stamped after `now` is moved, to as far before `now` as the step says: a command moved is
+        never taken for earlier than it was; one stamped before `now` (sent the step's length or more before it) is
+        left, which can only make its wait longer, and so is one sent after the step. Told twice of one step (the
+        shell's steady clock, then the core seeing the readings' stamps go back), it is moved once: moved by the
+        shell, every command is dated at the step's time or before it on the new clock, none after the core's `now`.
+        (A step in the milliseconds an event takes, one the core is handed the new clock for by the shell's own reading
+        of it, a connect's start, has that event's commands moved by it too: a reading within `settle` of them, at
+        most, taken for evidence.)"""
+        if self.waiting_until is not None and (measured or self._wait_from > now):  # (a wait started before the step)
             self.waiting_until -= step_s
             self._wait_from -= step_s
-        self._move_commands(-step_s, loads, now)
+        if measured and self._last_decision_at is not None:
+            self._last_decision_at -= step_s
+        self._move_commands(-step_s, loads, None if measured else now)
 
     def _move_commands(self, step_s: float, loads: Sequence[Equipment], after: float | None) -> None:
         """Each load's last command sent `step_s` later on the readings' clock (those stamped after `after` only, when

@@ -134,7 +134,7 @@ class RegulatorLifeCycle:
         step under CLOCK_STEP_BACK_S is no step to the rest of the core, which cannot tell it from two threads' stamps
         out of order; one over it, the core sees for itself at the next message or tick (Regulator._follow_clock)."""
         if self._started_at is not None:
-            self._gate.clock_stepped_back(step_s, now, self.loads)
+            self._gate.clock_stepped_back(step_s, now, self.loads, measured=True)
 
     def take_switch_offs_at_start(self, unacknowledged: Callable[[], list[tuple[str, Command]]] | None = None,
                                   ) -> list[tuple[str, Command]]:

@@ -197,6 +197,9 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
             elif isinstance(event, ForecastFetched):
                 self._on_forecast(event)
             if time.monotonic() >= next_tick:
+                # (a step while the event was handled, told before the timers command on the new clock: told after,
+                # their commands were moved by it with those sent before it, "sent" the step's length earlier)
+                self._follow_the_clock()
                 self._ticked_at = time.time()
                 # (not before the link says connected: a tick starts the regulator, whose first commands, sent while
                 # the connection was being made, reached the broker before PySEB's subscriptions, and the echo

@@ -154,3 +154,56 @@ def test_a_step_told_by_the_daemon_then_seen_by_the_core_moves_the_commands_once
     assert [decided for _, decided in house.decided[-6:]] == [False, True, True, True, True, True]
     assert house.early_decisions(3.0) == []
     assert house.longest_stall(stepped_at) == 4.0
+
+
+@pytest.mark.parametrize(("step_s", "after_s"), [(1.5, 0.5), (1.5, 1.6), (1.9, 1.95), (1.2, 1.8)])
+def test_a_step_back_told_after_its_length_since_the_last_command_holds_no_decision(
+        tmp_path: Path, step_s: float, after_s: float) -> None:
+    # A step back of 1.5 s half a second after a decision: the `period` (1 s) counted from the decision's stamp, "ahead"
+    # of the next reading (2 s after it, stamped 0.5 s after it), held that reading back. And one 1.6 s after the
+    # command, stamped before the time the step came back to, was not moved: the reading 2 s after it, stamped 0.5 s
+    # after it, was taken for one within `settle` (1 s) of it. Either way a reading lost, 4 s between decisions.
+    h, house = _settled(tmp_path)
+    stepped_at = house.real
+    house.step_back(step_s)
+    h.reg.clock_stepped_back(step_s, house.now + after_s)  # (the daemon's next pass, `after_s` after the command)
+    for _ in range(10):
+        house.read()
+    assert house.longest_stall(stepped_at) == 2.0
+    assert house.early_decisions(1.0) == []
+
+
+@pytest.mark.parametrize("back_s", [0.3, 1.5, 30.0])
+def test_a_forward_jump_then_a_step_back_holds_no_decision(tmp_path: Path, back_s: float) -> None:
+    # A Pi's boot: NTP sets the clock days ahead, then corrects it back a little. The step back 1.5 s after the last
+    # command (of 1.5 s) left it at its stamp: the next reading lost (test above).
+    h, house = _settled(tmp_path)
+    stepped_at = house.real
+    house.now += 3 * 86400.0
+    h.reg.clock_stepped_forward(3 * 86400.0)
+    for _ in range(3):
+        house.pv_w += 100
+        house.read()
+    house.step_back(back_s)
+    h.reg.clock_stepped_back(back_s, house.now + 1.5)
+    for _ in range(5):
+        house.pv_w += 100
+        house.read()
+    assert house.longest_stall(stepped_at) == 2.0
+    assert house.early_decisions(1.0) == []
+
+
+def test_many_small_steps_back_neither_stall_nor_pile_up(tmp_path: Path) -> None:
+    # A Pi's clock corrected back at every reading (2000 steps of 0.2 s; 10 000 tried once): each dated on the new
+    # clock, by load, one entry each at most.
+    h, house = _settled(tmp_path)
+    stepped_at = house.real
+    for k in range(2000):
+        house.step_back(0.2)
+        h.reg.clock_stepped_back(0.2, house.now + 0.3)
+        if k % 7 == 0:
+            house.pv_w += 50 if k % 2 else -50
+        house.read()
+    assert house.longest_stall(stepped_at) == 2.0
+    assert house.early_decisions(1.0) == []
+    assert len(h.reg._gate._moved) <= len(h.reg.loads)

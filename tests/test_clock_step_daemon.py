@@ -6,6 +6,7 @@ test_clock_step_forward."""
 from __future__ import annotations
 
 import logging
+import signal
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -91,6 +92,33 @@ def test_a_step_back_is_handed_to_the_regulator_however_small(tmp_path: Path, mo
     assert steps == [(pytest.approx(5.0), walls[1]), (pytest.approx(3600.0), walls[3])]
     assert caplog.text.count("the clock stepped back by 5.0 s (NTP correcting it)") == 1
     assert "stepped back by 3600" not in caplog.text  # (the core says it, with the forces that keep their time)
+
+
+def test_a_step_back_while_an_event_is_handled_is_told_before_the_timers_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The loop's pass at each event tells the regulator every step back so far; its commands are all moved by the
+    # step (core/decision_gate.py). A step while a reading was handled, then the timers' pass at the new time: the
+    # commands it made, stamped on the new clock, were moved by the step at the next event's pass, "sent" that much
+    # earlier than they were, and a reading within `settle` of them taken for one that shows them.
+    settings = load_settings(write_config(tmp_path, ("ecs", "radiator"), port=9, algorithm="closed_loop"))
+    daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
+    daemon._started = True  # (as after the first connection)
+    clocks = {"wall": time.time(), "steady": time.monotonic()}
+    monkeypatch.setattr(shell.daemon, "time", SimpleNamespace(time=lambda: clocks["wall"], monotonic=time.monotonic))
+    monkeypatch.setattr(shell.daemon, "steady_s", lambda: clocks["steady"])
+    daemon._clock_watch = ClockWatch(clocks["wall"], clocks["steady"])
+    calls: list[tuple[str, float]] = []
+
+    def handle(topic: str, payload: bytes, now: float) -> None:
+        clocks["wall"] -= 2.0  # NTP steps the clock back while the reading is handled
+        daemon._on_signal(signal.SIGTERM, None)  # (the loop's next pass stops it)
+
+    monkeypatch.setattr(daemon.reg, "handle", handle)
+    monkeypatch.setattr(daemon.reg, "clock_stepped_back", lambda step_s, now: calls.append(("stepped back", step_s)))
+    monkeypatch.setattr(daemon.reg, "tick", lambda now: calls.append(("tick", now)))
+    daemon.events.put(Message(CONS, reading(300.0), clocks["wall"], False))
+    daemon._loop()
+    assert calls[:2] == [("stepped back", pytest.approx(2.0)), ("tick", clocks["wall"])]
 
 
 def _daemon_on_set_clocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
