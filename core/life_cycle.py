@@ -27,6 +27,7 @@ from settings.config import Settings
 from status.restore import restore_status
 from status.restore_offs import said_of
 from status.view import RegulatorView
+from values.readings import CLOCK_STEP_BACK_S
 
 # The regulator's own lines, moved here with the code that writes them: the logger name is part of what the log
 # shows, so it stays what it was.
@@ -52,6 +53,7 @@ class RegulatorLifeCycle:
     _restored_at: float | None
     _resumed_since: float | None
     _clock_seen_at: float | None
+    _told_back_s: float
     _last_report: str | None
     _removed_left_on: list[tuple[str, Command]]
     _removed_off_starts: dict[tuple[str, str], tuple[int, float]]
@@ -132,9 +134,13 @@ class RegulatorLifeCycle:
         measured it, however small: the commands sent before it keep their distance from the readings after it, so the
         next decision waits no longer than `settle` for a reading that shows the last one (core/decision_gate.py). A
         step under CLOCK_STEP_BACK_S is no step to the rest of the core, which cannot tell it from two threads' stamps
-        out of order; one over it, the core sees for itself at the next message or tick (Regulator._follow_clock)."""
+        out of order; one over it, the core takes at the next message or tick as measured (Regulator._follow_clock:
+        measured there from its last message or tick, a step of 10.5 s 0.8 s after a tick was 9.7 s, said by no one,
+        the timed forces 10.5 s longer; and a longer one, the time since that tick longer)."""
         if self._started_at is not None:
             self._gate.clock_stepped_back(step_s, now, self.loads, measured=True)
+            if step_s >= CLOCK_STEP_BACK_S:
+                self._told_back_s += step_s
 
     def take_switch_offs_at_start(self, unacknowledged: Callable[[], list[tuple[str, Command]]] | None = None,
                                   ) -> list[tuple[str, Command]]:

@@ -81,6 +81,7 @@ class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSu
         self._restored_at: float | None = None  # when a status was restored: the day its figures were judged for
         self._resumed_since: float | None = None  # when the restored day's energies were counted from
         self._clock_seen_at: float | None = None  # the last message's or tick's time: to see the wall clock step back
+        self._told_back_s = 0.0  # a step back the shell's steady clock measured since (clock_stepped_back)
         self._stale_guard = StaleGuard(self.consumption, self.production, self.loads, ev.meter_timeout_s)
         self._let_relays_hand_over()
         self._gate = DecisionGate(self.consumption, self.production, ev.period_s,
@@ -194,14 +195,17 @@ class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSu
         by messages too: a force taken on the new clock, between the step and the next tick, was shifted back by the
         step with the others at that tick, and ended at once."""
         seen_at, self._clock_seen_at = self._clock_seen_at, now
+        step_s, self._told_back_s = self._told_back_s, 0.0  # (told by the shell, measured exactly: taken as it is)
         # (time moving on, as at nearly every call, is no step back: only an earlier `now` is looked at more closely)
-        if seen_at is not None and now < seen_at and stepped_back(now, seen_at):
-            keep_forces_lengths(self.loads, seen_at - now)
-            self.field.clock_stepped_back(seen_at - now, now)  # (the rules' own forces' ends, as the heater's)
+        if not step_s and seen_at is not None and now < seen_at and stepped_back(now, seen_at):
+            step_s = seen_at - now
+        if step_s:
+            keep_forces_lengths(self.loads, step_s)
+            self.field.clock_stepped_back(step_s, now)  # (the rules' own forces' ends, as the heater's)
             self._day.stepped_back(now)
-            self._gate.clock_stepped_back(seen_at - now, now, self.loads)  # (unless the shell told it first)
+            self._gate.clock_stepped_back(step_s, now, self.loads)  # (unless the shell told it first)
             if self.controller is not None:
-                self.controller.clock_stepped_back(seen_at - now, self.loads)
+                self.controller.clock_stepped_back(step_s, self.loads)
 
     def _forcer(self, forced_by: str | None) -> str:
         """Who forced a load, as the log says it (`Equipment.forced_by`)."""

@@ -224,13 +224,15 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
 
     def _follow_the_clock(self) -> None:
         """A jump forward of the wall clock (NTP setting a Pi's clock) said and handed to the regulator, which cannot
-        tell it from time passing. (One back over 10 s it sees by itself, and says; any one back is handed to the
-        decisions' evidence too, which the core cannot date on the new clock under 10 s, nor exactly over it.)"""
+        tell it from time passing. (Any one back is handed over too: the decisions' evidence, which the core cannot date
+        on the new clock under 10 s, nor exactly over it; one of 10 s or more the core takes as measured here at its
+        next message or tick, and says.)"""
         wall_s = time.time()
         step_s = self._clock_watch.jumped_s(wall_s, steady_s())
         if self._clock_watch.back_s:
             # (any step back, to the decisions' evidence: under CLOCK_JUMP_S the core cannot tell one, and over it the
-            # core measures it from its last message or tick, the time since not counted, a reading later)
+            # core measured it from its last message or tick, the time since not counted: a step of 10.4 s 0.8 s after
+            # a tick was none to it, said by no one)
             if self._clock_watch.back_s < CLOCK_JUMP_S:
                 log.log(logging.INFO if self._clock_watch.back_s >= 1.0 else logging.DEBUG,
                         "the clock stepped back by %.1f s (NTP correcting it): the last commands are dated on the new "

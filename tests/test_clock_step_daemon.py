@@ -121,6 +121,35 @@ def test_a_step_back_while_an_event_is_handled_is_told_before_the_timers_run(
     assert calls[:2] == [("stepped back", pytest.approx(2.0)), ("tick", clocks["wall"])]
 
 
+def test_a_step_back_just_over_10_s_is_said_and_kept_by_the_forces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    # A step of 10.4 s, 0.8 s after the last tick: the core measured 9.6 s from that tick's time, no step to it, and
+    # the daemon left steps of 10 s or more for the core to say: said by no one, the timed force 10.4 s longer.
+    settings = load_settings(write_config(tmp_path, ("ecs",), port=9, algorithm="closed_loop"))
+    daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
+    daemon._started = True
+    clocks = {"wall": time.time(), "steady": time.monotonic()}
+    monkeypatch.setattr(shell.daemon, "time", SimpleNamespace(time=lambda: clocks["wall"]))
+    monkeypatch.setattr(shell.daemon, "steady_s", lambda: clocks["steady"])
+    daemon._clock_watch = ClockWatch(clocks["wall"], clocks["steady"])
+    daemon.reg.tick(clocks["wall"])
+    daemon._on_message(Message("regul/mode", b'{"command": "force", "name": "ecs", "power": 2000, "duration": 1800}',
+                               clocks["wall"], False))
+    ecs = daemon.reg.loads_by_name["ecs"]
+    assert ecs.force_end_at is not None
+    end_at = ecs.force_end_at
+    clocks["wall"] += 1.0
+    clocks["steady"] += 1.0
+    daemon._follow_the_clock()
+    daemon.reg.tick(clocks["wall"])
+    clocks["wall"] += 0.8 - 10.4  # NTP sets the clock back 10.4 s, 0.8 s after that tick
+    clocks["steady"] += 0.8
+    daemon._follow_the_clock()
+    daemon.reg.tick(clocks["wall"])
+    assert "the clock stepped back by 10 s" in caplog.text
+    assert ecs.force_end_at == pytest.approx(end_at - 10.4, abs=0.01)
+
+
 def _daemon_on_set_clocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                           ) -> tuple[Daemon, dict[str, float], list[tuple[str, float]]]:
     """A daemon as after its first connection, on a wall and a steady clock the test sets (`clocks`), its readings
