@@ -6,7 +6,10 @@ daily report counted them as the heater's switches: 12 on the demo day (serf-eas
 heater that chattered. A recorded day has only its decisions, and `python3 -m simulation report` must count as the live
 daemon did: a probe is told from them, as the on-stretch of a variable load that the allocation did not give (it had no
 room at the decision before, at 0 W: full, forced off or left out), with no room all through, back at 0 W within
-`PROBE_STRETCH_MAX_S`. A probe whose tank takes power again stays on, given room: a switch of its own, not a probe.
+`PROBE_STRETCH_MAX_S`, after `PROBE_OFF_MIN_S` at 0 W at least. A probe whose tank takes power again stays on, given
+room: a switch of its own, not a probe. Nor the draw between two of a suspicion's re-probe holds
+(field/full_tank_watch.py: a heater at its max, or forced, held at 0 W for 15 s, then given its power back: no room
+before, during nor after).
 (A force on of a full heater, ended within that time, would be taken for one: the day file does not say which load
 was forced.)
 """
@@ -17,11 +20,16 @@ from collections.abc import Sequence
 
 from core.decisions import DecisionRecord
 
-__all__ = ["PROBE_STRETCH_MAX_S", "ProbeTally", "RecheckProbes", "probes_text"]
+__all__ = ["PROBE_OFF_MIN_S", "PROBE_STRETCH_MAX_S", "ProbeTally", "RecheckProbes", "probes_text"]
 
 # Longest a re-check probe runs: a minute, or two readings of a slow meter after `settle`, then given up (its
 # PROBE_TIMEOUT_S and PROBE_TIMEOUT_GAPS); a meter read every few minutes still fits.
 PROBE_STRETCH_MAX_S = 600.0
+# Least time at 0 W before a re-check probe: one comes an hour after its tank was found full, or PROBE_RETRY_S (300 s)
+# after one given up, where a suspicion's re-probe holds a heater at 0 W for 15 s (the settle and three and a half
+# readings of a slower meter: 143 s at a reading every 40 s) and gives it its power back: at its max in the sun, or
+# forced, its draw up to the next hold, two minutes later (four, eight after void ones), was taken for a probe.
+PROBE_OFF_MIN_S = 200.0
 
 
 class RecheckProbes:
@@ -31,6 +39,7 @@ class RecheckProbes:
         self.relays = tuple(relays)
         self.counts = [0] * len(self.relays)
         self._since: list[float | None] = [None] * len(self.relays)  # an on-stretch that may be a probe: its start
+        self._off_at: list[float | None] = [None] * len(self.relays)  # its last switch off (None: none seen)
         self._open = 0  # how many such stretches run (none, most decisions: nothing to watch)
 
     def decision(self, previous: DecisionRecord, record: DecisionRecord, counted_from_s: float) -> None:
@@ -50,10 +59,14 @@ class RecheckProbes:
             self._since[i] = None
             self._open -= 1
         if on:
-            if previous.room_w[i] <= 0.0 and record.room_w[i] <= 0.0:
+            off_at = self._off_at[i]
+            if previous.room_w[i] <= 0.0 and record.room_w[i] <= 0.0 and \
+                    (off_at is None or record.time_s - off_at >= PROBE_OFF_MIN_S):
                 self._since[i] = record.time_s
                 self._open += 1
-        elif since is not None and record.room_w[i] <= 0.0 and since >= counted_from_s and \
+            return
+        self._off_at[i] = record.time_s
+        if since is not None and record.room_w[i] <= 0.0 and since >= counted_from_s and \
                 record.time_s - since <= PROBE_STRETCH_MAX_S:
             self.counts[i] += 1
 

@@ -88,3 +88,26 @@ def test_the_replay_s_figures_say_which_switches_were_probes() -> None:
     assert set(summary.recheck_probes) == {0, 2}  # (the relays: none)
     assert ("ecs: 4 of its 6 switches are 2 full-tank re-check probes, on and off: a moment at its floor, to see "
             "whether the tank takes power again (its min on s counts them too)") in format_summary(summary)
+
+
+def _held_again_and_again(on_percent: float, room_w: float) -> DailyReport:
+    """A heater on at `on_percent` with `room_w` of room (at its max, or forced: none), a full tank's re-probe
+    holding it at 0 W for 15 s (left out of the allocation: no room), its verdict void, held again two minutes later,
+    and again four minutes later (field/full_tank_watch.py: each void re-probe waits twice as long)."""
+    records = [rec(0, on_percent, room_w)]
+    for held_at in (100.0, 235.0, 490.0):
+        records += [rec(held_at, 0, 0), rec(held_at + 8, 0, 0), rec(held_at + 16, on_percent, room_w),
+                    rec(held_at + 24, on_percent, room_w)]
+    return _day(*records)
+
+
+def test_a_re_probe_s_hold_between_two_stretches_of_its_draw_is_no_probe() -> None:
+    # At its max in the sun (no room: at its max) or forced (the fallback's night, a user's force), a heater suspected
+    # full is held at 0 W for 15 s by each re-probe: the stretches of its draw between two holds were each taken for a
+    # full tank's re-check probe, two in the report where its tank was never found full.
+    for report in (_held_again_and_again(100, 0), _held_again_and_again(60, 0)):
+        assert (report.loads[0].switches, report.loads[0].recheck_probes) == (6, 0)
+    # (a real probe, an hour after its tank went to 0 W, or five minutes after one given up, is still counted)
+    again = _day(rec(0, 100, 0), rec(4, 0, 0), rec(4 + 300, 7, 0), rec(4 + 360, 0, 0), rec(4 + 960, 7, 0),
+                 rec(4 + 1000, 0, 0))
+    assert (again.loads[0].switches, again.loads[0].recheck_probes) == (5, 2)
