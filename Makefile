@@ -99,9 +99,14 @@ demo: $(STAMP_RUN) mosquitto
 # A config file missing is said in one line, PySEB's words, exit 2: the daemon said it, then make added its own "make:
 # *** [Makefile:103: check] Error 2", the last word, read as make failing. (A failed command always gets make's line:
 # $(error), expanded as the recipe is about to run, the venv made by then, is the one way out without it.)
+# (the name in the command to copy quoted when it holds a space, as the daemon quotes it: `cp config.ini.sample my
+# house.ini` copied nothing)
 CONFIG_FILE = $(or $(CONFIG),config.ini)
+no_space :=
+space := $(no_space) $(no_space)
+config_shown = $(if $(findstring $(space),$(CONFIG_FILE)),'$(CONFIG_FILE)',$(CONFIG_FILE))
 config_found = $(if $(shell [ -f "$(CONFIG_FILE)" ] && echo found),,$(error $(CONFIG_FILE): file not found; start \
-from the sample: cp config.ini.sample $(CONFIG_FILE), then edit it (or make demo: a simulated house, no config needed)))
+from the sample: cp config.ini.sample $(config_shown), then edit it (or make demo: a simulated house, no config needed)))
 
 run: $(STAMP_RUN)
 	$(config_found)$(PY) regulation.py -c "$(CONFIG_FILE)"

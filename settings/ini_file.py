@@ -7,6 +7,7 @@ from __future__ import annotations
 import configparser
 import os
 import re
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,7 @@ def read_parser(path: Path) -> configparser.ConfigParser:
         raise ConfigError(str(path), [missing]) from None
     except IsADirectoryError:  # ("cannot parse: [Errno 21] Is a directory": -c ~/pyseb for -c ~/pyseb/config.ini)
         folder = ConfigProblem(WHOLE_FILE, None, f"is a folder, not a config file: give the file, -c "
-                                                 f"{path / DEFAULT_CONFIG}")
+                                                 f"{shlex.quote(str(path / DEFAULT_CONFIG))}")
         raise ConfigError(str(path), [folder]) from None
     except PermissionError:
         # ("cannot parse: [Errno 13] Permission denied" sent users to look for a syntax error: a config copied with
@@ -188,4 +189,5 @@ def _sample_hint(path: Path) -> str:
         shown = sample.relative_to(Path.cwd())
     except ValueError:
         shown = sample
-    return f"start from the sample: cp {shown} {path}, then edit it"
+    # (quoted for a shell where needed: `cp config.ini.sample my pyseb/house.ini` copied nothing)
+    return f"start from the sample: cp {shlex.quote(str(shown))} {shlex.quote(str(path))}, then edit it"

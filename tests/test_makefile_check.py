@@ -58,3 +58,10 @@ def test_a_config_file_there_is_checked_or_run(tmp_path: Path, args: tuple[str, 
     done = _make(tmp_path, *args, config="house.ini" if "CONFIG=house.ini" in args else "config.ini")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [ran]
+
+
+def test_a_missing_config_file_with_a_space_is_quoted_in_the_command_to_copy(tmp_path: Path) -> None:
+    # (`cp config.ini.sample my house.ini` said "target 'house.ini' is not a directory")
+    done = _make(tmp_path, "check", "CONFIG=my house.ini")
+    assert done.returncode == 2 and "my house.ini: file not found; start from the sample: cp config.ini.sample " \
+                                      "'my house.ini', then edit it" in done.stderr

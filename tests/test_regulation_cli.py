@@ -249,6 +249,18 @@ def test_missing_config_says_how_to_make_one(tmp_path: Path) -> None:
     assert "config.ini.sample config.ini, then edit it" in result.stderr
 
 
+def test_missing_config_with_a_space_is_said_as_a_command_that_copies(tmp_path: Path) -> None:
+    # (a path with a space, unquoted: `cp config.ini.sample my pyseb/house.ini` copied nothing, "target is not a
+    # directory"; nor `-c my pyseb` for a folder given)
+    result = run("-c", "my pyseb/house.ini", "--check", cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"start from the sample: cp {ROOT / 'config.ini.sample'} 'my pyseb/house.ini', then edit it" in result.stderr
+    (tmp_path / "my pyseb").mkdir()
+    folder = run("-c", "my pyseb", "--check", cwd=tmp_path)
+    assert folder.returncode == 2 and "is a folder, not a config file: give the file, -c 'my pyseb/config.ini'" in \
+        folder.stderr
+
+
 def test_logs_go_once_to_the_log_file(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe) -> None:
     (tmp_path / "logs").mkdir()
     config = noisy_config(tmp_path, extra="\n[logging]\nfile = logs/pyseb.log\n")
