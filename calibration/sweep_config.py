@@ -24,7 +24,7 @@ from settings.config import read_parser
 from settings.device_checks import tasmota_field_warning
 from settings.load_building import OWN_SECTIONS
 from settings.options import SectionReader, is_unset_word
-from settings.problems import UNUSED_WHY_REFUSED, ConfigError, ConfigProblem, unused_why_elsewhere, warning_lines
+from settings.problems import ConfigError, ConfigProblem, unused_why_elsewhere, warning_lines
 from settings.sections import EVALUATE_OPTIONS, MQTT_OPTIONS
 from settings.special_sections import refuse_defaults, take_defaults
 from settings.tls_check import host_problem, tls_file_problems
@@ -200,8 +200,10 @@ def load_sweep_target(path: str | os.PathLike[str], name: str, house_meter: bool
             problems.append(f"{source}: {key}: {topic!r} holds a wildcard (+ or #)")
     if problems:
         # (with the warnings: a typo's "did you mean" often explains a problem, as the daemon's check shows both)
-        raise SweepConfigError("\n".join(problems + [f"warning: {w}" for w in warning_lines(source, warned,
-                                                                                          UNUSED_WHY_REFUSED)]))
+        # (the keys PySEB does not use pointing at the daemon's check, as when taken: the sweep has no --check, and its
+        # problems, a meter to read, need not be the daemon's)
+        raise SweepConfigError("\n".join(problems + [f"warning: {w}" for w in warning_lines(
+            source, warned, unused_why_elsewhere(source))]))
     assert topic_set is not None and topic_read is not None  # for mypy: problems would have been raised
     target = SweepTarget(
         name=name,

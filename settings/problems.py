@@ -19,6 +19,13 @@ def unused_why_elsewhere(path: str) -> str:
     return f"why, for each: python3 regulation.py -c {shlex.quote(path)} --check, and docs/migrating-from-the-seed.md"
 
 
+def unused_why_refused_elsewhere(path: str) -> str:
+    """UNUSED_WHY_REFUSED for a tool other than the daemon (`simulation replay`, `tune`) refusing the daemon's own
+    problems of the file at `path`: the daemon's check named whole (the tool has no --check of its own)."""
+    return (f"why, for each: docs/migrating-from-the-seed.md, or python3 regulation.py -c {shlex.quote(path)} --check "
+            "once the problems above are fixed")
+
+
 @dataclass(frozen=True, slots=True)
 class ConfigProblem:
     """One problem in a config file: where (section, key) and what."""
@@ -56,12 +63,12 @@ class ConfigError(Exception):
         # back as "BrokenProcessPool", Exception's pickling passing the message alone to __init__)
         return (self.__class__, (self.path, self.problems, self.warnings))
 
-    def render(self) -> str:
+    def render(self, why: str = UNUSED_WHY_REFUSED) -> str:
         """The full report, one problem a line, then one warning a line (the keys PySEB does not use in one line of
-        their own, as at a start)."""
+        their own, as at a start, telling where each one's reason is: `why`)."""
         lines = [f"{self.path}: {len(self.problems)} problem(s) in the configuration:"]
         lines += ["  " + p.render(self.path) for p in self.problems]
-        warned = warning_lines(self.path, self.warnings, UNUSED_WHY_REFUSED)
+        warned = warning_lines(self.path, self.warnings, why)
         if warned:
             lines.append(f"{self.path}: {len(warned)} warning(s) as well:")
             lines += ["  " + w for w in warned]

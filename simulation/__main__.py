@@ -241,7 +241,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from localbroker import BrokerError
     from recording.format import RecordError
     from settings.ini_file import NoConfigHere, given_or_default_config
-    from settings.problems import ConfigError
+    from settings.problems import ConfigError, unused_why_refused_elsewhere
     from simulation.metrics import LogError
     from simulation.plot import PlotUnavailable
     from simulation.replay_inputs import ReplayError
@@ -269,6 +269,10 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         if args.command == "report":
             return run_report(args)
         return _demo(args)
+    except ConfigError as exc:
+        # (the keys PySEB does not use pointing at the daemon's check of the file: the simulator has no --check)
+        print(f"error: {exc.render(unused_why_refused_elsewhere(exc.path))}", file=sys.stderr)
+        return 2
     except user_errors as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -78,3 +78,17 @@ def test_tune_says_the_user_s_config_s_warnings_once(tmp_path: Path, capfd: pyte
     assert err.count("setle") == 1 and f"warning: {config}: {SETLE}\n" in err
     assert err.index(SETLE) < err.index("replays") and "setting-" not in err
     assert out.startswith("tune: ")
+
+
+def test_a_refused_config_s_unused_keys_point_at_the_daemon_s_check(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    # (the simulator has no --check: "or --check once the problems above are fixed" sent a user to an option replay
+    # refuses)
+    config = _config(tmp_path, "gain = lots\n", "\n[debug]\nsimul_prod = 0\n")
+    assert _replay(tmp_path, config) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "[evaluate] gain" in err
+    assert err.rstrip().endswith(
+        f"{config}: 1 key that PySEB does not use, ignored: [debug] simul_prod; delete it to silence this (why, for "
+        f"each: docs/migrating-from-the-seed.md, or python3 regulation.py -c {config} --check once the problems above "
+        "are fixed)")
