@@ -38,6 +38,7 @@ class RecheckProbes:
     def __init__(self, relays: Sequence[bool]) -> None:
         self.relays = tuple(relays)
         self.counts = [0] * len(self.relays)
+        self._variable = tuple(i for i, relay in enumerate(self.relays) if not relay)
         self._since: list[float | None] = [None] * len(self.relays)  # an on-stretch that may be a probe: its start
         self._off_at: list[float | None] = [None] * len(self.relays)  # its last switch off (None: none seen)
         self._open = 0  # how many such stretches run (none, most decisions: nothing to watch)
@@ -46,9 +47,13 @@ class RecheckProbes:
         """The decision `record` after `previous`; a probe that began at or after `counted_from_s` (the day's start)
         is counted when it ends."""
         if record.command != previous.command:  # (the same commands, most decisions: no switch to look for)
-            for i, (was, now) in enumerate(zip(previous.command, record.command, strict=True)):
-                if (was > 0) != (now > 0) and not self.relays[i]:
-                    self._switched(i, previous, record, now > 0, counted_from_s)
+            # (the variable loads' alone, by index: the closed loop moves a heater's percent at nearly every decision,
+            # and zip(strict=True) parses its keyword at each call on Python 3.11; a replay runs this twice a decision)
+            was, now = previous.command, record.command
+            for i in self._variable:
+                on = now[i] > 0
+                if (was[i] > 0) != on:
+                    self._switched(i, previous, record, on, counted_from_s)
         if self._open:
             self._watch(record)
 
