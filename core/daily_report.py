@@ -234,6 +234,7 @@ class DailyFigures:
         (one under `max_gap_s` was counted as that long of PV, import, export and the loads' energy)."""
         if self._previous is not None:
             self._previous = replace(self._previous, time_s=self._previous.time_s + step_s)
+        self._probes.clock_stepped_forward(step_s)
 
     def count_relay_commands(self, loads: Sequence[Equipment]) -> None:
         """Count each relay of `loads` (this figures' loads, in their order) switching at its commands, every one sent

@@ -82,6 +82,13 @@ class RecheckProbes:
                 self._since[i] = None
                 self._open -= 1
 
+    def clock_stepped_forward(self, step_s: float) -> None:
+        """The wall clock jumped forward by `step_s` with no time passing: an on-stretch under way, and the time at 0 W
+        before the next one, keep their lengths (an hour's step in a probe made it too long for one, its two switches
+        the heater's own)."""
+        self._since = [None if since is None else since + step_s for since in self._since]
+        self._off_at = [None if off_at is None else off_at + step_s for off_at in self._off_at]
+
     def reset(self) -> None:
         """A new day's counts (a probe under way at the midnight is the day before's: not counted)."""
         self.counts = [0] * len(self.relays)

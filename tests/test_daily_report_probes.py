@@ -111,3 +111,16 @@ def test_a_re_probe_s_hold_between_two_stretches_of_its_draw_is_no_probe() -> No
     again = _day(rec(0, 100, 0), rec(4, 0, 0), rec(4 + 300, 7, 0), rec(4 + 360, 0, 0), rec(4 + 960, 7, 0),
                  rec(4 + 1000, 0, 0))
     assert (again.loads[0].switches, again.loads[0].recheck_probes) == (5, 2)
+
+
+def test_a_probe_across_a_clock_set_forward_is_still_one() -> None:
+    # NTP sets a Pi's clock an hour forward during a probe (no time passing): its 8 s at the floor were an hour and
+    # 8 s on the clock, over the probe's longest, and its two switches counted as the heater's own
+    figures = DailyFigures(["ecs", "radiator"], [False, True], max_gap_s=10)
+    for record in (rec(0, 100, 0), rec(2, 0, 0), rec(3602, 0, 0), rec(3606, 7, 0)):
+        figures.add(record)
+    figures.clock_stepped_forward(3600.0)
+    figures.add(rec(3610 + 3600, 7, 0))
+    figures.add(rec(3614 + 3600, 0, 0))
+    assert (figures.so_far("2026-06-01").loads[0].switches, figures.so_far("2026-06-01").loads[0].recheck_probes) == \
+        (3, 1)
