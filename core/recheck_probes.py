@@ -10,8 +10,8 @@ room at the decision before, at 0 W: full, forced off or left out), with no room
 room: a switch of its own, not a probe. Nor the draw between two of a suspicion's re-probe holds
 (field/full_tank_watch.py: a heater at its max, or forced, held at 0 W for 15 s, then given its power back: no room
 before, during nor after).
-(A force on of a full heater, ended within that time, would be taken for one: the day file does not say which load
-was forced.)
+(A force on of a full heater, or of one the water heater's mode keeps off, ended within that time, would be taken
+for one: the day file does not say which load was forced.)
 """
 
 from __future__ import annotations
