@@ -147,7 +147,7 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
         info = self.link.publish(topic, payload, retain)
         live = sent_live(info)
         if not live:
-            self.while_down.went_down()  # (paho has no connection: it keeps this one; the next are not handed to it)
+            self.while_down.went_down()  # (paho has no connection: it keeps this one for the connect, which drops it)
         self.unacknowledged_offs.sent(info)
         # (a drop right after a message bigger than the status, Home Assistant's discovery config at a connect, does not
         # point at the status: shell/status_drops.py)

@@ -226,6 +226,7 @@ class DaemonLifeCycle:
         # spare for the rest (tests/test_stop_faults.py adds them up). Longer, systemd killed PySEB on a card that
         # stopped answering, before its last steps, the unit failed.
         now = time.time()
+        self.link.stopping()  # (what paho holds from now on, the stop's offs, goes out at a connect: not dropped)
         # (named by the link's stop if its offs may not have reached the broker: each stays on until PySEB runs again;
         # those commanded off before, their off not acknowledged, too: the stale guard's offs, the link dead or down)
         unacknowledged = self.unacknowledged_offs.pending()

@@ -32,7 +32,7 @@ from shell.removed_offs import RemovedOffs
 from shell.status_drops import IN_A_ROW as STATUS_DROPS_IN_A_ROW
 from shell.status_drops import StatusDrops
 from shell.unacknowledged_offs import UnacknowledgedOffs
-from shell.while_down import WhileDown
+from shell.while_down import WhileDown, kept_dropped
 from values.readings import MAX_PAYLOAD_BYTES
 
 # The daemon's own lines, moved here with the code that writes them: the logger name is part of what the log shows
@@ -310,7 +310,8 @@ class DaemonLinkEvents:
             self.reg.start(event.at)  # every load to 0 first, then restored forces
             self._started = True
         else:
-            log.info("reconnected: subscriptions renewed, commands and the last daily report re-sent%s", dropped)
+            log.info("reconnected: subscriptions renewed, commands and the last daily report re-sent%s%s", dropped,
+                     kept_dropped(event.dropped))
             self.removed_offs.reconnected()
             self.reg.resend_commands("reconnected")
             self.unacknowledged_offs.resent()

@@ -18,11 +18,13 @@ LEFTOVER_KEPT_BYTES = MAX_PAYLOAD_BYTES
 @dataclass(frozen=True, slots=True)
 class Connected:
     """The link is (re)connected and subscribed; `online_refused`: paho's full queue refused its `online` (MqttLink
-    sends it at the main loop's ticks, send_owed)."""
+    sends it at the main loop's ticks, send_owed); `dropped`: the topics of the messages paho held for this connection,
+    one a message, dropped, not sent late (MqttLink._on_connect)."""
 
     at: float
     first: bool
     online_refused: bool = False
+    dropped: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,10 +44,10 @@ FIRST_ATTEMPT_POLL_S = 0.1  # how often the wait for the first connection attemp
 MIN_RECONNECT_S, MAX_RECONNECT_S = 1, 60  # paho doubles the wait from the first to the second
 # The most QoS 1 messages paho holds not yet acknowledged (those it keeps for the next connection among them); its
 # default, 0, is no bound. The daemon hands it none while it knows the link is down (shell/while_down.py): this is a
-# backstop, for a link dead but not yet known to be (paho notices at 1.5 x keepalive) and the moments before the main
-# loop takes the drop. Home Assistant's discovery at a connect, the largest burst, is a few dozen messages for a few
-# loads; a thousand, a megabyte or two at most, on a Pi Zero too. Past it paho refuses the message (said once a
-# connection).
+# backstop, for a link dead but not yet known to be (paho notices within 2 x keepalive) and the moments before the
+# main loop takes the drop (what it holds then is dropped at the next connect: MqttLink._on_connect). Home Assistant's
+# discovery at a connect, the largest burst, is a few dozen messages for a few loads; a thousand, a megabyte or two at
+# most, on a Pi Zero too. Past it paho refuses the message (said once a connection).
 PAHO_QUEUE_MAX = 1000
 # (said with each failure: how soon a fix on the broker's side shows)
 RETRY_PACE = f"retrying after {MIN_RECONNECT_S} s, the wait doubling up to {MAX_RECONNECT_S} s"
@@ -135,6 +135,7 @@ class MqttLink:
         self._backed_off = False  # the reconnect delay is lengthened for a takeover
         self._first_lock = threading.Lock()  # (start and its first attempt's thread: which of them gave up)
         self._first_abandoned = False
+        self._stopping = False  # (what paho holds is sent at a connect, not dropped: `stopping`)
         client = paho_compat.new_client(settings.client_id, clean_session=True)
         if settings.username:
             client.username_pw_set(settings.username, settings.password)
@@ -238,10 +239,16 @@ class MqttLink:
                 taken.append(topic)
         return taken
 
+    def stopping(self) -> None:
+        """The daemon stops: what paho holds for a connection is sent at the next one from now on (the stop's offs,
+        handed to paho whatever the link: no main loop sends what is in effect after that connect)."""
+        self._stopping = True
+
     def stop(self, timeout_s: float = OFFLINE_WAIT_S, left_on: Sequence[str] = (), commanded: bool = True) -> None:
         """Announce offline, flush what is queued, disconnect and stop the network thread. `left_on`: the loads that
         were on before the stop commanded them to 0 W, named when that may not have reached the broker; `commanded`:
         False when the regulation never started (no load commanded, no stop commands)."""
+        self.stopping()
         stop_link(self.client, self.publish, self.settings, timeout_s, left_on, commanded)
 
     def unanswered(self) -> tuple[float, str] | None:
@@ -268,6 +275,15 @@ class MqttLink:
             return
         self._refused = False
         self._queue_full_said = False
+        # What paho holds for this connection, sent by it right after this callback: the QoS 1 messages of a link dead
+        # but not yet known to be (paho notices within 2 x keepalive, and takes every message meanwhile), not
+        # acknowledged, and any it took with no connection. Sent, a relay switched on by the last readings before the
+        # Wi-Fi went, then off by the stale guard, went on then off at the reconnect, a minute and more after the
+        # evidence for it, its dwell skipped (a night force's on then off alike, with a long keepalive). Dropped: the
+        # daemon sends what is in effect (each load's command, the daily report, the removed loads' offs not
+        # acknowledged) once it takes the connection, as after an outage it knew of (shell/while_down.py). Kept at a
+        # stop: the stop's offs, handed to paho whatever the link, go out if the broker is back within its wait.
+        dropped = () if self._stopping else tuple(paho_compat.drop_kept(client))
         self.takeover.connected(time.monotonic())
         subscriptions = self._subscriptions()
         self._subscribing = {}
@@ -283,7 +299,7 @@ class MqttLink:
         self.echo.start(echoed, time.monotonic())
         for topic in self._echo_only:
             self._subscribe(client, topic)
-        # (paho sends what it kept for the connection after this callback: with its queue full, a link dead but not
+        # (a backstop since what paho kept is dropped above, but at a stop: with its queue full, a link dead but not
         # yet known to be, it refused `online` without a word, the availability topic left at the broker's `offline`
         # for as long as the connection lasted; the main loop sends it as soon as paho has room, send_owed)
         self.owed.forget()
@@ -291,7 +307,7 @@ class MqttLink:
         refused = online.rc == mqtt.MQTT_ERR_QUEUE_SIZE
         self.owed.published(self.settings.topic_availability, ONLINE, refused)
         self._connections += 1
-        self._events.put(Connected(self._clock(), self._connections == 1, refused))
+        self._events.put(Connected(self._clock(), self._connections == 1, refused, dropped))
 
     def _subscribe(self, client: mqtt.Client, topic: str) -> None:
         result, mid = client.subscribe(topic, qos=1)

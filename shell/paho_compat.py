@@ -135,3 +135,18 @@ def acknowledged(info: mqtt.MQTTMessageInfo) -> bool:
         return info.is_published()
     except (RuntimeError, ValueError):
         return bool(getattr(info, "_published", False))
+
+
+# A QoS 1 message paho holds for the next connection, to send right after its CONNACK: published while it had none,
+# or sent on a connection lost before the broker acknowledged it (paho resets those to be sent again, DUP).
+_KEPT_STATES = (mqtt.mqtt_ms_publish, mqtt.mqtt_ms_queued)
+
+
+def drop_kept(client: mqtt.Client) -> list[str]:
+    """The QoS 1 messages paho holds for the connection being made, dropped (its on_connect: paho sends them right
+    after it, both versions); their topics, in order. Those sent on this connection already are left (paho 2's own
+    drop_out_messages drops them too: their acknowledgements then came for messages it no longer knew, each holding
+    one of its in-flight places for good). (Private in both, alike.)"""
+    with client._out_message_mutex:
+        kept = [mid for mid, message in client._out_messages.items() if message.state in _KEPT_STATES]
+        return [client._out_messages.pop(mid).topic for mid in kept]

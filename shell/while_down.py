@@ -5,11 +5,24 @@ then off, a timed force's end, a Domoticz switch flipped on then off, the daily 
 long as the outage lasts. Nothing the broker needs is lost by the drop: at the reconnect the daemon sends each load's
 command in effect and the last daily report again (Regulator.resend_commands, republish_report), Domoticz is asked
 what its switches show and shown the loads' states, Home Assistant gets its discovery and state, and the status
-(QoS 0, never queued) goes out (Regulator.on_connected). No paho here: plain state, kept by the main loop."""
+(QoS 0, never queued) goes out (Regulator.on_connected). What paho took before the main loop knew (a link dead but not
+yet known to be, the moments before the loop takes the drop) is dropped at the connect (MqttLink._on_connect), and
+said with the rest (`kept_dropped`). No paho here: plain state, kept by the main loop."""
 
 from __future__ import annotations
 
 NAMED_TOPICS = 4  # the topics the reconnect's line names at most (a few loads' commands, domoticz/in, the report)
+
+
+def kept_dropped(topics: tuple[str, ...]) -> str:
+    """The messages paho held for the connection, dropped at its connect (one topic a message), as the reconnect's line
+    says them ('' for none): those of a link dead but not yet known to be, which paho took and never delivered."""
+    if not topics:
+        return ""
+    named = list(dict.fromkeys(topics))  # (each once, in order)
+    on = ", ".join(named[:NAMED_TOPICS]) + (", ..." if len(named) > NAMED_TOPICS else "")
+    return (f"; {len(topics)} message{'s' if len(topics) != 1 else ''} paho held unacknowledged on the lost "
+            f"connection dropped, not sent late (on {on}): what is in effect replaces them")
 
 
 class WhileDown:

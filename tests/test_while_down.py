@@ -3,7 +3,7 @@ are all handed to paho whatever the link."""
 
 from __future__ import annotations
 
-from shell.while_down import WhileDown
+from shell.while_down import WhileDown, kept_dropped
 
 
 def test_dropped_while_down_and_said_at_the_reconnect() -> None:
@@ -25,3 +25,14 @@ def test_every_off_of_the_stop_goes_to_paho_even_after_one_it_kept_for_a_reconne
     for topic in ("regul/vload/ECS/cmd", "cmnd/radiator/POWER", "cmnd/towel/POWER"):
         assert not watch.drops(topic)
         watch.went_down()  # (paho answered "no connection": it keeps the message for the reconnect)
+
+
+def test_what_paho_held_for_a_connection_is_said_by_count_its_topics_each_once() -> None:
+    assert kept_dropped(()) == ""
+    said = kept_dropped(("regul/cload/small", "regul/cload/small", "domoticz/in"))
+    assert said == ("; 3 messages paho held unacknowledged on the lost connection dropped, not sent late (on "
+                    "regul/cload/small, domoticz/in): what is in effect replaces them")
+    said = kept_dropped(tuple(f"cmnd/load{k}/POWER" for k in range(6)))
+    assert said.startswith("; 6 messages") and "cmnd/load3/POWER, ...)" in said and "load4" not in said
+    assert kept_dropped(("regul/report",)).startswith("; 1 message paho held")
+
