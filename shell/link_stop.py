@@ -73,7 +73,7 @@ def _publish_offline(publish: Publish, settings: MqttSettings, timeout_s: float,
             return False
         info.wait_for_publish(timeout_s)
         if not info.is_published():
-            # A link dead but not yet known to be (Wi-Fi gone without a word: paho notices at 1.5 x keepalive)
+            # A link dead but not yet known to be (Wi-Fi gone without a word: paho notices within 2 x keepalive)
             # takes every message and delivers none. "offline" follows the stop commands on the same link:
             # unacknowledged, they may be lost too.
             log.warning("the broker did not acknowledge PySEB's last message within %g s: %sthe stop commands "

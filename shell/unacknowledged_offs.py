@@ -1,5 +1,5 @@
 """The loads switched off whose off the broker has not acknowledged: at a stop they may still be on. A link dead but
-not yet known to be (a frozen broker, a Wi-Fi gone without a word: paho notices at 1.5 x keepalive) takes every
+not yet known to be (a frozen broker, a Wi-Fi gone without a word: paho notices within 2 x keepalive) takes every
 message and delivers none: the stale guard's offs, the meters silent with it, went into it, the regulation's own
 view said every load at 0 W, and the stop named none while a relay stayed on. No paho state but the message infos it
 hands back (tests/test_daemon_removed_off.py, on a real broker frozen or gone)."""

@@ -242,8 +242,9 @@ def test_an_off_delivered_after_a_reconnect_is_not_named_at_the_stop(
 @pytest.mark.parametrize("daemon", ["keepalive = 5"], indirect=True)
 def test_a_frozen_broker_found_dead_by_the_keepalive_gets_the_off_at_the_reconnect(
         daemon: Daemon, broker: PrivateBroker, caplog: pytest.LogCaptureFixture) -> None:
-    # The stale guard's off went into a socket that delivered nothing; paho finds the link dead (1.5 x keepalive) and
-    # keeps it: named by a stop until then (as after a link closed), sent again at the reconnect, then named no more.
+    # The stale guard's off went into a socket that delivered nothing; paho finds the link dead (within 2 x keepalive):
+    # named by a stop until then (as after a link closed), sent again at the reconnect (the daemon's re-sends: paho's
+    # own copy dropped there), then named no more.
     now = small_on_then_the_meters_silent(daemon, broker)
     assert broker.pid is not None
     os.kill(broker.pid, signal.SIGSTOP)
