@@ -14,6 +14,16 @@ ECS, RADIATOR, SMALL, PLUG = ("regul/vload/ECS/cmd", "cmnd/radiator/POWER", "reg
                               "shellies/plug/relay/0/command")
 
 
+def with_ecs2(tmp_path: Path, loads: tuple[str, ...], algorithm: str = "hebert") -> Path:
+    """The test config of `loads` (ecs among them) with a second heater, ecs2, listed right after ecs, on the linear
+    test curve (0..2000 W)."""
+    path = write_config(tmp_path, loads, algorithm=algorithm)
+    text = path.read_text().replace("ecs = variable\n", "ecs = variable\necs2 = variable\n")
+    path.write_text(text + "\n[ecs2]\ntopic_set_power = regul/vload/ECS2/cmd\ncalibration = linear.csv\n"
+                    "min_power = 150\n")
+    return path
+
+
 def harness(tmp_path: Path, *loads: str) -> Harness:
     h = Harness(write_config(tmp_path, loads))
     h.reg.tick(NOON)
@@ -53,10 +63,7 @@ SCENARIOS = [
 def test_a_variable_load_recovers_no_power_from_a_lower_one(tmp_path: Path) -> None:
     # The seed's rule: only a relay that does not fit takes power back from lower priorities. A heater whose force
     # ends (at 0 W) while the heater after it holds the whole surplus stays at 0 W: balanced, nothing changes.
-    path = write_config(tmp_path, ("ecs",))
-    text = path.read_text().replace("ecs = variable\n", "ecs = variable\necs2 = variable\n")
-    path.write_text(text + "\n[ecs2]\ntopic_set_power = regul/vload/ECS2/cmd\ncalibration = linear.csv\n"
-                    "min_power = 150\n")
+    path = with_ecs2(tmp_path, ("ecs",))
     h = Harness(path)
     h.reg.tick(NOON)
     h.load("ecs2").set_power(1500, NOON, "test set-up: the surplus, taken while ecs was forced")
@@ -150,10 +157,7 @@ def test_unknown_load_is_switched_then_measured(tmp_path: Path) -> None:
 
 def two_heaters(tmp_path: Path, algorithm: str = "hebert") -> Harness:
     """ecs then ecs2, both on the linear test curve (0..2000 W)."""
-    path = write_config(tmp_path, ("ecs",), algorithm=algorithm)
-    text = path.read_text().replace("ecs = variable\n", "ecs = variable\necs2 = variable\n")
-    path.write_text(text + "\n[ecs2]\ntopic_set_power = regul/vload/ECS2/cmd\ncalibration = linear.csv\n"
-                    "min_power = 150\n")
+    path = with_ecs2(tmp_path, ("ecs",), algorithm=algorithm)
     h = Harness(path)
     h.reg.tick(NOON)
     return h
@@ -295,10 +299,7 @@ def test_a_relay_switched_on_after_a_heater_in_doubt_at_gain_under_1_sheds_it_no
     # it to give (the loads before it keep their own damped move: `kept_w`), none here: ecs2 keeps its 2000 W. (Taken
     # out of every load's room, they were a shed of 500 W past the loads' total, the whole of it reaching ecs2: 2000 ->
     # 1500 W, 500 W exported for nothing.)
-    path = write_config(tmp_path, ("ecs", "radiator"), algorithm="closed_loop")
-    text = path.read_text().replace("ecs = variable\n", "ecs = variable\necs2 = variable\n")
-    path.write_text(text + "\n[ecs2]\ntopic_set_power = regul/vload/ECS2/cmd\ncalibration = linear.csv\n"
-                    "min_power = 150\n")
+    path = with_ecs2(tmp_path, ("ecs", "radiator"), algorithm="closed_loop")
     h = Harness(path)
     h.reg.tick(NOON - 3600)  # (the radiator's min_off_s since the start over)
     assert h.reg.controller is not None
@@ -331,10 +332,7 @@ def test_a_heater_in_doubt_beside_a_cut_one_is_judged_on_its_own_shed(tmp_path: 
     # counted as none, the next 240 W from ecs2 (760 -> 520 W) and ecs (1000 -> 760 W), which the house follows (2300
     # -> 2060 W). ecs's shed was real: out of the fall, ecs2's phantom 240 W were no watts the house was to show (taken
     # out, ecs was found not followed, and the 10 W of the meter's noise that follow went past it to the radiator).
-    path = write_config(tmp_path, ("radiator", "ecs"))
-    text = path.read_text().replace("ecs = variable\n", "ecs = variable\necs2 = variable\n")
-    path.write_text(text + "\n[ecs2]\ntopic_set_power = regul/vload/ECS2/cmd\ncalibration = linear.csv\n"
-                    "min_power = 150\n")
+    path = with_ecs2(tmp_path, ("radiator", "ecs"))
     h = Harness(path)
     h.reg.tick(NOON)
     for name in ("radiator", "ecs", "ecs2"):
@@ -374,10 +372,7 @@ def test_a_load_forced_off_between_a_shed_and_its_reading_makes_no_cut_heater_dr
     # ecs2's: it stays in doubt, nothing moves, and its next shed, 100 W, is counted as none as before (ecs2 640 W, ecs
     # 1640 W). (Taken for ecs2's answer, the force's fall found it drawing: ecs took its phantom 260 W at once, into an
     # import.)
-    path = write_config(tmp_path, ("ecs", "radiator"), algorithm="closed_loop")
-    text = path.read_text().replace("ecs = variable\n", "ecs = variable\necs2 = variable\n")
-    path.write_text(text + "\n[ecs2]\ntopic_set_power = regul/vload/ECS2/cmd\ncalibration = linear.csv\n"
-                    "min_power = 150\n")
+    path = with_ecs2(tmp_path, ("ecs", "radiator"), algorithm="closed_loop")
     h = Harness(path)
     h.reg.tick(NOON)
     assert h.reg.controller is not None
