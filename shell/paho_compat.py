@@ -4,11 +4,13 @@ and properties; 1.6 passes an int result code and fewer arguments. The wrappers 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho import mqtt as paho_mqtt
 
 PAHO2 = hasattr(mqtt, "CallbackAPIVersion")
 LOOP_ERROR_PAUSE_S = 1.0
@@ -138,15 +140,40 @@ def acknowledged(info: mqtt.MQTTMessageInfo) -> bool:
 
 
 # A QoS 1 message paho holds for the next connection, to send right after its CONNACK: published while it had none,
-# or sent on a connection lost before the broker acknowledged it (paho resets those to be sent again, DUP).
-_KEPT_STATES = (mqtt.mqtt_ms_publish, mqtt.mqtt_ms_queued)
+# or sent on a connection lost before the broker acknowledged it (paho resets those to be sent again, DUP). (Their
+# names looked up at each drop: a paho without them, read at the import, and PySEB did not start at all.)
+_KEPT_STATE_NAMES = ("mqtt_ms_publish", "mqtt_ms_queued")
+_internals_said = False  # (the drop given up: said once a run)
 
 
-def drop_kept(client: mqtt.Client) -> list[str]:
+def drop_kept(client: mqtt.Client, keep: Callable[[], bool] = lambda: False) -> list[str]:
     """The QoS 1 messages paho holds for the connection being made, dropped (its on_connect: paho sends them right
-    after it, both versions); their topics, in order. Those sent on this connection already are left (paho 2's own
-    drop_out_messages drops them too: their acknowledgements then came for messages it no longer knew, each holding
-    one of its in-flight places for good). (Private in both, alike.)"""
-    with client._out_message_mutex:
-        kept = [mid for mid, message in client._out_messages.items() if message.state in _KEPT_STATES]
-        return [client._out_messages.pop(mid).topic for mid in kept]
+    after it, both versions); their topics, in order. None when `keep()`, asked once paho's queue is locked (a stop:
+    its offs, handed to paho from then on, are not dropped). Those sent on this connection already are left (paho 2's
+    own drop_out_messages drops them too: their acknowledgements then came for messages it no longer knew, each holding
+    one of its in-flight places for good). (Private in both, alike: a paho whose internals differ drops nothing, and
+    says so once; raised, it broke the connect's callback, and the daemon stopped at every connect.)"""
+    dropped: list[str] = []
+    try:
+        states = tuple(getattr(mqtt, name) for name in _KEPT_STATE_NAMES)
+        with client._out_message_mutex:
+            if keep():
+                return []
+            held = client._out_messages
+            for mid in [mid for mid, message in held.items() if message.state in states]:
+                dropped.append(held.pop(mid).topic)
+    except Exception as exc:  # noqa: BLE001 (whatever paho's internals became: the link must work on)
+        _say_internals_changed(exc)
+    return dropped
+
+
+def _say_internals_changed(exc: Exception) -> None:
+    global _internals_said
+    if _internals_said:
+        return
+    _internals_said = True
+    logging.getLogger("shell.mqtt_link").warning(
+        "paho-mqtt %s is not as PySEB knows it (%s: %s): what it holds for a lost connection is not dropped at the "
+        "reconnect, so a command made on a link dead but not yet known to be may be sent late, before the command in "
+        "effect (a relay on for a moment); report it with paho's version", getattr(paho_mqtt, "__version__", "?"),
+        type(exc).__name__, exc)
