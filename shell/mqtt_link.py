@@ -282,8 +282,9 @@ class MqttLink:
         # evidence for it, its dwell skipped (a night force's on then off alike, with a long keepalive). Dropped: the
         # daemon sends what is in effect (each load's command, the daily report, the removed loads' offs not
         # acknowledged) once it takes the connection, as after an outage it knew of (shell/while_down.py). Kept at a
-        # stop: the stop's offs, handed to paho whatever the link, go out if the broker is back within its wait.
-        dropped = () if self._stopping else tuple(paho_compat.drop_kept(client))
+        # stop: the stop's offs, handed to paho whatever the link, go out if the broker is back within its wait
+        # (`stopping` read with paho's queue locked: read before, a stop's off handed over in between was dropped).
+        dropped = tuple(paho_compat.drop_kept(client, keep=lambda: self._stopping))
         self.takeover.connected(time.monotonic())
         subscriptions = self._subscriptions()
         self._subscribing = {}

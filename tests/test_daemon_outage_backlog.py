@@ -228,7 +228,7 @@ def test_online_refused_by_paho_s_full_queue_at_a_connect_is_sent_once_it_has_ro
     # yet known to be, PAHO_QUEUE_MAX messages handed to it), `online` was refused without a word, and the
     # availability topic said `offline` (the broker's will) for as long as that connection lasted. (A backstop since
     # the connect drops what paho kept, but at a stop: the drop off here.)
-    monkeypatch.setattr(shell.paho_compat, "drop_kept", lambda client: [])
+    monkeypatch.setattr(shell.paho_compat, "drop_kept", lambda client, keep: [])
     built = small_queue_daemon
     availability = built.link.settings.topic_availability
     for k in range(3):
