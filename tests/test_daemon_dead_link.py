@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -119,7 +120,8 @@ def test_a_link_back_before_paho_noticed_delivers_what_it_held_in_order(
 
 
 def test_a_removed_load_s_off_sent_on_a_link_dead_but_not_known_to_be_is_sent_again_at_the_reconnect(
-        daemon: Daemon, proxy: LinkProxy, broker: PrivateBroker, caplog: pytest.LogCaptureFixture) -> None:
+        daemon: Daemon, proxy: LinkProxy, broker: PrivateBroker, probe: MqttProbe,
+        caplog: pytest.LogCaptureFixture) -> None:
     # Sent once a start, it was paho's to send again at the reconnect: dropped there now with the rest, the daemon
     # sends it again itself.
     caplog.set_level(logging.INFO)
@@ -135,6 +137,7 @@ def test_a_removed_load_s_off_sent_on_a_link_dead_but_not_known_to_be_is_sent_ag
     assert "radiator (no longer configured, left on): off sent again (not acknowledged on the lost connection) now " \
            "that the broker is back ('OFF' on cmnd/radiator/POWER)" in caplog.text
     assert retained_on_the_radiator(broker) == ["OFF"]
+    probe.wait_for(SMALL, lambda m: m.text == "0")  # (the start's command, lost with the first connection: re-sent)
     deadline = time.monotonic() + 5
     while "pending_offs" in daemon.reg.status(time.time()) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -155,3 +158,26 @@ def test_at_a_stop_what_paho_holds_goes_out_at_a_connect(daemon: Daemon, probe: 
     assert next_event(daemon, Connected).dropped == ()
     probe.wait_for(SMALL, lambda m: m.text == "0")
 
+
+
+def test_a_stop_on_a_dead_link_back_within_its_wait_delivers_its_offs(
+        daemon: Daemon, proxy: LinkProxy, probe: MqttProbe, caplog: pytest.LogCaptureFixture) -> None:
+    # The stop's offs go into a dead socket; the link is lost and back during the stop's wait for `offline`: paho
+    # sends them again at that connect (not dropped, the daemon stopping), and the broker acknowledges them in time.
+    caplog.set_level(logging.INFO)
+    daemon.link.start()
+    daemon._on_connected(next_event(daemon, Connected))
+    surplus(daemon, time.time())
+    assert daemon.reg.loads_by_name["small"].current_power_w > 0
+    probe.wait_for(SMALL, lambda m: m.text == "1")
+    proxy.freeze()
+    back = threading.Timer(0.5, proxy.back)  # (the dead socket closed: paho reconnects after its 1 s)
+    back.start()
+    try:
+        daemon._shutdown()
+    finally:
+        back.join()
+    probe.wait_for(SMALL, lambda m: m.text == "0")
+    probe.wait_for(daemon.link.settings.topic_availability, lambda m: m.text == "offline")
+    assert "may not have been delivered" not in caplog.text
+    assert "stopping with the broker link down" not in caplog.text
