@@ -5,7 +5,6 @@ effect, not the commands made on the dead link sent late. The daemon's steps one
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -15,16 +14,14 @@ from pathlib import Path
 import pytest
 
 from localbroker import PrivateBroker
-from settings.config import load_settings
 from shell.daemon import Daemon
-from shell.lock import InstanceLock
 from shell.mqtt_link import Connected, Disconnected
-from tests.configs import reading, with_mqtt_lines, write_config
+from tests.configs import reading
 from tests.daemon_events import next_event
 from tests.harness import CONS, PROD
 from tests.link_proxy import LinkProxy
 from tests.mqtt_probe import MqttProbe
-from tests.test_daemon_removed_off import retained_on_the_radiator, status_with_the_radiator_on
+from tests.test_daemon_removed_off import daemon_with_the_radiator_on, retained_on_the_radiator
 
 SMALL = "regul/cload/small"
 MARK = "test/mark"
@@ -43,17 +40,7 @@ def proxy(broker: PrivateBroker) -> Iterator[LinkProxy]:
 def daemon(tmp_path: Path, proxy: LinkProxy) -> Iterator[Daemon]:
     """A daemon with one relay (small), its link through the proxy, paho's keepalive at its least (5 s: the dead link
     found within 10 s); its status file has the radiator (no longer configured) left on, its off retained."""
-    config = with_mqtt_lines(write_config(tmp_path, ("small",), port=proxy.port), "keepalive = 5")
-    (tmp_path / "status.json").write_text(json.dumps(status_with_the_radiator_on(tmp_path, retain=True)))
-    lock = InstanceLock(tmp_path / "test.lock")
-    lock.acquire()
-    built = Daemon(load_settings(config), lock)
-    built.restore_saved_status(time.time())
-    try:
-        yield built
-    finally:
-        if lock._fd is not None:  # (not stopped by the test)
-            built._shutdown()
+    yield from daemon_with_the_radiator_on(tmp_path, proxy.port, "keepalive = 5")
 
 
 def surplus(daemon: Daemon, now: float) -> None:

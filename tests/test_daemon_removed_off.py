@@ -80,7 +80,13 @@ def daemon(tmp_path: Path, broker: PrivateBroker, request: pytest.FixtureRequest
     """A daemon whose status file has the radiator (no longer configured) left on, its off retained: a probe made
     after the fact tells whether a broker restarted without persistence has had it since. Indirectly parametrised:
     more [mqtt] lines."""
-    config = with_mqtt_lines(write_config(tmp_path, ("small",), port=broker.port), getattr(request, "param", ""))
+    yield from daemon_with_the_radiator_on(tmp_path, broker.port, getattr(request, "param", ""))
+
+
+def daemon_with_the_radiator_on(tmp_path: Path, port: int, mqtt_lines: str) -> Iterator[Daemon]:
+    """The fixtures' daemon (one relay, small), restored from a status file with the radiator, no longer configured,
+    left on, its off retained; `mqtt_lines`: more [mqtt] lines. Shut down after the test unless it stopped it."""
+    config = with_mqtt_lines(write_config(tmp_path, ("small",), port=port), mqtt_lines)
     (tmp_path / "status.json").write_text(json.dumps(status_with_the_radiator_on(tmp_path, retain=True)))
     lock = InstanceLock(tmp_path / "test.lock")
     lock.acquire()
