@@ -19,6 +19,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from localbroker import PrivateBroker  # noqa: E402
+from tests.link_proxy import LinkProxy  # noqa: E402
 from tests.mqtt_probe import MqttProbe  # noqa: E402
 from tests.worker_ports import claim_worker_ports  # noqa: E402
 
@@ -52,6 +53,16 @@ def broker() -> Iterator[PrivateBroker]:
     """A private mosquitto for one test, stopped by its PID afterwards."""
     with PrivateBroker() as b:
         yield b
+
+
+@pytest.fixture
+def proxy(broker: PrivateBroker) -> Iterator[LinkProxy]:
+    """A relay in front of the private broker that can freeze the link (a half-open TCP link: tests/link_proxy.py)."""
+    relay = LinkProxy(broker.host, broker.port)
+    try:
+        yield relay
+    finally:
+        relay.close()
 
 
 @pytest.fixture

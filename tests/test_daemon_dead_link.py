@@ -28,15 +28,6 @@ MARK = "test/mark"
 
 
 @pytest.fixture
-def proxy(broker: PrivateBroker) -> Iterator[LinkProxy]:
-    relay = LinkProxy(broker.host, broker.port)
-    try:
-        yield relay
-    finally:
-        relay.close()
-
-
-@pytest.fixture
 def daemon(tmp_path: Path, proxy: LinkProxy) -> Iterator[Daemon]:
     """A daemon with one relay (small), its link through the proxy, paho's keepalive at its least (5 s: the dead link
     found within 10 s); its status file has the radiator (no longer configured) left on, its off retained."""

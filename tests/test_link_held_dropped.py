@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -26,15 +25,6 @@ from tests.mqtt_probe import MqttProbe
 
 HELD = "test/held"
 REPO = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def proxy(broker: PrivateBroker) -> Iterator[LinkProxy]:
-    relay = LinkProxy(broker.host, broker.port)
-    try:
-        yield relay
-    finally:
-        relay.close()
 
 
 def link_for(config: Path) -> tuple[MqttLink, queue.SimpleQueue[object]]:
