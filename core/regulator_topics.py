@@ -31,6 +31,11 @@ class RegulatorTopics:
                   *self.field.subscriptions()]
         return list(dict.fromkeys(topics))
 
+    def subscription_refused(self, topic: str) -> str | None:
+        """What the broker's refusal of the subscription to `topic` costs, when it is not what the daemon says of any
+        refusal (FieldFeatures.subscription_refused); None otherwise."""
+        return self.field.subscription_refused(topic)
+
     def unretained_command_topics(self) -> list[str]:
         """The topics the loads' commands go to not retained (a variator's; a relay on domoticz/in) and that are
         not read: a retained message there is someone else's, taken as an order at every reconnect."""

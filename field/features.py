@@ -79,6 +79,11 @@ class FieldFeatures:
         return (self.tanks.subscriptions() + self.domoticz.subscriptions() + self.homeassistant.subscriptions()
                 + forecast + instances)
 
+    def subscription_refused(self, topic: str) -> str | None:
+        """What the broker's refusal of PySEB's subscription to `topic` costs, when a field feature says it otherwise
+        than any refusal (the earlier Home Assistant announcement's filter); None for the daemon's own line."""
+        return self.homeassistant.refused(topic)
+
     def live_only_topics(self) -> set[str]:
         """Topics (`<topic>/#`: a subtree) whose retained messages must be ignored: commands, Domoticz's updates, the
         status topic (PySEB never retains its status: a retained one is someone's leftover, ignored without the

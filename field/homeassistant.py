@@ -93,6 +93,11 @@ class HomeAssistantBridge:
             return (self.topics.own_configs, *earlier)
         return (*self._births, self.topics.own_configs, *earlier, *self._controls)
 
+    def refused(self, topic: str) -> str | None:
+        """What the broker's refusal of the subscription to `topic` costs, when a topic of the earlier run's
+        (EarlierAnnouncement.refused); None otherwise."""
+        return self._moved.refused(topic)
+
     def live_only_topics(self) -> set[str]:
         """Command topics: a retained command is old news (it would come back at every reconnect)."""
         return set(self._controls) if self.enabled else set()

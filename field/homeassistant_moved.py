@@ -63,6 +63,19 @@ class EarlierAnnouncement:
             return ()
         return (self._earlier.own_configs,)
 
+    def refused(self, topic: str) -> str | None:
+        """What the broker's refusal of PySEB's subscription to `topic` costs, when that is the earlier run's configs'
+        filter (an ACL for the new node id or prefix only); None for any other topic. (Said as any refusal, it was an
+        ERROR asking to allow it, "PySEB subscribes again at its next connection", where it is read at the first connect
+        only, and the old device was left in HA unsaid.)"""
+        earlier = self._earlier
+        if earlier is None or topic != earlier.own_configs:
+            return None
+        return (f"the broker does not let PySEB read {topic}, where an earlier run announced its Home Assistant "
+                f"entities (under {self._change(earlier)}): its configs cannot be read back, and are not removed; "
+                f"delete that device in Home Assistant (or clear its retained configs, as a user the broker lets read "
+                f"there: mosquitto_sub -v -t '{topic}' lists them, mosquitto_pub -r -n -t <topic> clears each)")
+
     def is_config(self, topic: str) -> bool:
         """True for a config topic of the earlier run's node."""
         return self._earlier is not None and is_config(self._earlier, topic)

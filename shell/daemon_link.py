@@ -239,6 +239,10 @@ class DaemonLinkEvents:
             log.debug("the broker refused PySEB's subscription to %s again", event.topic)
             return
         self._refusals_said.add(event.topic)
+        said = self.reg.subscription_refused(event.topic)
+        if said is not None:  # (the earlier Home Assistant announcement's filter: read at the first connect only)
+            log.warning("%s", said)
+            return
         if event.echo or event.topic == self.status_topic:
             # (an ACL that lets PySEB publish its commands, its status, but not read them back is a fair one)
             log.info("the broker does not let PySEB subscribe to %s, where it publishes: %s is not checked",

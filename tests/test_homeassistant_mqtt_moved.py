@@ -136,3 +136,51 @@ def test_a_status_file_whose_record_no_topic_can_hold_stops_nothing(tmp_path: Pa
         assert proc.proc.poll() is None, proc.output
     finally:
         assert proc.terminate() == 0, proc.output
+
+
+def test_an_old_filter_the_broker_refuses_is_said_as_what_it_costs(tmp_path: Path,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    # A broker whose ACL checks subscriptions (mosquitto's dynamic security) refusing the earlier run's configs'
+    # filter (a role for the new node id only): PySEB said an ERROR, "allow it ..., PySEB subscribes again at its next
+    # connection", where it never does (read back at the first connect only), and nothing of the old device, left in HA.
+    import glob
+    import logging
+    import threading
+
+    from settings.config import load_settings
+    from shell.daemon import Daemon, StopRequest
+    from shell.lock import InstanceLock
+    from status.store import save_status
+    from tests.harness import Harness
+    from tests.test_broker_access import dynamic_security_file
+
+    plugins = glob.glob("/usr/lib/*/mosquitto_dynamic_security.so") + glob.glob("/usr/lib/mosquitto_dynamic_secur*")
+    assert plugins, "Debian's mosquitto ships mosquitto_dynamic_security.so"
+    (tmp_path / "a").mkdir()
+    earlier = Harness(write_config(tmp_path / "a", extra=HA + "node_id = old\n"))
+    earlier.reg.start(time.time() - 60)
+    old_filter = "homeassistant/+/old/+/config"
+    security = dynamic_security_file(tmp_path / "dynsec.json", (old_filter,))
+    caplog.set_level(logging.INFO)
+    with PrivateBroker(extra_conf=f"plugin {plugins[0]}\nplugin_opt_config_file {security}\n") as broker:
+        config = with_mqtt_lines(write_config(tmp_path, port=broker.port, period=0.2, meter_timeout=5, extra=HA),
+                                 "username = pyseb\npassword = right")
+        saved = earlier.reg.status(time.time() - 30)
+        assert saved["ha_discovery"]["node_id"] == "old"
+        save_status(load_settings(config).status.file, saved)
+        daemon = Daemon(load_settings(config), InstanceLock(tmp_path / "test.lock"))
+        runner = threading.Thread(target=daemon.run)  # (not the main thread: no signal handlers installed)
+        runner.start()
+        try:
+            deadline = time.monotonic() + 10
+            while "entities announced" not in caplog.text and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            daemon.events.put(StopRequest("SIGTERM"))
+            runner.join(30)
+        assert not runner.is_alive()
+    assert "entities announced under homeassistant/" in caplog.text
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [], errors
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and old_filter in r.getMessage()]
+    assert len(said) == 1 and "node id 'old'" in said[0] and "not removed" in said[0], caplog.text
