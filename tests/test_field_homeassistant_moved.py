@@ -254,3 +254,22 @@ def test_once_read_back_the_old_place_is_left_to_whoever_takes_it(tmp_path: Path
     for topic, payload in old.items():  # the other instance's, now
         h.reg.handle(topic, payload.encode(), NOON + 101.05, retained=True)
     assert removed(h) == []
+
+
+def test_without_discovery_no_record_is_written_or_published(tmp_path: Path) -> None:
+    # (a guard) A user who never turned discovery on: the status file and each regul/status are as before the feature,
+    # from a file of before it (no ha_discovery) or from none, connected or not.
+    (tmp_path / "a").mkdir()
+    h = Harness(write_config(tmp_path / "a"))
+    saved = h.reg.status(NOON - 60)
+    assert "ha_discovery" not in saved
+    (tmp_path / "b").mkdir()
+    g = Harness(write_config(tmp_path / "b", extra="[homeassistant]\ndiscovery = false\n"))
+    assert not [w for w in g.reg.restore(saved, NOON) if "ha_discovery" in w]
+    g.reg.start(NOON)
+    g.reg.on_connected(NOON)
+    g.meters(300, 1300, NOON + 1)
+    g.reg.tick(NOON + 2)
+    assert "ha_discovery" not in g.reg.status(NOON + 3)
+    assert g.statuses() and not [s for s in g.statuses() if "ha_discovery" in s]
+    assert not [t for t in g.reg.subscriptions() if t.endswith("/config") and "pyseb_test" not in t]
