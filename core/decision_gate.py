@@ -55,6 +55,10 @@ class DecisionGate:
         # (the house meter's count at its last reading, and the stamp of the latest command when it came: that reading
         # came after that command, by the messages' order, whatever the clock says of its stamp; heard_house)
         self._house_read: tuple[int, float | None] = (-1, None)
+        # (the house meter's count at its last reading, and that reading's time on the readings' clock: its stamp, moved
+        # by the wall clock's steps since as the commands are; the stale guard restarts its stamp at a step back for its
+        # age, which says nothing of its distance from a command: claim)
+        self._house_at: tuple[int, float] = (-1, 0.0)
 
     def heard_house(self, loads: Sequence[Equipment]) -> None:
         """A good house reading just came, before anything it leads to is commanded: every one, claimed or not (one
@@ -62,7 +66,10 @@ class DecisionGate:
         when the production meter is back: recorded at the claim only, the one before the suspension was taken for the
         last, and the regulation sat idle until the house meter's next change or its cut)."""
         latest = self._latest_command(loads)
-        self._house_read = (self._consumption.count, latest[1] if latest is not None else None)
+        meter = self._consumption
+        self._house_read = (meter.count, latest[1] if latest is not None else None)
+        if meter.last is not None:
+            self._house_at = (meter.count, meter.last.received_at)
 
     def claim(self, now: float, loads: Sequence[Equipment], by_house: bool = False) -> bool:
         """True when a decision may be taken at `now`; its evidence then counts as used. `by_house`: asked on a
@@ -88,8 +95,9 @@ class DecisionGate:
             # which the replay measured twice as importing on the cloudy day (docs/control.md).
             latest = self._latest_command(loads)
             last_command_at, latest_at = latest if latest is not None else (None, None)
-            if (last_command_at is not None and not stepped_back(consumption.received_at, last_command_at)
-                    and not shows_command(consumption.received_at, last_command_at, self._settle_s)
+            house_at = self._house_at[1] if self._house_at[0] == self._consumption.count else consumption.received_at
+            if (last_command_at is not None and not stepped_back(house_at, last_command_at)
+                    and not shows_command(house_at, last_command_at, self._settle_s)
                     and not self._relay_switch_read(last_command_at, latest_at, loads, now)):
                 # This house reading was taken before the last command could show in it: deciding on it would
                 # correct again what the last command already corrected. Wait for the next one. That holds for
@@ -205,6 +213,7 @@ class DecisionGate:
         if self.waiting_until is not None:
             self.waiting_until += step_s
             self._wait_from += step_s
+        self._house_at = (self._house_at[0], self._house_at[1] + step_s)
         self._move_commands(step_s, loads, None)
 
     def clock_stepped_back(self, step_s: float, now: float, loads: Sequence[Equipment], measured: bool = False) -> None:
@@ -218,28 +227,33 @@ class DecisionGate:
         relay's switch from before it the latest by stamp, and the reading after the heater's move was decided on).
 
         `measured`: told by the shell's steady clock, at its pass before each event and the timers (shell/daemon.py),
-        `step_s` exact and every command so far sent before the step: all of them are moved, the last decision (its
-        `period`) and a wait for the production reading too. Moving only those stamped after `now` (sent within the
-        step's length before it) left a command sent 1.6 s before a step of 1.5 s at its stamp, "0.1 s before" the
-        step: the reading 2 s after it, stamped 0.5 s after it, was no evidence with `settle` 1; and the last decision's
-        stamp, the next reading 0.5 s after it by the clock, held that reading back by `period` (a reading lost, 4 s
-        between decisions).
+        `step_s` exact and every command so far sent before the step: all of them are moved, the last house reading, the
+        last decision (its `period`) and a wait for the production reading too. (The house reading kept at its stamp,
+        one 0.2 s after a force, before a step of a second, was "1.2 s after" the force moved: the next production
+        reading's decision was taken on it; the stale guard restarts its stamp at a step over 10 s, at the first message
+        after it, as far or further from the force.) Moving only those stamped after `now` (sent within the step's
+        length before it) left a command sent 1.6 s before a step of 1.5 s at its stamp, "0.1 s before" the step: the
+        reading 2 s after it, stamped 0.5 s after it, was no evidence with `settle` 1; and the last decision's stamp,
+        the next reading 0.5 s after it by the clock, held that reading back by `period` (a reading lost, 4 s between
+        decisions).
 
         Else (the core seeing the readings' stamps go back over CLOCK_STEP_BACK_S, Regulator._follow_clock) `step_s` is
-        the step's length or less (measured from the last time seen before it, the time between the two not counted),
-        so only a command stamped after `now` is moved, to as far before `now` as the step says: a command moved is
-        never taken for earlier than it was; one stamped before `now` (sent the step's length or more before it) is
-        left, which can only make its wait longer, and so is one sent after the step. Told twice of one step (the
-        shell's steady clock, then the core seeing the readings' stamps go back), it is moved once: moved by the
-        shell, every command is dated at the step's time or before it on the new clock, none after the core's `now`.
+        the step's length or less (measured from the last time seen before it, the time between the two not counted), so
+        only a command (and the house reading) stamped after `now` is moved, to as far before `now` as the step says: a
+        command moved is never taken for earlier than it was; one stamped before `now` (sent the step's length or more
+        before it) is left, which can only make its wait longer, and so is one sent after the step. Told twice of one
+        step (the shell's steady clock, then the core seeing the readings' stamps go back), it is moved once: moved by
+        the shell, every command is dated at the step's time or before it on the new clock, none after the core's `now`.
         (A step in the milliseconds an event takes, one the core is handed the new clock for by the shell's own reading
-        of it, a connect's start, has that event's commands moved by it too: a reading within `settle` of them, at
-        most, taken for evidence.)"""
+        of it, a connect's start, has that event's commands moved by it too: a reading within `settle` of them, at most,
+        taken for evidence.)"""
         if self.waiting_until is not None and (measured or self._wait_from > now):  # (a wait started before the step)
             self.waiting_until -= step_s
             self._wait_from -= step_s
         if measured and self._last_decision_at is not None:
             self._last_decision_at -= step_s
+        if measured or self._house_at[1] > now:  # (the last house reading, as a command: its distance from them kept)
+            self._house_at = (self._house_at[0], self._house_at[1] - step_s)
         self._move_commands(-step_s, loads, None if measured else now)
 
     def _move_commands(self, step_s: float, loads: Sequence[Equipment], after: float | None) -> None:

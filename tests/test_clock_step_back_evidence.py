@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.configs import reading
 from tests.controller_house import House, closed_loop
-from tests.harness import Harness
+from tests.harness import CONS, MODE, NOON, PROD, Harness
 
 
 class SteppedHouse(House):
@@ -207,3 +208,50 @@ def test_many_small_steps_back_neither_stall_nor_pile_up(tmp_path: Path) -> None
     assert house.longest_stall(stepped_at) == 2.0
     assert house.early_decisions(1.0) == []
     assert len(h.reg._gate._moved) <= len(h.reg.loads)
+
+
+def _forced_between_the_readings(tmp_path: Path) -> tuple[Harness, list[float], float]:
+    """Meters out of step (the house at even seconds, production at odd ones, each decision on a production reading),
+    then a force: its command at `t`, the next house reading 0.2 s after it (no evidence, `settle` 1 s). Returns the
+    harness, the decisions' times and `t`."""
+    h = closed_loop(tmp_path, "ecs")
+    decided: list[float] = []
+    h.reg.add_decision_listener(lambda record: decided.append(record.time_s))
+    now = NOON
+    for _ in range(4):
+        h.reg.handle(CONS, reading(300 + h.load("ecs").current_power_w), now)
+        h.reg.handle(PROD, reading(1300), now + 1.0)
+        now += 2.0
+    forced_at = now - 0.2
+    h.reg.handle(MODE, b'{"command": "force", "name": "ecs", "power": 1000, "duration": 600}', forced_at)
+    h.reg.handle(CONS, reading(1300), now)
+    return h, decided, forced_at
+
+
+@pytest.mark.parametrize("step_s", [1.0, 5.0, 60.0])
+def test_a_house_reading_before_a_told_step_back_keeps_its_distance_from_a_command_before_it(
+        tmp_path: Path, step_s: float) -> None:
+    # The daemon measured the step, 0.7 s after the house reading, and every command was moved by it, but not the
+    # house reading from before it: 0.2 s after the force, it was taken for one `step_s` + 0.2 s after it, and the
+    # production reading's decision was taken on it. (Over 10 s, the reading's age restarted at the production
+    # reading, the step's time or later: as far from the force.)
+    h, decided, forced_at = _forced_between_the_readings(tmp_path)
+    h.reg.clock_stepped_back(step_s, forced_at + 0.9 - step_s)
+    before = len(decided)
+    h.reg.handle(PROD, reading(1300), forced_at + 1.2 - step_s)
+    assert len(decided) == before  # (the house reading, 0.2 s after the force, does not show it)
+    h.reg.handle(CONS, reading(1300), forced_at + 2.2 - step_s)
+    h.reg.handle(PROD, reading(1300), forced_at + 3.2 - step_s)
+    assert len(decided) == before + 1
+
+
+def test_a_house_reading_before_a_step_back_the_core_saw_keeps_its_distance_from_a_command_before_it(
+        tmp_path: Path) -> None:
+    # No one told the step (a replay): the core measured it from its last tick, 1.05 s after the force, and moved the
+    # force by that much; the house reading 0.2 s after the force, its age restarted at the production reading, was
+    # taken for one 1.05 s after it.
+    h, decided, forced_at = _forced_between_the_readings(tmp_path)
+    h.reg.tick(forced_at + 1.05)
+    before = len(decided)
+    h.reg.handle(PROD, reading(1300), forced_at + 1.15 - 60.0)
+    assert len(decided) == before
