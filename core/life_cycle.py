@@ -112,8 +112,20 @@ class RegulatorLifeCycle:
         `period` and `settle`. A timed force on, a relay's dwell, other waits end that much earlier; a timed force to
         0 W keeps the time it had left (core.forces.keep_forces_off_lengths). A pending off first sent by this start
         (its `starts` 1) is dated from the start on the clock as set: read before the jump (a Pi booted days behind),
-        the next start found its days of giving up (status.restore_offs) past at once."""
+        the next start found its days of giving up (status.restore_offs) past at once. A step under CLOCK_STEP_BACK_S
+        (the shell tells one from CLOCK_NUDGE_S, shell/clock_watch.py) keeps only the readings' ages, the decisions'
+        `period` and `settle` and the import guard's time."""
         if self._started_at is None:
+            return
+        if step_s < CLOCK_STEP_BACK_S:
+            # (NTP correcting a slow clock, the daemon's steady clock measured: what compares times seconds apart keeps
+            # them, the readings' ages (a step of 9.5 s made them 10 s old: every load cut), the decisions' evidence (a
+            # reading within `settle` of a command stamped the step later) and the import guard's time; a force, a
+            # dwell, a day end that much earlier, as before: a step back under 10 s is as small to them)
+            self._stale_guard.clock_stepped_forward(step_s)
+            self._gate.clock_stepped_forward(step_s, self.loads)
+            if self.controller is not None:
+                self.controller.clock_stepped_forward(step_s)
             return
         self._removed_off_starts = {key: (starts, since + step_s if starts == 1 else since)
                                     for key, (starts, since) in self._removed_off_starts.items()}

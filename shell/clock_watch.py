@@ -12,10 +12,12 @@ from values.readings import CLOCK_STEP_BACK_S
 # A jump this large or larger is said and handed to the core (NTP steps the clock only when it is off by more than a
 # fraction of a second, and slews it gently below that: neither adds up here, each reading starts afresh).
 CLOCK_JUMP_S = CLOCK_STEP_BACK_S
-# A step back this large or larger is handed to the core's decision gate, whatever its size (NTP steps a clock off by
-# more than 128 ms): the commands sent before it are dated on the new clock, and the next decision waits no longer for
-# a reading that shows the last one (core/decision_gate.py). Smaller is a slew, or the two clocks read a moment apart;
-# a step seen where there was none moves nothing (only commands stamped after the time the step came back to are).
+# A step back or forward this large or larger is handed to the core, whatever its size (NTP steps a clock off by more
+# than 128 ms): the commands sent before it are dated on the new clock, and the next decision waits no longer (back),
+# and no shorter (forward), for a reading that shows the last one (core/decision_gate.py); forward, the meters' readings
+# keep their ages too (a step of 9.5 s made them 10 s old at once: every load cut). Smaller is a slew, or the two clocks
+# read a moment apart; a step back seen where there was none moves nothing (only commands stamped after the time the
+# step came back to are), and one forward makes a reading's wait that much longer at most.
 CLOCK_NUDGE_S = 0.1
 
 # Linux's clock that counts a suspend too (the monotonic one stops then): a laptop woken after an hour's suspend had
@@ -35,6 +37,8 @@ class ClockWatch:
         self._offset_s = wall_s - steady_at_s
         # (how far the wall clock stepped back at the last reading, when CLOCK_NUDGE_S or more; else 0.0)
         self.back_s = 0.0
+        # (how far it stepped forward, when CLOCK_NUDGE_S or more but under CLOCK_JUMP_S, no jump; else 0.0)
+        self.forward_s = 0.0
 
     def jumped_s(self, wall_s: float, steady_at_s: float) -> float:
         """How far the wall clock jumped since the last reading, beyond the time that passed (forward: positive;
@@ -42,4 +46,5 @@ class ClockWatch:
         offset_s = wall_s - steady_at_s
         step_s, self._offset_s = offset_s - self._offset_s, offset_s
         self.back_s = -step_s if step_s <= -CLOCK_NUDGE_S else 0.0
+        self.forward_s = step_s if CLOCK_NUDGE_S <= step_s < CLOCK_JUMP_S else 0.0
         return step_s if abs(step_s) >= CLOCK_JUMP_S else 0.0

@@ -238,6 +238,14 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
                         "the clock stepped back by %.1f s (NTP correcting it): the last commands are dated on the new "
                         "clock", self._clock_watch.back_s)
             self.reg.clock_stepped_back(self._clock_watch.back_s, wall_s)
+        if (forward_s := self._clock_watch.forward_s) > 0:
+            # (a step forward under CLOCK_JUMP_S, no jump to say: NTP correcting a slow clock; the meters' readings keep
+            # their ages, the decisions' evidence its distance from the commands: core/life_cycle.py)
+            log.log(logging.INFO if forward_s >= 1.0 else logging.DEBUG,
+                    "the clock stepped forward by %.1f s (NTP correcting it): the meters' readings keep their ages",
+                    forward_s)
+            self._last_jump = (wall_s - forward_s / 2, forward_s)
+            self.reg.clock_stepped_forward(forward_s)
         if step_s > 0:
             self._last_jump = (wall_s - step_s / 2, step_s)
             log.warning("the clock jumped forward by %s (NTP setting it, or set by hand): the meters' readings keep "

@@ -94,6 +94,29 @@ def test_a_step_back_is_handed_to_the_regulator_however_small(tmp_path: Path, mo
     assert "stepped back by 3600" not in caplog.text  # (the core says it, with the forces that keep their time)
 
 
+def test_a_small_step_forward_is_handed_to_the_regulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    # Under 10 s it was no jump: the meters' readings 9.5 s older at once (a meter's timeout 10 s: every load cut at the
+    # next pass, "consumption meter silent for 10 s"), and a house reading within `settle` of a command stamped the step
+    # later, taken for one that shows it (test_clock_step_forward). Told as a step back is, said at INFO from a second.
+    settings = load_settings(write_config(tmp_path, ("ecs", "radiator"), algorithm="closed_loop"))
+    daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
+    clocks = {"wall": time.time(), "steady": time.monotonic()}
+    monkeypatch.setattr(shell.daemon, "time", SimpleNamespace(time=lambda: clocks["wall"]))
+    monkeypatch.setattr(shell.daemon, "steady_s", lambda: clocks["steady"])
+    daemon._clock_watch = ClockWatch(clocks["wall"], clocks["steady"])
+    steps: list[float] = []
+    monkeypatch.setattr(daemon.reg, "clock_stepped_forward", steps.append)
+    caplog.set_level(logging.DEBUG)
+    for wall_s, steady_s_ in ((2.05, 2.0), (0.5 + 0.5, 0.5), (9.5 + 1.0, 1.0), (3600.0, 0.0)):
+        clocks["wall"] += wall_s
+        clocks["steady"] += steady_s_
+        daemon._follow_the_clock()  # (a slew of 50 ms, the first: nothing)
+    assert steps == [pytest.approx(0.5), pytest.approx(9.5), pytest.approx(3600.0)]
+    assert "the clock stepped forward by 9.5 s (NTP correcting it)" in caplog.text
+    assert caplog.text.count("the clock jumped forward by") == 1  # (the hour's: said as before)
+
+
 def test_a_step_back_while_an_event_is_handled_is_told_before_the_timers_run(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The loop's pass at each event tells the regulator every step back so far; its commands are all moved by the

@@ -210,6 +210,46 @@ def test_a_reading_too_early_to_show_the_last_command_waits_across_a_jump(tmp_pa
     assert len(decisions) == 2
 
 
+@pytest.mark.parametrize("step_s", [1.0, 5.0, 9.5])
+def test_a_reading_too_early_to_show_the_last_command_waits_across_a_small_step_forward(tmp_path: Path,
+                                                                                        step_s: float) -> None:
+    # A step forward under 10 s (NTP correcting a slow clock), told by the daemon's steady clock as a step back is:
+    # the house reading 1.5 s after the heater's move, stamped `step_s` later, was decided on (settle 2 s), the move
+    # corrected again.
+    h = closed_loop(tmp_path, "ecs", evaluate_options="settle = 2\n")
+    house = House(h, base_w=300, pv_w=1300)
+    for _ in range(5):
+        house.read()
+    decisions: list[object] = []
+    h.reg.add_decision_listener(decisions.append)
+    house.pv_w = 1800
+    house.read()  # the heater raised by 500 W
+    assert len(decisions) == 1
+    house.now += step_s
+    h.reg.clock_stepped_forward(step_s)
+    house.read(1.5)
+    assert len(decisions) == 1
+    house.read(1.5)  # 3 s after the command: it shows
+    assert len(decisions) == 2
+
+
+def test_a_small_step_forward_is_no_silence_of_the_meters(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A step of 9.5 s, half a second after the readings (a meter's timeout 10 s): the next timers' pass found them 10 s
+    # old, and every load was cut for a reading ("consumption meter silent for 10 s"), a relay switched off inside its
+    # dwell.
+    h = Harness(write_config(tmp_path, ("ecs", "radiator"), period=1, algorithm="closed_loop"))
+    h.reg.tick(NOON - 60)
+    now = sunny(h, NOON, 60)
+    mark = len(h.sent)
+    caplog.clear()
+    now += 9.5 + 0.5
+    h.reg.clock_stepped_forward(9.5)
+    h.reg.tick(now)
+    sunny(h, now - 0.5, 5)
+    assert h.reg.stale_reason is None and "silent" not in caplog.text
+    assert [p for t, p, _ in h.sent[mark:] if t == RADIATOR] == []
+
+
 def test_the_next_decision_keeps_its_period_across_a_jump(tmp_path: Path) -> None:
     # period = 10, a house reading every 2 s (settle, 1 s, holds nothing back). The first reading after a jump of a
     # minute, 2 s after the last decision, was stamped 62 s after it: decided on at once, period or not.
