@@ -43,14 +43,20 @@ def test_the_steady_clock_goes_on() -> None:
     assert 0.01 < steady_s() - first < 5.0
 
 
-def test_the_daemon_hands_a_forward_jump_to_the_regulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                           caplog: pytest.LogCaptureFixture) -> None:
-    settings = load_settings(write_config(tmp_path, ("ecs", "radiator"), algorithm="closed_loop"))
-    daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))  # (never run: nothing connects)
+def set_clocks(daemon: Daemon, monkeypatch: pytest.MonkeyPatch) -> dict[str, float]:
+    """`daemon` on a wall and a steady clock the test sets: the two, now at their real readings."""
     clocks = {"wall": time.time(), "steady": time.monotonic()}
     monkeypatch.setattr(shell.daemon, "time", SimpleNamespace(time=lambda: clocks["wall"]))
     monkeypatch.setattr(shell.daemon, "steady_s", lambda: clocks["steady"])
     daemon._clock_watch = ClockWatch(clocks["wall"], clocks["steady"])
+    return clocks
+
+
+def test_the_daemon_hands_a_forward_jump_to_the_regulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    settings = load_settings(write_config(tmp_path, ("ecs", "radiator"), algorithm="closed_loop"))
+    daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))  # (never run: nothing connects)
+    clocks = set_clocks(daemon, monkeypatch)
     steps: list[float] = []
     monkeypatch.setattr(daemon.reg, "clock_stepped_forward", steps.append)
     clocks["wall"] += 2.0
@@ -76,10 +82,7 @@ def test_a_step_back_is_handed_to_the_regulator_however_small(tmp_path: Path, mo
     # 5 s held them 6 s: test_clock_step_back_evidence). The steady clock measures it exactly, a big one too.
     settings = load_settings(write_config(tmp_path, ("ecs", "radiator"), algorithm="closed_loop"))
     daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
-    clocks = {"wall": time.time(), "steady": time.monotonic()}
-    monkeypatch.setattr(shell.daemon, "time", SimpleNamespace(time=lambda: clocks["wall"]))
-    monkeypatch.setattr(shell.daemon, "steady_s", lambda: clocks["steady"])
-    daemon._clock_watch = ClockWatch(clocks["wall"], clocks["steady"])
+    clocks = set_clocks(daemon, monkeypatch)
     steps: list[tuple[float, float]] = []
     monkeypatch.setattr(daemon.reg, "clock_stepped_back", lambda step_s, now: steps.append((step_s, now)))
     caplog.set_level(logging.INFO)
@@ -101,10 +104,7 @@ def test_a_small_step_forward_is_handed_to_the_regulator(tmp_path: Path, monkeyp
     # later, taken for one that shows it (test_clock_step_forward). Told as a step back is, said at INFO from a second.
     settings = load_settings(write_config(tmp_path, ("ecs", "radiator"), algorithm="closed_loop"))
     daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
-    clocks = {"wall": time.time(), "steady": time.monotonic()}
-    monkeypatch.setattr(shell.daemon, "time", SimpleNamespace(time=lambda: clocks["wall"]))
-    monkeypatch.setattr(shell.daemon, "steady_s", lambda: clocks["steady"])
-    daemon._clock_watch = ClockWatch(clocks["wall"], clocks["steady"])
+    clocks = set_clocks(daemon, monkeypatch)
     steps: list[float] = []
     monkeypatch.setattr(daemon.reg, "clock_stepped_forward", steps.append)
     caplog.set_level(logging.DEBUG)
@@ -151,10 +151,7 @@ def test_a_step_back_just_over_10_s_is_said_and_kept_by_the_forces(tmp_path: Pat
     settings = load_settings(write_config(tmp_path, ("ecs",), port=9, algorithm="closed_loop"))
     daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
     daemon._started = True
-    clocks = {"wall": time.time(), "steady": time.monotonic()}
-    monkeypatch.setattr(shell.daemon, "time", SimpleNamespace(time=lambda: clocks["wall"]))
-    monkeypatch.setattr(shell.daemon, "steady_s", lambda: clocks["steady"])
-    daemon._clock_watch = ClockWatch(clocks["wall"], clocks["steady"])
+    clocks = set_clocks(daemon, monkeypatch)
     daemon.reg.tick(clocks["wall"])
     daemon._on_message(Message("regul/mode", b'{"command": "force", "name": "ecs", "power": 2000, "duration": 1800}',
                                clocks["wall"], False))
@@ -180,10 +177,7 @@ def _daemon_on_set_clocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     settings = load_settings(write_config(tmp_path, ("ecs", "radiator"), algorithm="closed_loop"))
     daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
     daemon._started = True  # (as after the first connection)
-    clocks = {"wall": time.time(), "steady": time.monotonic()}
-    monkeypatch.setattr(shell.daemon, "time", SimpleNamespace(time=lambda: clocks["wall"]))
-    monkeypatch.setattr(shell.daemon, "steady_s", lambda: clocks["steady"])
-    daemon._clock_watch = ClockWatch(clocks["wall"], clocks["steady"])
+    clocks = set_clocks(daemon, monkeypatch)
     handed: list[tuple[str, float]] = []
     monkeypatch.setattr(daemon.reg, "handle", lambda topic, payload, now: handed.append((topic, now)))
     monkeypatch.setattr(daemon.reg, "clock_stepped_forward", lambda step_s: None)
