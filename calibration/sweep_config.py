@@ -198,12 +198,13 @@ def load_sweep_target(path: str | os.PathLike[str], name: str, house_meter: bool
                        (f"[{name}] topic_status", topic_status)):
         if topic and any(c in topic for c in "+#"):
             problems.append(f"{source}: {key}: {topic!r} holds a wildcard (+ or #)")
+    # (the keys PySEB does not use in one line, as the daemon says them, pointing at the daemon's check: the sweep has
+    # no --check, and its problems, a meter to read, need not be the daemon's; the seed's [mqtt] topic_ecsMode had a
+    # line of its own at each sweep)
+    warning_text = warning_lines(source, warned, unused_why_elsewhere(source))
     if problems:
         # (with the warnings: a typo's "did you mean" often explains a problem, as the daemon's check shows both)
-        # (the keys PySEB does not use pointing at the daemon's check, as when taken: the sweep has no --check, and its
-        # problems, a meter to read, need not be the daemon's)
-        raise SweepConfigError("\n".join(problems + [f"warning: {w}" for w in warning_lines(
-            source, warned, unused_why_elsewhere(source))]))
+        raise SweepConfigError("\n".join(problems + [f"warning: {w}" for w in warning_text]))
     assert topic_set is not None and topic_read is not None  # for mypy: problems would have been raised
     target = SweepTarget(
         name=name,
@@ -226,9 +227,7 @@ def load_sweep_target(path: str | os.PathLike[str], name: str, house_meter: bool
         max_meter_power_w=evaluate["max_meter_power"],
         calibration=_value(load, "calibration"),
         command_topic_note=_status_shaped(topic_set, topic_regul),
-        # (the keys PySEB does not use in one line, as the daemon says them: the seed's [mqtt] topic_ecsMode had a line
-        # of its own at each sweep)
-        config_warnings=tuple(warning_lines(source, warned, unused_why_elsewhere(source))),
+        config_warnings=tuple(warning_text),
         settle_s=evaluate["settle"] if house_meter else None,
     )
     if not house_meter and (problem := _not_the_loads_meter(target, mqtt)) is not None:
