@@ -20,9 +20,14 @@ def kept_dropped(topics: tuple[str, ...]) -> str:
     if not topics:
         return ""
     named = list(dict.fromkeys(topics))  # (each once, in order)
-    on = ", ".join(named[:NAMED_TOPICS]) + (", ..." if len(named) > NAMED_TOPICS else "")
-    return (f"; {len(topics)} message{'s' if len(topics) != 1 else ''} paho held unacknowledged on the lost "
-            f"connection dropped, not sent late (on {on}): what is in effect replaces them")
+    return _dropped_line(len(topics), "paho held unacknowledged on the lost connection dropped, not sent late",
+                         named[:NAMED_TOPICS], len(named) > NAMED_TOPICS)
+
+
+def _dropped_line(count: int, how: str, topics: list[str], more: bool) -> str:
+    """The reconnect's words for `count` messages dropped `how`, on `topics` (`more`: others past them)."""
+    return (f"; {count} message{'s' if count != 1 else ''} {how} (on {', '.join(topics)}{', ...' if more else ''}): "
+            "what is in effect replaces them")
 
 
 class WhileDown:
@@ -67,5 +72,4 @@ class WhileDown:
         self.down, self.dropped, self._topics, self._more = False, 0, [], False
         if not dropped:
             return ""
-        return (f"; {dropped} message{'s' if dropped != 1 else ''} made while the broker was unreachable dropped, not "
-                f"queued (on {', '.join(topics)}{', ...' if more else ''}): what is in effect replaces them")
+        return _dropped_line(dropped, "made while the broker was unreachable dropped, not queued", topics, more)
