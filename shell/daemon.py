@@ -122,8 +122,6 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
             self.reg.add_decision_listener(self.recorder.add)
         self._ticked_at = 0.0  # wall-clock time of the last timer pass
         self._clock_watch = ClockWatch(time.time(), steady_s())
-        # (the last jump forward: the wall time halfway between the clock before and after it, and its length)
-        self._last_jump: tuple[float, float] | None = None
 
     def _publish(self, topic: str, payload: str | bytes, retain: bool = False) -> None:
         if topic == self.status_topic:
@@ -244,10 +242,8 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
             log.log(logging.INFO if forward_s >= 1.0 else logging.DEBUG,
                     "the clock stepped forward by %.1f s (NTP correcting it): the meters' readings keep their ages",
                     forward_s)
-            self._last_jump = (wall_s - forward_s / 2, forward_s)
             self.reg.clock_stepped_forward(forward_s)
         if step_s > 0:
-            self._last_jump = (wall_s - step_s / 2, step_s)
             log.warning("the clock jumped forward by %s (NTP setting it, or set by hand): the meters' readings keep "
                         "their ages; timed forces on and relay dwells end that much earlier (a timed force to 0 W "
                         "keeps the time it had left)", spoken_duration(step_s))
@@ -280,22 +276,18 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents):
             # connect would be noise)
             log.debug("ignoring a retained message on %s (an old update)", event.topic)
             return
-        received_at, now = event.received_at, time.time()
-        if self._last_jump is not None and received_at < self._last_jump[0] \
-                and received_at + self._last_jump[1] <= now:
-            # Stamped before the clock's last jump forward: dropped as one that "waited an hour in the queue". (Not
-            # one stamped after the clock was set back below the jump: moved, it was dated in the future, its meter
-            # taken for fresh that much longer.)
-            received_at += self._last_jump[1]
-        if received_at > now:
-            # Stamped on the clock of before a step back, and still queued at the step: handled at its stamp, the
-            # regulator took it for the clock stepping forward again, and the step back for a second one at the next
-            # tick (timed forces shortened twice: a boost ended at once). Received now, as far as the clock says.
-            received_at = now
-        if now - received_at > QUEUED_TOO_LONG_S:
+        # Its age on the steady clock, its time on the wall clock as it reads now: a step of the wall clock while it
+        # waited in the queue (NTP setting a Pi's clock an hour forward, or correcting it 2 s back) moves it with the
+        # clock. (Stamped on the wall clock, one queued across a jump forward was dropped as "an hour in the queue",
+        # and one across a step back was dated in the future; taken as received now, a reading 0.25 s older than
+        # that was decided on as the evidence 3 s after a command where it came 2.75 s after it.)
+        now = time.time()
+        waited_s = max(0.0, steady_s() - event.steady_at)
+        received_at = now - waited_s
+        if waited_s > QUEUED_TOO_LONG_S:
             if event.topic in self._readings:
                 log.warning("dropping a reading on %s that waited %.0f s in the queue (the main loop was held up): "
-                            "old news", event.topic, now - received_at, extra={"limit_key": "late reading"})
+                            "old news", event.topic, waited_s, extra={"limit_key": "late reading"})
                 return
             received_at = now
         try:

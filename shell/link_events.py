@@ -29,11 +29,13 @@ class Connected:
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """One MQTT message, with the time it was received."""
+    """One MQTT message, with the time it was received on the steady clock (shell.clock_watch.steady_s): the main
+    loop dates it on the wall clock as it handles it (its age then: a step of the wall clock while it waited in the
+    queue moves it with the clock, exactly)."""
 
     topic: str
     payload: bytes
-    received_at: float
+    steady_at: float
     retained: bool = False
 
 

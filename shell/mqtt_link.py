@@ -21,6 +21,7 @@ from equipments.base import QueueFull
 from settings.sections import MqttSettings
 from shell import paho_compat
 from shell.broker_hints import connect_failure_hint, refusal_hint, silent_broker_reason, unanswered_reason
+from shell.clock_watch import steady_s
 from shell.event_queue import EventSink
 from shell.link_events import (
     ATTEMPT_FAILED,
@@ -378,4 +379,4 @@ class MqttLink:
             return
         # (bounded by the daemon's EventQueue, by count and bytes: a full one drops the oldest readings waiting to
         # make room, or this one; one bigger than the whole byte budget at once)
-        self._events.put(Message(msg.topic, bytes(msg.payload), self._clock(), bool(msg.retain)))
+        self._events.put(Message(msg.topic, bytes(msg.payload), steady_s(), bool(msg.retain)))

@@ -139,7 +139,7 @@ def test_a_step_back_while_an_event_is_handled_is_told_before_the_timers_run(
     monkeypatch.setattr(daemon.reg, "handle", handle)
     monkeypatch.setattr(daemon.reg, "clock_stepped_back", lambda step_s, now: calls.append(("stepped back", step_s)))
     monkeypatch.setattr(daemon.reg, "tick", lambda now: calls.append(("tick", now)))
-    daemon.events.put(Message(CONS, reading(300.0), clocks["wall"], False))
+    daemon.events.put(Message(CONS, reading(300.0), clocks["steady"], False))
     daemon._loop()
     assert calls[:2] == [("stepped back", pytest.approx(2.0)), ("tick", clocks["wall"])]
 
@@ -154,7 +154,7 @@ def test_a_step_back_just_over_10_s_is_said_and_kept_by_the_forces(tmp_path: Pat
     clocks = set_clocks(daemon, monkeypatch)
     daemon.reg.tick(clocks["wall"])
     daemon._on_message(Message("regul/mode", b'{"command": "force", "name": "ecs", "power": 2000, "duration": 1800}',
-                               clocks["wall"], False))
+                               clocks["steady"], False))
     ecs = daemon.reg.loads_by_name["ecs"]
     assert ecs.force_end_at is not None
     end_at = ecs.force_end_at
@@ -189,19 +189,19 @@ def test_a_reading_queued_across_the_jump_is_handled_at_the_new_time(tmp_path: P
     # Stamped by the network thread a moment before NTP set the clock, handled after: it was dropped as one that
     # "waited 3600 s in the queue (the main loop was held up)".
     daemon, clocks, handed = _daemon_on_set_clocks(tmp_path, monkeypatch)
-    queued = Message(CONS, reading(300.0), clocks["wall"] - 0.2, False)
+    queued = Message(CONS, reading(300.0), clocks["steady"] - 0.2, False)
     clocks["wall"] += 3600.0 + 0.3
     clocks["steady"] += 0.3
     daemon._follow_the_clock()
-    after = Message(PROD, reading(300.0), clocks["wall"] - 0.1, False)
+    after = Message(PROD, reading(300.0), clocks["steady"] - 0.1, False)
     daemon._on_message(queued)
     daemon._on_message(after)
-    assert handed == [(CONS, pytest.approx(queued.received_at + 3600.0)), (PROD, after.received_at)]
+    assert handed == [(CONS, pytest.approx(clocks["wall"] - 0.5)), (PROD, pytest.approx(clocks["wall"] - 0.1))]
     assert "in the queue" not in caplog.text
 
 
-def test_a_reading_after_the_clock_is_set_back_keeps_its_stamp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The clock jumped an hour forward (a wrong time server), then was set back an hour: a reading stamped after the
+def test_a_reading_after_the_clock_is_set_back_keeps_its_age(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The clock jumped an hour forward (a wrong time server), then was set back an hour: a reading received after the
     # step back, before the jump's midpoint, was moved by the jump's hour into the future, its meter taken for fresh
     # an hour longer than it is (a meter that went silent then would not have stopped the regulation).
     daemon, clocks, handed = _daemon_on_set_clocks(tmp_path, monkeypatch)
@@ -211,22 +211,41 @@ def test_a_reading_after_the_clock_is_set_back_keeps_its_stamp(tmp_path: Path, m
     clocks["wall"] -= 3600.0 - 1.0  # set right a second later
     clocks["steady"] += 1.0
     daemon._follow_the_clock()
-    later = Message(CONS, reading(300.0), clocks["wall"] - 0.1, False)
+    later = Message(CONS, reading(300.0), clocks["steady"] - 0.1, False)
     daemon._on_message(later)
-    assert handed == [(CONS, later.received_at)]
+    assert handed == [(CONS, pytest.approx(clocks["wall"] - 0.1))]
 
 
-def test_a_message_stamped_before_a_step_back_is_handled_as_received_now(tmp_path: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("back_s", [3600.0 - 0.3, 2.0])
+def test_a_message_received_before_a_step_back_keeps_its_age(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             back_s: float) -> None:
     # Queued across an NTP step back, handed on at its stamp (an hour ahead of the new clock): the regulator saw the
-    # clock go forward again, and the next tick saw a second step back, a timed force shortened twice.
+    # clock go forward again, and the next tick saw a second step back, a timed force shortened twice. Then handed on
+    # as received now: a reading 0.25 s older than that, after a step of 2 s, was taken as the evidence of a command
+    # 3 s old where it came 2.75 s after it.
     daemon, clocks, handed = _daemon_on_set_clocks(tmp_path, monkeypatch)
-    queued = Message(CONS, reading(300.0), clocks["wall"] - 0.2, False)
-    clocks["wall"] -= 3600.0 - 0.3
+    monkeypatch.setattr(daemon.reg, "clock_stepped_back", lambda step_s, now: None)
+    queued = Message(CONS, reading(300.0), clocks["steady"] - 0.2, False)
+    clocks["wall"] -= back_s - 0.3
     clocks["steady"] += 0.3
     daemon._follow_the_clock()
     daemon._on_message(queued)
-    assert handed == [(CONS, clocks["wall"])]
+    assert handed == [(CONS, pytest.approx(clocks["wall"] - 0.5))]
+
+
+def test_a_reading_held_up_across_a_step_back_is_dropped_as_old(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    # The main loop held up 30 s, the clock set back 25 s meanwhile: on the wall clock the reading looked 5 s old,
+    # and was decided on as news.
+    daemon, clocks, handed = _daemon_on_set_clocks(tmp_path, monkeypatch)
+    monkeypatch.setattr(daemon.reg, "clock_stepped_back", lambda step_s, now: None)
+    queued = Message(CONS, reading(300.0), clocks["steady"], False)
+    clocks["wall"] += 30.0 - 25.0
+    clocks["steady"] += 30.0
+    daemon._follow_the_clock()
+    daemon._on_message(queued)
+    assert handed == []
+    assert "waited 30 s in the queue" in caplog.text
 
 
 def test_a_force_keeps_its_length_when_messages_queued_across_a_step_back_come_after_it(
@@ -240,8 +259,8 @@ def test_a_force_keeps_its_length_when_messages_queued_across_a_step_back_come_a
     monkeypatch.setattr(shell.daemon, "time", SimpleNamespace(time=lambda: wall[0]))
     daemon.reg.tick(wall[0])
     daemon._on_message(Message("regul/mode", b'{"command": "force", "name": "ecs", "power": 2000, "duration": 1800}',
-                               wall[0], False))
-    stamped_before = wall[0] + 0.5
+                               steady_s(), False))
+    stamped_before = steady_s()
     wall[0] += 1.0 - 3600.0  # NTP sets the clock back an hour
     daemon.reg.tick(wall[0])
     daemon._on_message(Message("regul/other", b"x", stamped_before, False))

@@ -16,6 +16,7 @@ import pytest
 
 from localbroker import PrivateBroker
 from settings.config import load_settings
+from shell.clock_watch import steady_s
 from shell.daemon import EXIT_LINK_FAULT, QUEUED_TOO_LONG_S, Daemon
 from shell.event_queue import MAX_WAITING_BYTES, MAX_WAITING_MESSAGES, Dropped
 from shell.lock import InstanceLock
@@ -35,6 +36,11 @@ def daemon(tmp_path: Path) -> Daemon:
     return built
 
 
+def waited(wall_at: float) -> float:
+    """The steady clock's stamp of a message received at `wall_at` on the wall clock (that far back)."""
+    return steady_s() - (time.time() - wall_at)
+
+
 def handed(daemon: Daemon, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, float]]:
     """The (topic, time) of each message the daemon hands to the regulator."""
     calls: list[tuple[str, float]] = []
@@ -46,19 +52,19 @@ def test_a_reading_that_waited_in_the_queue_is_dropped(daemon: Daemon, monkeypat
                                                         caplog: pytest.LogCaptureFixture) -> None:
     calls = handed(daemon, monkeypatch)
     now = time.time()
-    daemon._on_message(Message(CONS, reading(300.0), now - 150.0, False))
-    daemon._on_message(Message(PROD, reading(300.0), now - 2 * QUEUED_TOO_LONG_S, False))
+    daemon._on_message(Message(CONS, reading(300.0), waited(now - 150.0), False))
+    daemon._on_message(Message(PROD, reading(300.0), waited(now - 2 * QUEUED_TOO_LONG_S), False))
     assert calls == []
     assert any("waited 150 s in the queue" in r.getMessage() for r in caplog.records
                if r.levelno == logging.WARNING)
-    daemon._on_message(Message(CONS, reading(300.0), now - 1.0, False))  # (a second's wait is the usual interleave)
-    assert calls == [(CONS, now - 1.0)]
+    daemon._on_message(Message(CONS, reading(300.0), waited(now - 1.0), False))  # (a second's wait: usual)
+    assert calls == [(CONS, pytest.approx(now - 1.0, abs=0.1))]
 
 
 def test_an_order_that_waited_is_handled_as_received_now(daemon: Daemon, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = handed(daemon, monkeypatch)
     before = time.time()
-    daemon._on_message(Message(daemon.reg.settings.mqtt.topic_mode, b"auto", before - 150.0, False))
+    daemon._on_message(Message(daemon.reg.settings.mqtt.topic_mode, b"auto", waited(before - 150.0), False))
     assert len(calls) == 1 and calls[0][0] == daemon.reg.settings.mqtt.topic_mode
     assert before <= calls[0][1] <= time.time()  # never a time before the timers the loop has run since
 
@@ -83,8 +89,8 @@ def test_the_hold_up_s_energy_is_counted_once(daemon: Daemon) -> None:
     held_wh = heater.energy_wh - before_wh
     assert held_wh == pytest.approx(drawing_w * 150.0 / 3600.0, abs=2.0)  # (from its last decision)
     for k in range(1, 75):
-        daemon._on_message(Message(PROD, reading(3000.0), at + 2.0 * k - 0.01, False))
-        daemon._on_message(Message(CONS, reading(300.0 + heater.current_power_w), at + 2.0 * k, False))
+        daemon._on_message(Message(PROD, reading(3000.0), waited(at + 2.0 * k - 0.01), False))
+        daemon._on_message(Message(CONS, reading(300.0 + heater.current_power_w), waited(at + 2.0 * k), False))
     assert heater.energy_wh - before_wh == pytest.approx(held_wh, abs=1.0)
 
 

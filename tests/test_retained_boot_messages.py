@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from settings.config import load_settings
+from shell.clock_watch import steady_s
 from shell.daemon import Daemon
 from shell.lock import InstanceLock
 from shell.mqtt_link import Message
@@ -41,7 +42,7 @@ def test_a_retained_boot_message_on_the_boot_topic_is_no_boot(daemon: Daemon,
                                                               caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     caplog.clear()
-    daemon._on_message(Message(BOOT_TOPIC, PZEM_BOOT, time.time(), True))
+    daemon._on_message(Message(BOOT_TOPIC, PZEM_BOOT, steady_s(), True))
     assert daemon.reg.consumption.boots == 0
     assert _lines(caplog) == [(logging.INFO, f"ignoring a retained boot message of the consumption meter on "
                                              f"{BOOT_TOPIC}: sent when it started, before PySEB connected, and kept by "
@@ -52,7 +53,7 @@ def test_a_retained_boot_message_on_the_boot_topic_is_no_boot(daemon: Daemon,
     assert "consumption meter silent for" in (daemon.reg.stale_reason or ""), daemon.reg.stale_reason
     # Its boot now, not retained: a boot, as before
     caplog.clear()
-    daemon._on_message(Message(BOOT_TOPIC, PZEM_BOOT, time.time(), False))
+    daemon._on_message(Message(BOOT_TOPIC, PZEM_BOOT, steady_s(), False))
     assert daemon.reg.consumption.boots == 1
     assert "consumption meter booted; it counts as fresh after its next good reading" in caplog.messages
 
@@ -61,7 +62,7 @@ def test_a_retained_boot_message_on_the_readings_topic_is_said_for_what_it_is(da
                                                                             caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     caplog.clear()
-    daemon._on_message(Message(CONS, PZEM_BOOT, time.time(), True))
+    daemon._on_message(Message(CONS, PZEM_BOOT, steady_s(), True))
     said = _lines(caplog)
     assert len(said) == 1 and said[0][0] == logging.INFO, said
     assert said[0][1].startswith(f"ignoring a retained boot message on {CONS}: sent when the meter started, before "
@@ -70,5 +71,5 @@ def test_a_retained_boot_message_on_the_readings_topic_is_said_for_what_it_is(da
     assert daemon.reg.consumption.messages == 0
     # A retained reading is warned of as before
     caplog.clear()
-    daemon._on_message(Message(CONS, reading(300), time.time(), True))
+    daemon._on_message(Message(CONS, reading(300), steady_s(), True))
     assert "readings and commands must not be retained" in caplog.text
