@@ -86,9 +86,10 @@ class HomeAssistantBridge:
         return self.enabled and any(e.command == "force" and e.load == name for e in self.entities)
 
     def subscriptions(self) -> tuple[str, ...]:
-        """HA's birth message, our own configs (to find stale ones), those an earlier run announced elsewhere and the
-        controls' command topics; with discovery off, our own configs and the earlier run's only (to remove)."""
-        earlier = self._moved.filters()
+        """HA's birth message, our own configs (to find stale ones), those an earlier run announced elsewhere (and its
+        availability topic: another PySEB there now?) and the controls' command topics; with discovery off, our own
+        configs and the earlier run's only (to remove)."""
+        earlier = (*self._moved.filters(), *self._moved.watched())
         if not self.enabled:
             return (self.topics.own_configs, *earlier)
         return (*self._births, self.topics.own_configs, *earlier, *self._controls)
@@ -104,10 +105,10 @@ class HomeAssistantBridge:
 
     def handles(self, topic: str) -> bool:
         """True for a topic `handle` reads."""
+        moved = self._moved.is_config(topic) or self._moved.is_availability(topic)
         if not self.enabled:
-            return self._is_config(topic) or self._moved.is_config(topic)
-        return (topic in self._births or topic in self._controls or self._is_config(topic)
-                or self._moved.is_config(topic))
+            return self._is_config(topic) or moved
+        return topic in self._births or topic in self._controls or self._is_config(topic) or moved
 
     def _is_config(self, topic: str) -> bool:
         return is_config(self.topics, topic)
@@ -145,6 +146,9 @@ class HomeAssistantBridge:
     def handle(self, topic: str, payload: bytes, now: float, retained: bool = False) -> bool:
         """One message on a topic of ours; True when the regulator should publish a status (and state). `retained`:
         the broker's copy, from before this connect."""
+        if self._moved.is_availability(topic):
+            self._moved.availability(payload)  # (another PySEB at the old place now?)
+            return False
         if self.enabled and not retained and self._is_config(topic):  # (off, it announces nothing: no collision)
             self._another_instance(topic, payload)
         # (retained only: a live one is another PySEB's, still running there)

@@ -2,7 +2,8 @@
 when that was under another prefix, node id or topic_regul, the configs it left retained there read back at the
 connect and removed (ours only: their unique id and availability topic the earlier run's), before this run's
 announcement after a new prefix or node id (EARLIER_WAIT_S). Kept, a new node id left the old device in HA beside the
-new one, showing the same states. Part of HomeAssistantBridge (field/homeassistant.py), which announces."""
+new one, showing the same states. Not when the old place's availability topic says `online`: another PySEB runs there
+(LiveOldPlace). Part of HomeAssistantBridge (field/homeassistant.py), which announces."""
 
 from __future__ import annotations
 
@@ -52,6 +53,9 @@ class EarlierAnnouncement:
         # id left that device in HA)
         self._kept: Topics | None = None
         self._earlier_read = False  # a connect has read them back (the status file may forget them)
+        # The old place's availability topic, when it is not this run's: `online` there, another PySEB runs at the
+        # old place now, and the configs read back are its own (the earlier run's to the letter): not removed.
+        self._live = LiveOldPlace()
         self._read_at: float | None = None  # when a connect will have read them back (EARLIER_WAIT_S after it)
         self.waiting = False  # the first connect's announcement, waiting for them (EARLIER_WAIT_S)
 
@@ -63,12 +67,24 @@ class EarlierAnnouncement:
             return ()
         return (self._earlier.own_configs,)
 
+    def watched(self) -> tuple[str, ...]:
+        """The old place's availability topic while its configs are read back, when it is not this run's (see
+        LiveOldPlace)."""
+        earlier = self._earlier
+        if earlier is None or self._earlier_read or earlier.availability == self.topics.availability:
+            return ()
+        return (earlier.availability,)
+
     def refused(self, topic: str) -> str | None:
         """What the broker's refusal of PySEB's subscription to `topic` costs, when that is the earlier run's configs'
         filter (an ACL for the new node id or prefix only); None for any other topic. (Said as any refusal, it was an
         ERROR asking to allow it, "PySEB subscribes again at its next connection", where it is read at the first connect
         only, and the old device was left in HA unsaid.)"""
         earlier = self._earlier
+        if earlier is not None and topic == earlier.availability:
+            return (f"the broker does not let PySEB read {topic}, the availability topic of the place an earlier run "
+                    f"announced its Home Assistant entities under ({self._change(earlier)}): whether another PySEB "
+                    "runs there now is not known, and the configs there that are the earlier run's are removed")
         if earlier is None or topic != earlier.own_configs:
             return None
         return (f"the broker does not let PySEB read {topic}, where an earlier run announced its Home Assistant "
@@ -80,11 +96,20 @@ class EarlierAnnouncement:
         """True for a config topic of the earlier run's node."""
         return self._earlier is not None and is_config(self._earlier, topic)
 
+    def is_availability(self, topic: str) -> bool:
+        """True for the old place's availability topic, while watched."""
+        return topic in self.watched()
+
+    def availability(self, payload: bytes) -> None:
+        """A message on the old place's availability topic (retained or live) while its configs are read back."""
+        self._live.said(payload)
+
     def connected(self, now: float) -> bool:
         """The broker connected at `now`: the earlier configs are read back until EARLIER_WAIT_S after it; True when
         this run's announcement waits for them (tick)."""
         if self._kept is not None and not self._earlier_read:
             self._read_at = now + EARLIER_WAIT_S
+        self._live = LiveOldPlace()  # (what a connection dropped within the wait read comes again, retained)
         if self._earlier_read:
             self._earlier = None  # (read back by the last connection, late ones too: the old place is left alone)
         self.waiting = self.enabled and bool(self.filters()) and not self._earlier_read
@@ -96,7 +121,11 @@ class EarlierAnnouncement:
         if self._read_at is None or link_down or 0 < self._read_at - now <= EARLIER_WAIT_S:  # (or a clock stepped
             return False  # back: not waited for again)
         self._read_at = None
+        watched = self.watched()
         self._earlier_read = True
+        if watched and self._earlier is not None:
+            for topic, state in self._live.decided(self._left_alone(self._earlier)):
+                self._remove(topic, state)  # (before this run's announcement, which follows)
         return self.waiting
 
     def handle(self, topic: str, payload: bytes, own: bool) -> bool:
@@ -107,7 +136,10 @@ class EarlierAnnouncement:
         config = announced_config(self._earlier, topic, payload)
         if config is None:
             return False
-        self._remove(topic, config.get("state_topic"))
+        if self.watched():
+            self._live.hold(topic, config.get("state_topic"))  # (removed at the wait's end, if no PySEB runs there)
+        elif not self._live.online:
+            self._remove(topic, config.get("state_topic"))
         return True
 
     def _remove(self, topic: str, state: object) -> None:
@@ -124,6 +156,15 @@ class EarlierAnnouncement:
         log.info("Home Assistant: removing %s, announced by an earlier run under %s", topic,
                  self._change(earlier), extra={"limit_key": "homeassistant removal"})
         self._send(topic, "", True)
+
+    def _left_alone(self, earlier: Topics) -> str:
+        """The warning for configs at the old place left alone: another PySEB says `online` there."""
+        return (f"Home Assistant: {earlier.availability}, the availability topic of the place an earlier run announced "
+                f"its entities under ({self._change(earlier)}), says online: another PySEB runs there now, and the "
+                "configs there (the earlier run's to the letter) are its own: not removed, each PySEB keeps its "
+                "device in Home Assistant. If none runs there any more (an `online` the broker kept from a run whose "
+                "end it never heard), delete that device in Home Assistant, or clear its retained configs: "
+                f"mosquitto_sub -v -t '{earlier.own_configs}' lists them, mosquitto_pub -r -n -t <topic> clears each")
 
     def _change(self, earlier: Topics) -> str:
         """What the earlier run announced under, as the log says it: only what changed."""
@@ -156,4 +197,38 @@ class EarlierAnnouncement:
             self._earlier = earlier
             log.info("Home Assistant: an earlier run announced under %s: its configs are removed at the connect",
                      self._change(earlier))
+        return []
+
+
+class LiveOldPlace:
+    """Whether another PySEB runs at the old place now, by its availability topic (HA's convention, PySEB's own:
+    `online` retained at each connect, `offline` retained at a stop and as the broker's last will): `online`, the
+    configs read back there are that instance's (a copy of this one's directory, status file included, started with
+    the old config; the old config run again elsewhere), the earlier run's to the letter. Removed, its entities went
+    from HA with no word, until its next announcement (HA's restart or its own).
+
+    `online` is trusted though it may be this PySEB's own earlier run's, left by an end the broker never heard: a
+    broker restarted with its retained messages but not the stop's `offline` (sent while it was down), a host lost
+    without its TCP close, PySEB back under another client id within the broker's 1.5 keepalive before the last will.
+    Wrong that way, the old device stays in HA, said, with what to do (the outcome before the removal existed); wrong
+    the other way, a live instance's entities were removed unsaid. Removals wait for the wait's end (EARLIER_WAIT_S):
+    the broker sends the retained copies of two filters in no order known."""
+
+    def __init__(self) -> None:
+        self.online = False  # the last word on the old place's availability topic in this connection's wait
+        self._held: list[tuple[str, object]] = []  # (config topic, its state topic): the removals waiting
+
+    def said(self, payload: bytes) -> None:
+        self.online = payload.strip() == b"online"
+
+    def hold(self, topic: str, state: object) -> None:
+        self._held.append((topic, state))
+
+    def decided(self, warning: str) -> list[tuple[str, object]]:
+        """At the wait's end: the held removals to send, none when the old place is `online` (`warning` said, when
+        configs were left alone)."""
+        held, self._held = self._held, []
+        if not self.online or not held:
+            return held
+        log.warning("%s", warning)
         return []

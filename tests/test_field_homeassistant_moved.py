@@ -7,6 +7,7 @@ runs: test_homeassistant_mqtt_moved."""
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -110,9 +111,10 @@ def test_a_new_topic_regul_removes_the_old_state_and_the_configs_no_longer_annou
     for topic, payload in old.items():
         h.reg.handle(topic, payload.encode(), NOON + 0.05, retained=True)
     radiator = sorted(t for t in old if "radiator" in t)
-    assert radiator and removed(h) == sorted([*radiator, STATE])
+    assert removed(h) == []  # (at the wait's end: the old availability topic, regul/availability, may say `online`)
     assert h.reg.status(NOON + 0.5)["ha_discovery"]["state_topic"] == "regul/ha/state"  # (until read back)
     h.reg.tick(NOON + 1)
+    assert radiator and removed(h) == sorted([*radiator, STATE])
     assert h.reg.status(NOON + 1)["ha_discovery"]["state_topic"] == "house/ha/state"
 
 
@@ -273,3 +275,78 @@ def test_without_discovery_no_record_is_written_or_published(tmp_path: Path) -> 
     assert "ha_discovery" not in g.reg.status(NOON + 3)
     assert g.statuses() and not [s for s in g.statuses() if "ha_discovery" in s]
     assert not [t for t in g.reg.subscriptions() if t.endswith("/config") and "pyseb_test" not in t]
+
+
+def sent_order(h: Harness) -> tuple[int, int]:
+    """The index in h.sent of the last removal and of the first announced config."""
+    removals = [i for i, (t, p, r) in enumerate(h.sent) if p == "" and r and t.endswith("/config")]
+    announced = [i for i, (t, p, r) in enumerate(h.sent) if p and r and t.endswith("/config")]
+    return max(removals), min(announced)
+
+
+@pytest.mark.parametrize("availability", [b"online", b"offline", None])
+def test_the_old_place_said_online_is_another_pysebs_and_left_alone(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                                   availability: bytes | None) -> None:
+    # Another PySEB runs at the old place now (a copy of this one's directory, status file included, started with the
+    # old config while this one was given another node id and topic_regul): its configs are the earlier run's to the
+    # letter, and were removed at this run's first connect, its entities gone from HA until it announced again.
+    # Its availability topic, the old place's, says it: `online` (retained), the configs are left alone.
+    old, saved = first_run(tmp_path / "a")
+    h, _ = next_run(tmp_path / "b", saved, HA + "node_id = garage\n", mqtt_lines="topic_regul = house\n")
+    assert "regul/availability" in h.reg.subscriptions()
+    for topic, payload in old.items():
+        h.reg.handle(topic, payload.encode(), NOON + 0.05, retained=True)
+    if availability is not None:  # (after the configs: the broker's order between two filters is not known)
+        h.reg.handle("regul/availability", availability, NOON + 0.06, retained=True)
+    assert announced_now(h) == []
+    h.reg.tick(NOON + 1)
+    assert len(announced_now(h)) == len(old)
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING
+            and "regul/availability" in r.getMessage()]
+    if availability == b"online":
+        assert removed(h) == []
+        assert len(said) == 1 and "not removed" in said[0] and "node id 'pyseb_test'" in said[0], said
+        # a config of the same connection later (a slow broker): left alone too
+        late = sorted(old)[0]
+        h.reg.handle(late, old[late].encode(), NOON + 1.5, retained=True)
+        assert removed(h) == []
+    else:
+        assert removed(h) == sorted([*old, "regul/ha/state"]) and said == []
+        last_removal, first_config = sent_order(h)
+        assert last_removal < first_config
+    # either way the record now says this run's place: the next start looks for nothing at the old one
+    assert h.reg.status(NOON + 2)["ha_discovery"]["node_id"] == "garage"
+
+
+def test_the_old_place_s_availability_is_looked_at_only_when_not_this_run_s(tmp_path: Path) -> None:
+    # A new node id under the same topic_regul: the old availability topic is this run's own, `online` as soon as it
+    # connects; another PySEB there would share this one's topic_regul (InstanceWatch says that).
+    _, saved = first_run(tmp_path / "a")
+    h, _ = next_run(tmp_path / "b", saved, HA + "node_id = garage\n")
+    assert "regul/availability" not in h.reg.subscriptions()
+    h2, _ = next_run(tmp_path / "c", saved, HA + "node_id = garage\n", mqtt_lines="topic_regul = house\n")
+    h2.reg.tick(NOON + 1)
+    h2.reg.on_disconnected(NOON + 2)
+    assert "regul/availability" not in h2.reg.subscriptions()  # (read back: the old place is left alone)
+
+
+def test_the_old_place_s_availability_refused_is_said_and_its_configs_removed(tmp_path: Path,
+                                                                             caplog: pytest.LogCaptureFixture) -> None:
+    # (an ACL for the new topic_regul only) Whether another PySEB runs there is not known: the earlier run's configs go
+    # as before the check; the refusal is said as what it costs, not as any refusal's ERROR.
+    old, saved = first_run(tmp_path / "a")
+    h, _ = next_run(tmp_path / "b", saved, HA + "node_id = garage\n", mqtt_lines="topic_regul = house\n")
+    said = h.reg.subscription_refused("regul/availability")
+    assert said is not None and "whether another PySEB runs there now is not known" in said
+    for topic, payload in old.items():
+        h.reg.handle(topic, payload.encode(), NOON + 0.05, retained=True)
+    h.reg.tick(NOON + 1)
+    assert removed(h) == sorted([*old, "regul/ha/state"])
+    # online with nothing of its own there (another PySEB with discovery off): nothing left alone, nothing said
+    (tmp_path / "c").mkdir()
+    g = Harness(with_mqtt_lines(write_config(tmp_path / "c", extra=HA + "node_id = garage\n"), "topic_regul = house\n"))
+    g.reg.restore(saved, NOON)
+    g.reg.on_connected(NOON)
+    g.reg.handle("regul/availability", b"online", NOON + 0.05, retained=True)
+    g.reg.tick(NOON + 1)
+    assert announced_now(g) and not [r for r in caplog.records if r.levelno >= logging.WARNING]

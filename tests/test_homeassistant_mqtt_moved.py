@@ -117,6 +117,37 @@ def test_a_new_prefix_and_topic_regul_at_once_leave_nothing_behind(tmp_path: Pat
         assert proc.terminate() == 0, proc.output
 
 
+def test_another_pyseb_running_at_the_old_place_keeps_its_device(tmp_path: Path, broker: PrivateBroker,
+                                                                   ha: FakeHomeAssistant) -> None:
+    # A second PySEB made by copying the first one's directory, status file included, given a node id and topic_regul
+    # of its own, while the first runs on: its first connect removed the first's entities from HA (their configs are
+    # the status file's place's to the letter), gone until the first announced again. The old place's availability
+    # topic says `online`: they are left alone, and that is said.
+    first_run(tmp_path, broker.port, ha)
+    running = DaemonProcess(write_config(tmp_path, port=broker.port, period=0.2, meter_timeout=5, extra=HA))
+    try:
+        ha.wait(lambda: len(ours(ha, "pyseb_test")) == ENTITIES and ha.payloads.get("regul/availability") == b"online",
+                "the first PySEB's entities")
+        copy = tmp_path / "copy"
+        copy.mkdir()
+        (copy / "status.json").write_bytes((tmp_path / "status.json").read_bytes())
+        config = with_mqtt_lines(write_config(copy, port=broker.port, period=0.2, meter_timeout=5,
+                                              extra=HA + "node_id = garage\n"), "topic_regul = house\n")
+        config.write_text(config.read_text().replace("client_id = pyseb-test", "client_id = pyseb-garage"))
+        second = DaemonProcess(config)
+        try:
+            ha.wait(lambda: len(ours(ha, "garage")) == ENTITIES, "the second PySEB's entities")
+            # (the removals went before the second's announcement: all would have come by now)
+            assert not [t for t in ha.removed if t.split("/")[2] == "pyseb_test"], ha.removed
+            assert len(ours(ha, "pyseb_test")) == ENTITIES
+            assert second.wait_for("says online: another PySEB runs there now", 10), second.output
+            assert "regul/ha/state" in retained(broker, "regul/ha/state")
+        finally:
+            assert second.terminate() == 0, second.output
+    finally:
+        assert running.terminate() == 0, running.output
+
+
 def test_a_status_file_whose_record_no_topic_can_hold_stops_nothing(tmp_path: Path, broker: PrivateBroker,
                                                                    ha: FakeHomeAssistant) -> None:
     # A lone surrogate in the saved node id (JSON's "\ud800": a hand edit, a corrupt file): paho raised at the
