@@ -161,6 +161,12 @@ class HomeAssistantBridge:
             if payload.strip() != b"online":
                 self._connected_at = float("-inf")  # (HA went: its next `online` is a restart, whenever it comes)
                 return False
+            if self._moved.waiting:
+                # (announced now, the earlier run's configs were removed after it: HA gave every new entity whose id
+                # an old one held a _2; the wait's end announces, to the HA subscribed by then)
+                log.debug("Home Assistant: its birth message while the earlier run's configs are read back: "
+                          "discovery sent at the wait's end")
+                return False
             if 0 <= now - self._connected_at < CONNECT_ECHO_S:
                 log.debug("Home Assistant: its birth message just after the connect's announcement (retained): "
                           "discovery not sent again")

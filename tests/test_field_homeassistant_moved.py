@@ -330,6 +330,26 @@ def test_the_old_place_s_availability_is_looked_at_only_when_not_this_run_s(tmp_
     assert "regul/availability" not in h2.reg.subscriptions()  # (read back: the old place is left alone)
 
 
+def test_home_assistant_s_birth_during_the_wait_announces_once_after_the_removals(tmp_path: Path) -> None:
+    # HA down when PySEB connected (its `offline` retained) and back within EARLIER_WAIT_S: its birth announced at
+    # once, before the old configs' removals, every new entity whose id an old one held got a _2.
+    old, saved = first_run(tmp_path / "a")
+    h, _ = next_run(tmp_path / "b", saved, HA + "node_id = garage\n")
+    h.reg.handle("homeassistant/status", b"offline", NOON + 0.02, retained=True)
+    h.reg.handle("homeassistant/status", b"online", NOON + 0.04)
+    assert announced_now(h) == []
+    for topic, payload in old.items():
+        h.reg.handle(topic, payload.encode(), NOON + 0.05, retained=True)
+    h.reg.handle("homeassistant/status", b"online", NOON + 0.5)
+    assert announced_now(h) == []
+    h.reg.tick(NOON + 1)
+    assert len(announced_now(h)) == len(old)  # once
+    last_removal, first_config = sent_order(h)
+    assert last_removal < first_config
+    h.reg.tick(NOON + 2)
+    assert len(announced_now(h)) == len(old)
+
+
 def test_the_old_place_s_availability_refused_is_said_and_its_configs_removed(tmp_path: Path,
                                                                              caplog: pytest.LogCaptureFixture) -> None:
     # (an ACL for the new topic_regul only) Whether another PySEB runs there is not known: the earlier run's configs go
