@@ -18,9 +18,11 @@ HOMEASSISTANT_OPTIONS: tuple[Option, ...] = (
     Option("discovery", bool, False, "announce PySEB to Home Assistant (MQTT discovery)"),
     Option("prefix", str, DEFAULT_PREFIX, "Home Assistant's discovery prefix (its birth message, which sends "
            "discovery again, is heard on homeassistant/status, HA's default whatever the prefix, and on "
-           "<prefix>/status)"),
+           "<prefix>/status); PySEB publishes under it: no + or #, and not starting with $ (the broker's own "
+           "topics, such as $SYS: refused)"),
     Option("node_id", "text?", None, "node id in the discovery topics, unique ids and device identifier "
-           "(default: [mqtt] client_id); one per PySEB instance on the broker"),
+           "(default: [mqtt] client_id); one per PySEB instance on the broker; lower-cased, only a-z, digits and _ "
+           "kept (any other character, $, + or # too, becomes _)"),
     Option("name", "text?", None, "the device's name in Home Assistant, the start of every entity's name and "
            "new entity id (default: PySEB for node id pyseb, else PySEB <node id>, a leading pyseb_ left out)"),
 )
