@@ -195,7 +195,8 @@ class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSu
         by messages too: a force taken on the new clock, between the step and the next tick, was shifted back by the
         step with the others at that tick, and ended at once."""
         seen_at, self._clock_seen_at = self._clock_seen_at, now
-        step_s, self._told_back_s = self._told_back_s, 0.0  # (told by the shell, measured exactly: taken as it is)
+        told_s, self._told_back_s = self._told_back_s, 0.0  # (told by the shell, measured exactly: taken as it is)
+        step_s = told_s
         # (time moving on, as at nearly every call, is no step back: only an earlier `now` is looked at more closely)
         if not step_s and seen_at is not None and now < seen_at and stepped_back(now, seen_at):
             step_s = seen_at - now
@@ -203,7 +204,11 @@ class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSu
             keep_forces_lengths(self.loads, step_s)
             self.field.clock_stepped_back(step_s, now)  # (the rules' own forces' ends, as the heater's)
             self._day.stepped_back(now)
-            self._gate.clock_stepped_back(step_s, now, self.loads)  # (unless the shell told it first)
+            if not told_s:
+                # (told, the gate moved every command already, measured: a message the network thread received before
+                # the step is dated by its age, possibly before a command sent while it waited, which was then moved
+                # back a second time, and a house reading from before the command taken for its evidence)
+                self._gate.clock_stepped_back(step_s, now, self.loads)
             if self.controller is not None:
                 self.controller.clock_stepped_back(step_s, self.loads)
 
