@@ -93,3 +93,25 @@ def test_a_house_reading_queued_before_a_force_is_no_evidence_of_it_after_a_step
     c.handle(c.received(PROD, reading(3000.0)))
     assert c.decisions == decisions + 1
 
+
+def test_a_message_from_before_a_tick_is_no_step_back_after_a_small_one(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # A reading received while the main loop handled another message (a slow SD card: 0.5 s), handled after the timers'
+    # pass; NTP set the clock back 9.8 s meanwhile, told to the core (under 10 s: no step to the forces). Dated by its
+    # age on the new clock, it was 10.3 s before the tick's time, which the core took for a step back of 10.3 s of its
+    # own: the timed force cut 10.3 s short ("the clock stepped back by 10 s"), 0.5 s before its time had run.
+    c = Clocks(tmp_path, monkeypatch)
+    c.tick()
+    c.handle(c.received("regul/mode", FORCE))
+    ecs = c.daemon.reg.loads_by_name["ecs"]
+    assert ecs.force_end_at is not None
+    left_s = ecs.force_end_at - c.wall
+    c.passes(1.0)
+    queued = c.received(CONS, reading(500.0))
+    c.passes(0.5)
+    c.tick()
+    c.passes(0.1 - 9.8, 0.1)  # NTP sets the clock back 9.8 s
+    c.handle(queued)
+    c.tick()
+    # (a step back under 10 s leaves the forces their end on the old clock: 9.8 s longer, docs/how-it-decides.md)
+    assert ecs.force_end_at - c.wall == pytest.approx(left_s - 1.6 + 9.8, abs=0.01)
