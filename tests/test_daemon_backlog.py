@@ -98,9 +98,8 @@ def test_a_stop_signal_is_not_held_behind_a_backlog(daemon: Daemon, monkeypatch:
     # The stop request was queued behind every message waiting: a flood on the broker (or a main loop held up)
     # made SIGTERM wait for all of them, past systemd's TimeoutStopSec, and the kill left the loads as commanded.
     calls = handed(daemon, monkeypatch)
-    now = time.time()
     for k in range(1000):
-        daemon.events.put(Message(daemon.reg.settings.mqtt.topic_mode, b"junk %d" % k, now, False))
+        daemon.events.put(Message(daemon.reg.settings.mqtt.topic_mode, b"junk %d" % k, steady_s(), False))
     daemon._on_signal(signal.SIGTERM, None)
     daemon._loop()  # (returns at the stop)
     assert calls == []
@@ -174,7 +173,7 @@ def test_a_fatal_link_fault_met_at_a_stop_keeps_its_exit_code(daemon: Daemon, be
     caplog.set_level(logging.INFO)
     now = time.time()
     for k in range(behind):
-        daemon.events.put(Message(daemon.reg.settings.mqtt.topic_mode, b"junk %d" % k, now, False))
+        daemon.events.put(Message(daemon.reg.settings.mqtt.topic_mode, b"junk %d" % k, steady_s(), False))
     daemon.events.put(LinkFault(now, "on_connect", "Traceback ...\nValueError: Invalid subscription filter.\n", True))
     daemon._on_signal(signal.SIGTERM, None)
     daemon._loop()  # (returns at the stop)
@@ -208,7 +207,7 @@ def test_a_connection_met_at_a_stop_is_said(tmp_path: Path, behind: int, caplog:
     now = time.time()
     daemon.events.put(Connected(now, True))
     for k in range(behind):
-        daemon.events.put(Message(settings.mqtt.topic_mode, b"junk %d" % k, now, False))
+        daemon.events.put(Message(settings.mqtt.topic_mode, b"junk %d" % k, steady_s(), False))
     daemon._on_signal(signal.SIGTERM, None)
     daemon._loop()  # (returns at the stop)
     said = [r.getMessage() for r in caplog.records if r.name == "shell.daemon"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from settings.config import load_settings
+from shell.clock_watch import steady_s
 from shell.daemon import Daemon
 from shell.lock import InstanceLock
 from shell.mqtt_link import Message
@@ -85,7 +86,7 @@ def test_a_retained_status_is_old_news_said_at_debug_only(tmp_path: Path, caplog
     handled: list[str] = []
     daemon.reg.handle = lambda topic, payload, now: handled.append(topic)  # type: ignore[method-assign]
     with caplog.at_level(logging.DEBUG):
-        daemon._on_message(Message(STATUS, b'{"date": 1699959600, "equipments": []}', NOON, True))
+        daemon._on_message(Message(STATUS, b'{"date": 1699959600, "equipments": []}', steady_s(), True))
     assert handled == []
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
     assert any(f"ignoring a retained message on {STATUS}" in r.getMessage() for r in caplog.records)
