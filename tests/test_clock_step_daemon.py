@@ -250,23 +250,25 @@ def test_a_reading_held_up_across_a_step_back_is_dropped_as_old(tmp_path: Path, 
 
 def test_a_force_keeps_its_length_when_messages_queued_across_a_step_back_come_after_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The whole sequence on the real regulator: a force, the clock set back an hour, a tick, then a message stamped
-    # before the step: the force must run its 30 minutes on the new clock.
+    # The whole sequence on the real regulator: a force, the clock set back an hour, a tick, then a message received
+    # before the step and handled after it: the force must run its 30 minutes on the new clock, to the step's second
+    # (the daemon measured it; the core alone measures it from its last tick, the time since not counted).
     settings = load_settings(write_config(tmp_path, ("ecs",), algorithm="closed_loop"))
     daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
     daemon._started = True
-    wall = [time.time()]
-    monkeypatch.setattr(shell.daemon, "time", SimpleNamespace(time=lambda: wall[0]))
-    daemon.reg.tick(wall[0])
+    clocks = set_clocks(daemon, monkeypatch)
+    daemon.reg.tick(clocks["wall"])
     daemon._on_message(Message("regul/mode", b'{"command": "force", "name": "ecs", "power": 2000, "duration": 1800}',
-                               steady_s(), False))
-    stamped_before = steady_s()
-    wall[0] += 1.0 - 3600.0  # NTP sets the clock back an hour
-    daemon.reg.tick(wall[0])
-    daemon._on_message(Message("regul/other", b"x", stamped_before, False))
-    daemon.reg.tick(wall[0] + 1.0)
+                               clocks["steady"], False))
+    received_before = clocks["steady"] + 0.5
+    clocks["wall"] += 1.0 - 3600.0  # NTP sets the clock back an hour
+    clocks["steady"] += 1.0
+    daemon._follow_the_clock()
+    daemon.reg.tick(clocks["wall"])
+    daemon._on_message(Message("regul/other", b"x", received_before, False))  # (waited 0.5 s in the queue)
+    daemon.reg.tick(clocks["wall"] + 1.0)
     ecs = daemon.reg.loads_by_name["ecs"]
-    assert ecs.is_forced() and ecs.force_end_at == pytest.approx(wall[0] + 1799.0, abs=1.0)
+    assert ecs.is_forced() and ecs.force_end_at == pytest.approx(clocks["wall"] + 1799.0, abs=0.01)
 
 
 def test_the_broker_s_outage_is_timed_on_the_steady_clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
