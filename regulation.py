@@ -110,7 +110,8 @@ def _start(args: argparse.Namespace) -> int | Daemon:
         print(refusal_text(f"regulation.py: {problem}"), file=sys.stderr)
         return EXIT_CONFIG
 
-    from settings.config import instance_lock_path, load_settings
+    from settings.config import load_settings
+    from settings.daemon_files import instance_lock_path
     from settings.problems import ConfigError
     from shell.lock import AlreadyRunning, InstanceLock
     from shell.loglimit import FloodLimiter

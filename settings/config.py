@@ -1,19 +1,16 @@
 """Read a config.ini into validated settings and built loads. Every problem of the file is collected
 and reported at once (ConfigError); nothing is published or opened before this succeeds. The parts it calls:
 the INI file itself (settings.ini_file), [DEFAULT] and [debug] (settings.special_sections), the loads
-(settings.load_building) and the topics' checks (settings.topic_checks); the files the daemon opens are
-checked here."""
+(settings.load_building), the topics' checks (settings.topic_checks) and the files the daemon opens
+(settings.daemon_files)."""
 
 from __future__ import annotations
 
 import configparser
-import functools
 import logging
-import os
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ParamSpec
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from equipments.base import Equipment
@@ -25,6 +22,8 @@ from field.config import (
     read_field_settings,
 )
 from integrations.domoticz_settings import MQTT_IGNORED
+from settings.daemon_files import check_daemon_files, check_file_roles, check_record_dir, path_in_config
+from settings.daemon_files import nearest_dir_problem as nearest_dir_problem
 from settings.device_checks import warn_meter_fields, warn_relay_payloads, warn_tasmota_meter_timeout
 from settings.ini_file import read_parser as read_parser
 from settings.inline_comments import cut_values
@@ -41,7 +40,7 @@ from settings.load_checks import (
 )
 from settings.options import SectionReader, resolved
 from settings.problems import ConfigError, ConfigProblem, warning_lines
-from settings.secret_file import credential_warnings, readable_key, readable_secrets
+from settings.secret_file import credential_warnings, readable_secrets
 from settings.sections import (
     DEFAULT_TOPIC_REGUL,
     EVALUATE_OPTIONS,
@@ -57,17 +56,16 @@ from settings.sections import (
     StatusSettings,
 )
 from settings.special_sections import apply_debug_section, refuse_defaults, take_defaults
-from settings.tls_check import host_problem, tls_file_problems
+from settings.tls_check import host_problem
 from settings.topic_checks import check_shared_topics, check_topic_roles, check_topics, check_variator_command_topic
 from settings.version import PYSEB_NAME
 from settings.zone_names import zone_advice
-from values.paths import home_problem, user_path
+from values.paths import user_path
 
-# (read_parser is imported `as` itself: defined here before the loader's parts moved out, re-exported; the
-# simulator and the sweep import it here)
+# (read_parser and nearest_dir_problem are imported `as` themselves: defined here before the loader's parts moved
+# out, re-exported; the simulator and the sweep import them here)
 
 log = logging.getLogger(__name__)
-P = ParamSpec("P")
 # Keys of [evaluate] read and let go, each with what the user is told: the seed's daily-rule keys it never used,
 # and those of Coturex's later configs that PySEB does another way (the reference lists the same).
 # And a relay's dwell and band, which belong in each relay's own section (the README's table once listed
@@ -140,15 +138,15 @@ def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
     # (no rule ties meter_timeout to period: the meters publish every ~2 s whatever the period, a reading's age is
     # what goes stale, and a seed's `period = 10` was refused under the default 10 s timeout for a flapping that
     # does not happen)
-    record_dir = Path(_path_or_none(record_raw["dir"], config_dir) or config_dir)
+    record_dir = Path(path_in_config(record_raw["dir"], config_dir) or config_dir)
     if daemon_files:
-        _check_files(reader, mqtt_raw, status_raw, logging_raw, config_dir)
+        check_daemon_files(reader, mqtt_raw, status_raw, logging_raw, config_dir)
         if record_raw["enabled"]:
-            _check_record_dir(reader, record_dir)
+            check_record_dir(reader, record_dir)
 
     equipments = build_equipments(cp, reader, config_dir, float(evaluate_raw.get("demo_speed") or 1.0))
     if daemon_files:
-        _check_file_roles(reader, path, mqtt_raw, status_raw, logging_raw, config_dir, equipments)
+        check_file_roles(reader, path, mqtt_raw, status_raw, logging_raw, config_dir, equipments)
     for load in equipments:
         warn_capped_max_power(reader, load)
         warn_curve(reader, load)
@@ -195,9 +193,9 @@ def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
     mqtt = MqttSettings(
         host=mqtt_raw["host"], port=mqtt_raw["port"], keepalive=mqtt_raw["keepalive"],
         client_id=mqtt_raw["client_id"], username=mqtt_raw["username"], password=mqtt_raw["password"],
-        tls=mqtt_raw["tls"], ca_file=_path_or_none(mqtt_raw["ca_file"], config_dir),
-        cert_file=_path_or_none(mqtt_raw["cert_file"], config_dir),
-        key_file=_path_or_none(mqtt_raw["key_file"], config_dir),
+        tls=mqtt_raw["tls"], ca_file=path_in_config(mqtt_raw["ca_file"], config_dir),
+        cert_file=path_in_config(mqtt_raw["cert_file"], config_dir),
+        key_file=path_in_config(mqtt_raw["key_file"], config_dir),
         topic_cons=mqtt_raw["topic_cons"], topic_prod=mqtt_raw["topic_prod"], json_power=mqtt_raw["json_power"],
         topic_regul=root, topic_status=mqtt_raw["topic_status"], topic_mode=mqtt_raw["topic_mode"],
         topic_availability=mqtt_raw["topic_availability"], topic_report=mqtt_raw["topic_report"],
@@ -222,7 +220,7 @@ def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
         path=path, mqtt=mqtt, evaluate=evaluate,
         status=StatusSettings(status_file if status_file.is_absolute() else config_dir / status_file,
                               status_raw["persistent"]),
-        logging=LoggingSettings(logging_raw["level"], Path(_path_or_none(log_file, config_dir) or "")
+        logging=LoggingSettings(logging_raw["level"], Path(path_in_config(log_file, config_dir) or "")
                                 if log_file else None, logging_raw["max_bytes"], logging_raw["backup_count"]),
         equipments=tuple(equipments), field=field, parser=cp,
         record=RecordSettings(record_raw["enabled"], record_dir, record_raw["keep_days"],
@@ -231,148 +229,6 @@ def load_settings(path: str | Path, *, daemon_files: bool = True) -> Settings:
         unused=tuple(w.render(str(path)) for w in reader.warnings if w.unused),
         found_warnings=tuple(reader.warnings),
     )
-
-
-def instance_lock_path(status_file: Path) -> Path:
-    """The instance lock beside the file the status is saved to, a symlink followed (status.saver saves there): two
-    configs naming one file, one of them through a link, both ran and saved over each other."""
-    return Path(os.path.realpath(status_file) + ".lock")
-
-
-def _check_files(reader: SectionReader, mqtt_raw: dict[str, Any], status_raw: dict[str, Any],
-                 logging_raw: dict[str, Any], config_dir: Path) -> None:
-    """Files the daemon opens only once running: a wrong path is a config problem, found by --check, and
-    not a FileNotFoundError after start."""
-    if mqtt_raw.get("tls"):
-        paths = {key: _path_or_none(mqtt_raw.get(key), config_dir) for key in ("ca_file", "cert_file", "key_file")}
-        reader.problems += [ConfigProblem("mqtt", key, said) for key, said in tls_file_problems(paths)]
-        key = "key_file" if paths["key_file"] else "cert_file"  # (no key_file: the key is in the certificate's file)
-        key_path = paths[key]
-        if key_path and (readable := readable_key(Path(key_path), key)) is not None:
-            reader.warnings.append(readable)
-    for section, raw in (("status", status_raw), ("logging", logging_raw)):
-        if raw.get("file") and (home := home_problem(raw["file"])) is not None:
-            reader.problems.append(ConfigProblem(section, "file", home))
-            raw["file"] = None  # (said: not judged again below as a folder of that name)
-    if status_raw.get("file"):
-        status_file = Path(_path_or_none(status_raw["file"], config_dir) or "")
-        # Saved or not (persistent = false, the seed's use_persistent), its name is the instance lock's, taken
-        # at every start: --check said OK, then the daemon stopped on its lock.
-        lock = instance_lock_path(status_file)
-        problem = (_unwritable(status_file, replaced=True) or _lock_problem(lock) if status_raw.get("persistent")
-                   else _lock_problem(lock))
-        if problem:
-            reader.problems.append(ConfigProblem("status", "file", problem))
-        elif status_raw.get("persistent") and status_file.is_file() and not os.access(status_file, os.R_OK):
-            # A warning: the daemon starts anyway (clean, as on a corrupt file), the file renamed aside first
-            # (status.store.set_aside: its folder is writable, checked above), not replaced by the next save.
-            reader.warnings.append(ConfigProblem("status", "file", f"{status_file} cannot be read (left by a run "
-                                                 "as another user?): PySEB starts without the saved status (the "
-                                                 "day's energy, the forces), keeping the file aside as "
-                                                 f"{status_file.name}.bad-<time> and saving a new one; give it to "
-                                                 "PySEB's user (chown) to start from it"))
-    if logging_raw.get("file"):
-        problem = _unwritable(Path(_path_or_none(logging_raw["file"], config_dir) or ""), replaced=False)
-        if problem:
-            reader.problems.append(ConfigProblem("logging", "file", problem))
-
-
-def _check_file_roles(reader: SectionReader, config_path: Path, mqtt_raw: dict[str, Any], status_raw: dict[str, Any],
-                      logging_raw: dict[str, Any], config_dir: Path, equipments: Sequence[Equipment]) -> None:
-    """A file PySEB writes (the status, replaced at each save and set aside when it does not read as one; its lock;
-    the log, appended to) is no other file it reads or writes: with `[status] file = config.ini` the start set the
-    config aside as a corrupt status (`config.ini.bad-<time>`), and the next start found no config."""
-    roles: dict[str, str] = {os.path.realpath(config_path): "this config file"}
-    if mqtt_raw.get("tls"):
-        for key in ("ca_file", "cert_file", "key_file"):
-            if (named := _path_or_none(mqtt_raw.get(key), config_dir)) is not None:
-                roles.setdefault(os.path.realpath(named), f"[mqtt] {key}")
-    for load in equipments:
-        if (calibration := getattr(load, "calibration_path", None)) is not None:
-            roles.setdefault(os.path.realpath(calibration), f"[{load.name}] calibration")
-    written: list[tuple[str, str, str, str]] = []  # (section, what it is, as its problem names it, its real path)
-    if status_raw.get("file"):
-        status_file = Path(_path_or_none(status_raw["file"], config_dir) or "")
-        if status_raw.get("persistent"):
-            written.append(("status", "[status] file", "it", os.path.realpath(status_file)))
-        written.append(("status", "[status] file's lock", "its lock", str(instance_lock_path(status_file))))
-    if logging_raw.get("file"):
-        log_file = _path_or_none(logging_raw["file"], config_dir) or ""
-        written.append(("logging", "[logging] file", "it", os.path.realpath(log_file)))
-    for section, what, subject, real in written:
-        if (other := roles.get(real)) is not None:
-            said = other if other == "this config file" else f"also {other}"
-            reader.problems.append(ConfigProblem(section, "file", f"{subject} is {said} ({real}): PySEB writes "
-                                                 "there; name a file of its own"))
-        else:
-            roles[real] = what
-
-
-def _said_not_raised(check: Callable[P, str | None]) -> Callable[P, str | None]:
-    """`check`, with an OSError of its own look at a path (exists() of a name too long for the system) returned as
-    the problem: it came out of --check as a traceback."""
-    @functools.wraps(check)
-    def checked(*args: P.args, **kwargs: P.kwargs) -> str | None:
-        try:
-            return check(*args, **kwargs)
-        except OSError as exc:
-            return f"{exc.filename}: {exc.strerror}"
-    return checked
-
-
-@_said_not_raised
-def _lock_problem(lock: Path) -> str | None:
-    """Why the instance lock `lock` could not be taken, or None: an existing one must be readable; else it is
-    made, its directory too (shell.lock), where the nearest existing one is writable."""
-    if lock.is_dir():
-        return f"the instance lock {lock} is a directory: remove it"
-    if lock.exists():
-        return None if os.access(lock, os.R_OK) else f"the instance lock {lock} cannot be read (left by a run as " \
-                                                     "another user? remove it, no PySEB running)"
-    problem = nearest_dir_problem(lock.parent)
-    return None if problem is None else f"the instance lock {lock}, taken even with persistent = false: {problem}"
-
-
-@_said_not_raised
-def nearest_dir_problem(directory: Path) -> str | None:
-    """Why `directory` could not be made (or written in, if it exists), or None: the nearest existing one must be
-    a writable directory."""
-    existing = directory
-    while not existing.exists() and existing.parent != existing:
-        existing = existing.parent
-    if not existing.is_dir():
-        return f"{existing} is not a directory"
-    if not os.access(existing, os.W_OK | os.X_OK):
-        return f"directory {existing} is not writable"
-    return None
-
-
-def _check_record_dir(reader: SectionReader, directory: Path) -> None:
-    """The recorder makes its directory when missing: the nearest existing parent must be writable."""
-    problem = nearest_dir_problem(directory)
-    if problem:
-        if problem.endswith("is not writable"):
-            problem += " (set [record] enabled = false to run without recording)"
-        reader.problems.append(ConfigProblem("record", "dir", problem))
-
-
-@_said_not_raised
-def _unwritable(path: Path, replaced: bool) -> str | None:
-    """Why the daemon could not write `path`, or None. Its directory must be writable (new files are made there),
-    or, missing, possible to make (the daemon makes it, for the status and for the log); a file `replaced` by a
-    rename (the status) need not be writable itself, one appended to (the log) must."""
-    directory = path.parent
-    if not directory.exists():
-        return nearest_dir_problem(directory)
-    if not directory.is_dir():
-        return f"{directory} is not a directory"
-    if path.is_dir():
-        return f"{path} is a directory, not a file"
-    if not os.access(directory, os.W_OK | os.X_OK):
-        return f"directory {directory} is not writable"
-    if not replaced and path.exists() and not os.access(path, os.W_OK):
-        return f"{path} is not writable"
-    return None
 
 
 # PySEB's own topics, each <topic_regul>/<its name> unless written out.
@@ -393,10 +249,3 @@ def _warn_topics_left_at_the_default_root(reader: SectionReader, mqtt_raw: dict[
                                                  f"remove the line to have {root}/{key.removeprefix('topic_')}, or "
                                                  "set it to what you mean (a copy of an older config.ini.sample "
                                                  "wrote every topic out)"))
-
-
-def _path_or_none(value: str | None, config_dir: Path) -> str | None:
-    if not value:
-        return None
-    path = user_path(value)
-    return str(path if path.is_absolute() else config_dir / path)

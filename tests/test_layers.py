@@ -28,9 +28,9 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # The config loader (it builds the loads, the field features' settings and the integrations' from one
     # file: its loads' building and its topics' checks), its checks of the built loads, and the configuration
     # reference generated from the same option tables; the devices' topics against the payloads and fields the built
-    # loads use (device_checks).
+    # loads use (device_checks); the files the daemon opens, none of them a load's calibration file (daemon_files).
     "config": ("settings.config", "settings.load_building", "settings.topic_checks", "settings.reference",
-               "settings.load_checks", "settings.check_notes", "settings.device_checks"),
+               "settings.load_checks", "settings.check_notes", "settings.device_checks", "settings.daemon_files"),
     "controller": ("core",),
     "field": ("field",),
     "integrations": ("integrations",),

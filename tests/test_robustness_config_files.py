@@ -88,7 +88,7 @@ def test_a_missing_directory_under_an_unwritable_one_is_refused(tmp_path: Path,
     locked = tmp_path / "locked"
     locked.mkdir()
     real_access = os.access
-    monkeypatch.setattr("settings.config.os.access",
+    monkeypatch.setattr("settings.daemon_files.os.access",
                         lambda p, mode: False if Path(p) == locked else real_access(p, mode))
     path = write_config(tmp_path, extra="\n[logging]\nfile = locked/logs/pyseb.log\n")
     path.write_text(path.read_text().replace("file = status.json", "file = locked/state/status.json"))
@@ -130,7 +130,7 @@ def test_unwritable_directories_reported_even_when_run_as_root(tmp_path: Path,
     locked.mkdir()
     (locked / "pyseb.log").write_text("")
     real_access = os.access
-    monkeypatch.setattr("settings.config.os.access",
+    monkeypatch.setattr("settings.daemon_files.os.access",
                         lambda p, mode: False if Path(p).is_relative_to(locked) else real_access(p, mode))
     path = write_config(tmp_path, extra="\n[logging]\nfile = locked/pyseb.log\n")
     path.write_text(path.read_text().replace("file = status.json", "file = locked/status.json"))
@@ -153,7 +153,7 @@ def test_the_instance_lock_is_checked_with_persistent_false(tmp_path: Path, monk
     locked = tmp_path / "locked"
     locked.mkdir()
     real_access = os.access
-    monkeypatch.setattr("settings.config.os.access",
+    monkeypatch.setattr("settings.daemon_files.os.access",
                         lambda p, mode: False if Path(p) == locked else real_access(p, mode))
     path = write_config(tmp_path)
     path.write_text(path.read_text().replace("file = status.json", "file = locked/status.json")
@@ -173,7 +173,7 @@ def test_the_instance_lock_and_the_status_are_checked_with_persistent_true(tmp_p
     (tmp_path / "status.json").write_text('{"equipments": []}')
     real_access = os.access
     unreadable: set[Path] = {tmp_path / "status.json.lock", tmp_path / "status.json"}
-    monkeypatch.setattr("settings.config.os.access",
+    monkeypatch.setattr("settings.daemon_files.os.access",
                         lambda p, mode: False if Path(p) in unreadable else real_access(p, mode))
     path = write_config(tmp_path)
     assert f"[status] file: the instance lock {tmp_path / 'status.json.lock'} cannot be read" in problems_of(path)

@@ -290,7 +290,7 @@ def test_replay_record_refuses_a_folder_it_cannot_write_in(live: dict[str, Any],
     locked = tmp_path / "locked"
     locked.mkdir()
     real_access = os.access  # (the tests run as root, whom no mode refuses: the refusal is faked)
-    monkeypatch.setattr("settings.config.os.access",
+    monkeypatch.setattr("settings.daemon_files.os.access",
                         lambda path, mode: False if Path(path) == locked else real_access(path, mode))
     assert main(["replay", str(trace), "-c", str(live["config"]), "--record", str(locked / "records")]) == 2
     assert f"directory {locked} is not writable: give a folder you can write in" in capsys.readouterr().err
