@@ -1,6 +1,7 @@
 """The live daemon: the decision core plus the MQTT link, a saver thread, signals and a lock.
 Only this main loop changes regulator state. Its start, stop and signals are in shell/daemon_life_cycle.py, what it
-does with the link's events (but the messages) in shell/daemon_link.py: mixins of Daemon."""
+does with the link's events (but the messages) in shell/daemon_link.py, the link down in shell/daemon_link_down.py:
+mixins of Daemon."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from settings.config import Settings
 from shell.clock_watch import CLOCK_JUMP_S, ClockWatch, steady_s
 from shell.daemon_life_cycle import DaemonLifeCycle, ReopenRequest, StopRequest
 from shell.daemon_link import EXIT_LINK_FAULT as EXIT_LINK_FAULT
-from shell.daemon_link import DaemonLinkEvents, LinkReport
+from shell.daemon_link import DaemonLinkEvents
+from shell.daemon_link_down import DaemonLinkDown, LinkReport
 from shell.event_queue import EventQueue
 from shell.forecast_fetch import ForecastFetched, ForecastFetcher
 from shell.lock import InstanceLock
@@ -66,7 +68,7 @@ def _recorder(settings: Settings, reg: Regulator) -> DayRecorder:
                        rec.max_day_bytes)
 
 
-class Daemon(DaemonLifeCycle, DaemonLinkEvents):
+class Daemon(DaemonLifeCycle, DaemonLinkEvents, DaemonLinkDown):
     """Runs a Regulator against the broker until a stop signal."""
 
     def __init__(self, settings: Settings, lock: InstanceLock, limiter: FloodLimiter | None = None) -> None:

@@ -23,7 +23,7 @@ from core.regulator import Regulator
 from recording.store import recorded_days
 from recording.writer import DayRecorder
 from shell.clock_watch import steady_s
-from shell.daemon_link import LinkReport
+from shell.daemon_link_down import LinkReport
 from shell.event_queue import EventQueue
 from shell.forecast_fetch import ForecastFetcher
 from shell.lock import InstanceLock

@@ -15,6 +15,7 @@ import pytest
 
 import shell.daemon
 import shell.daemon_link
+import shell.daemon_link_down
 from settings.config import load_settings
 from shell.clock_watch import ClockWatch, steady_s
 from shell.daemon import Daemon
@@ -279,7 +280,8 @@ def test_the_broker_s_outage_is_timed_on_the_steady_clock(tmp_path: Path, monkey
     settings = load_settings(write_config(tmp_path, ("ecs",), algorithm="closed_loop"))
     daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))  # (never run: nothing connects)
     steady = [1000.0]
-    monkeypatch.setattr(shell.daemon_link, "steady_s", lambda: steady[0], raising=False)
+    for module in (shell.daemon_link, shell.daemon_link_down):  # (the drop said in one, the connection in the other)
+        monkeypatch.setattr(module, "steady_s", lambda: steady[0], raising=False)
     wall = time.time()
     daemon._on_disconnected(Disconnected(at=wall, reason="connection refused"))
     steady[0] += 12.0

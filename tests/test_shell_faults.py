@@ -15,7 +15,7 @@ import pytest
 
 from localbroker import PrivateBroker
 from settings.config import load_settings
-from shell.daemon import LinkReport
+from shell.daemon_link_down import LinkReport
 from shell.loglimit import MAX_KINDS, FloodLimiter
 from shell.mqtt_link import LinkFault, MqttLink, TakeoverGuard
 from tests.configs import write_config
