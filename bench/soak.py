@@ -51,8 +51,8 @@ _real, _t0 = time.time, time.time()
 time.time = lambda: start + (_real() - _t0) * speed
 sys.path.insert(0, {root!r})
 sys.argv = ["regulation.py", *sys.argv[3:]]
-import shell.daemon
-shell.daemon.QUEUED_TOO_LONG_S *= speed
+import shell.daemon_messages
+shell.daemon_messages.QUEUED_TOO_LONG_S *= speed
 runpy.run_path({script!r}, run_name="__main__")
 """
 

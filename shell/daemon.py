@@ -1,13 +1,12 @@
 """The live daemon: the decision core plus the MQTT link, a saver thread, signals and a lock.
 Only this main loop changes regulator state. Its start, stop and signals are in shell/daemon_life_cycle.py, what it
-does with the link's events (but the messages) in shell/daemon_link.py, the link down in shell/daemon_link_down.py:
-mixins of Daemon."""
+does with the link's events (but the messages) in shell/daemon_link.py, the link down in shell/daemon_link_down.py,
+the messages before the regulator has them in shell/daemon_messages.py: mixins of Daemon."""
 
 from __future__ import annotations
 
 import logging
 import queue
-import shlex
 import time
 from typing import Any
 
@@ -21,6 +20,7 @@ from shell.daemon_life_cycle import DaemonLifeCycle, ReopenRequest, StopRequest
 from shell.daemon_link import EXIT_LINK_FAULT as EXIT_LINK_FAULT
 from shell.daemon_link import DaemonLinkEvents
 from shell.daemon_link_down import DaemonLinkDown, LinkReport
+from shell.daemon_messages import DaemonMessages
 from shell.event_queue import EventQueue
 from shell.forecast_fetch import ForecastFetched, ForecastFetcher
 from shell.lock import InstanceLock
@@ -41,17 +41,11 @@ from shell.status_drops import StatusDrops
 from shell.unacknowledged_offs import UnacknowledgedOffs
 from shell.while_down import WhileDown
 from status.saver import StatusSaver
-from values.boots import is_boot_message
 from values.durations import spoken_duration
 
 log = logging.getLogger(__name__)
 
 TICK_S = 0.5  # timers (force expiry, stale meters) run at least this often
-# A message that waited longer than this in the queue: the main loop was held up (a log file on a stuck SD
-# card), and its timers have run since, at a later time. A meter reading that old is dropped: deciding on it
-# would act on the surplus of minutes ago. Anything else is handled as received now: the core would take its
-# stamp for a clock stepped back, and count the hold-up's energy a second time from it.
-QUEUED_TOO_LONG_S = 10.0
 # (EXIT_LINK_FAULT, the exit code of a fatal link fault, is imported `as` itself: defined here before the link's
 # events moved to shell/daemon_link.py, re-exported)
 
@@ -68,7 +62,7 @@ def _recorder(settings: Settings, reg: Regulator) -> DayRecorder:
                        rec.max_day_bytes)
 
 
-class Daemon(DaemonLifeCycle, DaemonLinkEvents, DaemonLinkDown):
+class Daemon(DaemonLifeCycle, DaemonLinkEvents, DaemonLinkDown, DaemonMessages):
     """Runs a Regulator against the broker until a stop signal."""
 
     def __init__(self, settings: Settings, lock: InstanceLock, limiter: FloodLimiter | None = None) -> None:
@@ -258,52 +252,6 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents, DaemonLinkDown):
                 # save read it as weeks old, and the force "until unforced" was dropped as older than 7 days.
                 self._offer_snapshot(fresh=True)
                 self.saver.save_soon()
-
-    def _on_message(self, event: Message) -> None:
-        if event.retained and event.topic in self._readings and is_boot_message(event.payload):
-            # (a meter's own start-up message, which its firmware may publish retained: no reading of anyone's sent
-            # retained, as the warning below would say)
-            log.info("ignoring a retained boot message on %s: sent when the meter started, before PySEB connected, and "
-                     "kept by the broker: not a boot now, nor a reading", event.topic, extra={"limit_key": event.topic})
-            return
-        if event.retained and event.topic in self._live_only:
-            # A retained reading is old news (it may be hours old): deciding on it could switch loads on.
-            # (said again at every start and reconnect while it stays on the broker: how to remove it, too)
-            log.warning("ignoring a retained message on %s (readings and commands must not be retained: send them "
-                        "without retain; clear it on the broker: mosquitto_pub -r -n -t %s)",
-                        event.topic, shlex.quote(event.topic), extra={"limit_key": event.topic})
-            return
-        if event.retained and self._in_live_only_tree(event.topic):
-            # (Domoticz retains every device's last update by a choice of its own: one line for each at every
-            # connect would be noise)
-            log.debug("ignoring a retained message on %s (an old update)", event.topic)
-            return
-        # Its age on the steady clock, its time on the wall clock as it reads now: a step of the wall clock while it
-        # waited in the queue (NTP setting a Pi's clock an hour forward, or correcting it 2 s back) moves it with the
-        # clock. (Stamped on the wall clock, one queued across a jump forward was dropped as "an hour in the queue",
-        # and one across a step back was dated in the future; taken as received now, a reading 0.25 s older than
-        # that was decided on as the evidence 3 s after a command where it came 2.75 s after it.)
-        now = time.time()
-        waited_s = max(0.0, steady_s() - event.steady_at)
-        received_at = now - waited_s
-        if waited_s > QUEUED_TOO_LONG_S:
-            if event.topic in self._readings:
-                log.warning("dropping a reading on %s that waited %.0f s in the queue (the main loop was held up): "
-                            "old news", event.topic, waited_s, extra={"limit_key": "late reading"})
-                return
-            received_at = now
-        try:
-            if event.retained:  # (a meter's boot message the broker kept is no boot now: MeterIntake.boot)
-                self.reg.handle(event.topic, event.payload, received_at, retained=True)
-            else:
-                self.reg.handle(event.topic, event.payload, received_at)
-        except Exception:  # a bug on one message must not stop the regulation: logged and dropped
-            log.exception("internal error on a message on %s; message dropped", event.topic)
-            return
-        self._offer_snapshot()
-
-    def _in_live_only_tree(self, topic: str) -> bool:
-        return any(topic == root or topic.startswith(root + "/") for root in self._live_only_trees)
 
     def _on_forecast(self, event: ForecastFetched) -> None:
         try:

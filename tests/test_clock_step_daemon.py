@@ -16,6 +16,7 @@ import pytest
 import shell.daemon
 import shell.daemon_link
 import shell.daemon_link_down
+import shell.daemon_messages
 from settings.config import load_settings
 from shell.clock_watch import ClockWatch, steady_s
 from shell.daemon import Daemon
@@ -47,8 +48,10 @@ def test_the_steady_clock_goes_on() -> None:
 def set_clocks(daemon: Daemon, monkeypatch: pytest.MonkeyPatch) -> dict[str, float]:
     """`daemon` on a wall and a steady clock the test sets: the two, now at their real readings."""
     clocks = {"wall": time.time(), "steady": time.monotonic()}
-    monkeypatch.setattr(shell.daemon, "time", SimpleNamespace(time=lambda: clocks["wall"]))
-    monkeypatch.setattr(shell.daemon, "steady_s", lambda: clocks["steady"])
+    for module in (shell.daemon, shell.daemon_messages):  # (the loop's clock, and the messages' stamps)
+        monkeypatch.setattr(module, "time", SimpleNamespace(time=lambda: clocks["wall"]))
+    for module in (shell.daemon, shell.daemon_messages):
+        monkeypatch.setattr(module, "steady_s", lambda: clocks["steady"])
     daemon._clock_watch = ClockWatch(clocks["wall"], clocks["steady"])
     return clocks
 
@@ -128,8 +131,10 @@ def test_a_step_back_while_an_event_is_handled_is_told_before_the_timers_run(
     daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
     daemon._started = True  # (as after the first connection)
     clocks = {"wall": time.time(), "steady": time.monotonic()}
-    monkeypatch.setattr(shell.daemon, "time", SimpleNamespace(time=lambda: clocks["wall"], monotonic=time.monotonic))
-    monkeypatch.setattr(shell.daemon, "steady_s", lambda: clocks["steady"])
+    for module in (shell.daemon, shell.daemon_messages):  # (the loop's clock, and the messages' stamps)
+        monkeypatch.setattr(module, "time", SimpleNamespace(time=lambda: clocks["wall"], monotonic=time.monotonic))
+    for module in (shell.daemon, shell.daemon_messages):
+        monkeypatch.setattr(module, "steady_s", lambda: clocks["steady"])
     daemon._clock_watch = ClockWatch(clocks["wall"], clocks["steady"])
     calls: list[tuple[str, float]] = []
 
@@ -314,7 +319,8 @@ def test_a_forward_jump_saves_the_status_on_the_new_clock_at_once(tmp_path: Path
     daemon._started = True  # (as after the first connection)
     clocks = {"wall": time.time() - 40 * 86400, "steady": time.monotonic()}
     monkeypatch.setattr(shell.daemon, "time", SimpleNamespace(time=lambda: clocks["wall"]))
-    monkeypatch.setattr(shell.daemon, "steady_s", lambda: clocks["steady"])
+    for module in (shell.daemon, shell.daemon_messages):
+        monkeypatch.setattr(module, "steady_s", lambda: clocks["steady"])
     daemon._clock_watch = ClockWatch(clocks["wall"], clocks["steady"])
     woken: list[bool] = []
     monkeypatch.setattr(daemon.saver, "save_soon", lambda: woken.append(True))

@@ -17,7 +17,8 @@ import pytest
 from localbroker import PrivateBroker
 from settings.config import load_settings
 from shell.clock_watch import steady_s
-from shell.daemon import EXIT_LINK_FAULT, QUEUED_TOO_LONG_S, Daemon
+from shell.daemon import EXIT_LINK_FAULT, Daemon
+from shell.daemon_messages import QUEUED_TOO_LONG_S
 from shell.event_queue import MAX_WAITING_BYTES, MAX_WAITING_MESSAGES, Dropped
 from shell.lock import InstanceLock
 from shell.mqtt_link import Connected, LinkFault, Message, MqttLink

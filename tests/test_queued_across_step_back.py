@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 import shell.daemon
+import shell.daemon_messages
 from settings.config import load_settings
 from shell.clock_watch import ClockWatch
 from shell.daemon import Daemon
@@ -31,8 +32,9 @@ class Clocks:
         self.daemon = Daemon(settings, InstanceLock(tmp_path / "test.lock"))
         self.daemon._started = True
         self.wall, self.steady = time.time(), time.monotonic()
-        monkeypatch.setattr(shell.daemon, "time", SimpleNamespace(time=lambda: self.wall, monotonic=time.monotonic))
-        monkeypatch.setattr(shell.daemon, "steady_s", lambda: self.steady)
+        for module in (shell.daemon, shell.daemon_messages):  # (the loop's clocks, and the messages' ages)
+            monkeypatch.setattr(module, "time", SimpleNamespace(time=lambda: self.wall, monotonic=time.monotonic))
+            monkeypatch.setattr(module, "steady_s", lambda: self.steady)
         self.daemon._clock_watch = ClockWatch(self.wall, self.steady)
         self.decisions = 0
         self.daemon.reg.add_decision_listener(self._decided)
