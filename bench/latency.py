@@ -27,7 +27,7 @@ import paho.mqtt.client as mqtt  # noqa: E402
 
 from localbroker import PrivateBroker  # noqa: E402
 from shell import paho_compat  # noqa: E402
-from shell.mqtt_link import set_nodelay  # noqa: E402
+from shell.link_callbacks import set_nodelay  # noqa: E402
 
 CONFIG = """
 [mqtt]

@@ -23,19 +23,10 @@ from shell.daemon_link_down import DaemonLinkDown, LinkReport
 from shell.daemon_messages import DaemonMessages
 from shell.event_queue import EventQueue
 from shell.forecast_fetch import ForecastFetched, ForecastFetcher
+from shell.link_events import Connected, Disconnected, Leftover, LinkFault, Message, Refused, SubscriptionRefused
 from shell.lock import InstanceLock
 from shell.loglimit import FloodLimiter
-from shell.mqtt_link import (
-    Connected,
-    Disconnected,
-    Leftover,
-    LinkFault,
-    Message,
-    MqttLink,
-    Refused,
-    SubscriptionRefused,
-    sent_live,
-)
+from shell.mqtt_link import MqttLink, sent_live
 from shell.removed_offs import RemovedOffs
 from shell.status_drops import StatusDrops
 from shell.unacknowledged_offs import UnacknowledgedOffs

@@ -16,7 +16,8 @@ from core.regulator import Regulator
 from shell.clock_watch import steady_s
 from shell.daemon_link_down import LinkReport
 from shell.event_queue import MAX_WAITING_BYTES, MAX_WAITING_MESSAGES, EventQueue
-from shell.mqtt_link import Connected, Leftover, LinkFault, MqttLink, SubscriptionRefused
+from shell.link_events import Connected, Leftover, LinkFault, SubscriptionRefused
+from shell.mqtt_link import MqttLink
 from shell.removed_offs import RemovedOffs
 from shell.unacknowledged_offs import UnacknowledgedOffs
 from shell.while_down import WhileDown, kept_dropped

@@ -13,7 +13,8 @@ import logging
 
 from core.regulator import Regulator
 from shell.clock_watch import steady_s
-from shell.mqtt_link import ATTEMPT_FAILED, RETRY_PACE, Disconnected, MqttLink, retry_pace
+from shell.link_events import ATTEMPT_FAILED, Disconnected
+from shell.mqtt_link import RETRY_PACE, MqttLink, retry_pace
 from shell.paho_compat import CONNECTION_CLOSED
 from shell.status_drops import IN_A_ROW as STATUS_DROPS_IN_A_ROW
 from shell.status_drops import StatusDrops

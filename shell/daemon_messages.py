@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from core.regulator import Regulator
 from shell.clock_watch import steady_s
-from shell.mqtt_link import Message
+from shell.link_events import Message
 from values.boots import is_boot_message
 
 # The daemon's own lines, moved here with the code that writes them: the logger name is part of what the log shows

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from shell.daemon import Daemon
-from shell.mqtt_link import Connected, Disconnected
+from shell.link_events import Connected, Disconnected
 
 
 def next_event(daemon: Daemon, kind: type[Connected] | type[Disconnected], timeout_s: float = 15.0) -> Any:

@@ -22,7 +22,8 @@ import pytest
 from localbroker import PrivateBroker, free_port
 from settings.config import load_settings
 from shell.broker_hints import connect_failure_hint
-from shell.mqtt_link import Connected, Disconnected, EchoWatch, MqttLink, Refused
+from shell.link_events import Connected, Disconnected, Refused
+from shell.mqtt_link import EchoWatch, MqttLink
 from tests.configs import with_mqtt_lines, write_config
 from tests.daemon_process import DaemonProcess
 from tests.harness import CONS, PROD

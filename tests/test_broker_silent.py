@@ -15,9 +15,10 @@ import pytest
 
 from settings.config import load_settings
 from shell.daemon import Daemon
+from shell.link_events import Disconnected
 from shell.link_health import AnswerWatch
 from shell.lock import InstanceLock
-from shell.mqtt_link import Disconnected, MqttLink
+from shell.mqtt_link import MqttLink
 from tests.configs import with_mqtt_lines, write_config
 from tests.daemon_process import DaemonProcess
 from tests.silent_broker import silent_broker

@@ -20,8 +20,8 @@ import shell.daemon_messages
 from settings.config import load_settings
 from shell.clock_watch import ClockWatch, steady_s
 from shell.daemon import Daemon
+from shell.link_events import Connected, Disconnected, Message
 from shell.lock import InstanceLock
-from shell.mqtt_link import Connected, Disconnected, Message
 from tests.configs import reading, write_config
 from tests.harness import CONS, PROD
 

@@ -20,8 +20,9 @@ from shell.clock_watch import steady_s
 from shell.daemon import EXIT_LINK_FAULT, Daemon
 from shell.daemon_messages import QUEUED_TOO_LONG_S
 from shell.event_queue import MAX_WAITING_BYTES, MAX_WAITING_MESSAGES, Dropped
+from shell.link_events import Connected, LinkFault, Message
 from shell.lock import InstanceLock
-from shell.mqtt_link import Connected, LinkFault, Message, MqttLink
+from shell.mqtt_link import MqttLink
 from tests.configs import reading, write_config
 from tests.mqtt_probe import MqttProbe
 

@@ -15,7 +15,7 @@ import pytest
 
 from localbroker import PrivateBroker
 from shell.daemon import Daemon
-from shell.mqtt_link import Connected, Disconnected
+from shell.link_events import Connected, Disconnected
 from tests.configs import reading
 from tests.daemon_events import next_event
 from tests.harness import CONS, PROD

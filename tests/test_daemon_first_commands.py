@@ -13,8 +13,8 @@ import pytest
 from localbroker import PrivateBroker
 from settings.config import load_settings
 from shell.daemon import Daemon, StopRequest
+from shell.link_events import Connected
 from shell.lock import InstanceLock
-from shell.mqtt_link import Connected
 from tests.configs import write_config
 from tests.daemon_process import DaemonProcess
 from tests.mqtt_probe import MqttProbe

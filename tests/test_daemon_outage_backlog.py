@@ -21,8 +21,9 @@ from localbroker import PrivateBroker
 from settings.config import load_settings
 from shell.daemon import Daemon
 from shell.event_queue import EventQueue
+from shell.link_events import Connected, Disconnected
 from shell.lock import InstanceLock
-from shell.mqtt_link import Connected, Disconnected, MqttLink, PublishFailed
+from shell.mqtt_link import MqttLink, PublishFailed
 from tests.configs import reading, write_config
 from tests.daemon_events import next_event
 from tests.field_domoticz import DZ_IN, ECS_SWITCH

@@ -15,8 +15,9 @@ import pytest
 import shell.daemon
 from settings.config import load_settings
 from shell.daemon import Daemon
+from shell.link_events import Connected, Disconnected
 from shell.lock import InstanceLock
-from shell.mqtt_link import Connected, Disconnected, PublishQueueFull
+from shell.mqtt_link import PublishQueueFull
 from shell.status_drops import StatusDrops
 from tests.configs import reading, write_config
 

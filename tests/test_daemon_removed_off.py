@@ -19,8 +19,8 @@ import pytest
 from localbroker import PrivateBroker
 from settings.config import load_settings
 from shell.daemon import Daemon
+from shell.link_events import Connected, Disconnected
 from shell.lock import InstanceLock
-from shell.mqtt_link import Connected, Disconnected
 from tests.configs import with_mqtt_lines, write_config
 from tests.daemon_events import next_event
 from tests.daemon_process import DaemonProcess

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from shell.event_queue import MAX_WAITING_BYTES, MAX_WAITING_MESSAGES, Dropped, EventQueue
-from shell.mqtt_link import Connected, Message
+from shell.link_events import Connected, Message
 
 CONS, PROD, MODE, BOOT = "smeter/pzem/CONSOMMATION", "smeter/pzem/PRODUCTION", "regul/mode", "regul/vload/ECS"
 

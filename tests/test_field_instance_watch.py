@@ -11,8 +11,8 @@ import pytest
 from settings.config import load_settings
 from shell.clock_watch import steady_s
 from shell.daemon import Daemon
+from shell.link_events import Message
 from shell.lock import InstanceLock
-from shell.mqtt_link import Message
 from tests.configs import write_config
 from tests.harness import NOON, Harness
 from values.status_json import instance_fragment

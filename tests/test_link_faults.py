@@ -14,7 +14,8 @@ import pytest
 
 from localbroker import PrivateBroker
 from settings.config import load_settings
-from shell.mqtt_link import Connected, Disconnected, MqttLink
+from shell.link_events import Connected, Disconnected
+from shell.mqtt_link import MqttLink
 from tests.configs import write_config
 from tests.daemon_process import DaemonProcess
 from tests.test_tls import make_certificates, tls_broker_in

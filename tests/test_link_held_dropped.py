@@ -18,7 +18,8 @@ import pytest
 from localbroker import PrivateBroker
 from settings.config import load_settings
 from shell import paho_compat
-from shell.mqtt_link import Connected, Disconnected, MqttLink
+from shell.link_events import Connected, Disconnected
+from shell.mqtt_link import MqttLink
 from tests.configs import write_config
 from tests.link_proxy import LinkProxy
 from tests.mqtt_probe import MqttProbe

@@ -15,8 +15,8 @@ import pytest
 from settings.config import load_settings
 from shell.clock_watch import steady_s
 from shell.daemon import Daemon
+from shell.link_events import Message
 from shell.lock import InstanceLock
-from shell.mqtt_link import Message
 from tests.configs import reading, write_config
 from tests.harness import CONS, PROD
 

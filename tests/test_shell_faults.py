@@ -16,8 +16,9 @@ import pytest
 from localbroker import PrivateBroker
 from settings.config import load_settings
 from shell.daemon_link_down import LinkReport
+from shell.link_events import LinkFault
 from shell.loglimit import MAX_KINDS, FloodLimiter
-from shell.mqtt_link import LinkFault, MqttLink, TakeoverGuard
+from shell.mqtt_link import MqttLink, TakeoverGuard
 from tests.configs import write_config
 from tests.field_house import field_config
 from tests.harness import MODE, NOON, Harness
