@@ -95,7 +95,7 @@ def _non_negative(text: str) -> float:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of both commands."""
     from calibration.lag_cli import add_lag_arguments
-    from calibration.sweep_cli import add_sweep_arguments
+    from calibration.sweep_options import add_sweep_arguments
 
     parser = argparse.ArgumentParser(prog=PROG, description="Calibration of a triac variator: fit a sweep, or run "
                                                             "one; and how soon the house meter shows its steps (lag).")

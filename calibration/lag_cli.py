@@ -9,9 +9,14 @@ import sys
 
 from calibration.lag import LagMeasure, LagPlan, LagStopped
 from calibration.lag_figures import LagFigures, lag_figures, settle_advice
-from calibration.sweep_cli import add_availability_arguments, availability_wait_problems, over_two_decimals, too_long
 from calibration.sweep_config import SweepConfigError, load_sweep_target
 from calibration.sweep_link import SweepError, format_percent
+from calibration.sweep_options import (
+    add_availability_arguments,
+    availability_wait_problems,
+    over_two_decimals,
+    too_long,
+)
 from settings.ini_file import DEFAULT_CONFIG, NoConfigHere, given_or_default_config
 from shell.stdout_gone import say
 from shell.stop_signals import stopping_on_signals

@@ -1,32 +1,30 @@
-"""`python3 -m calibration sweep`: options, checks, logging, signals; the work is in calibration.sweep."""
+"""`python3 -m calibration sweep`: its files, logging, signals and what it says at the end; its options are in
+calibration.sweep_options, the work in calibration.sweep."""
 
 from __future__ import annotations
 
 import argparse
 import errno
 import logging
-import math
 import os
 import shlex
 import sys
 from dataclasses import replace
 from pathlib import Path
 
-from calibration.fit import MAX_LOWEST_PERCENT, MIN_HIGHEST_PERCENT
-from calibration.points import MIN_POINTS
-from calibration.sweep import Sweeper, SweepError, SweepPlan, format_percent
+from calibration.sweep import Sweeper, SweepError, format_percent
 from calibration.sweep_config import SweepConfigError, SweepTarget, load_sweep_target, other_curve_note
 from calibration.sweep_files import SweepFiles
+from calibration.sweep_options import command_again, sweep_plan, unusable_plan
 from equipments.variable_curve import find_calibration
-from settings.ini_file import DEFAULT_CONFIG, NoConfigHere, given_or_default_config
+from settings.ini_file import NoConfigHere, given_or_default_config
 from shell.deps import python_command
 from shell.logsetup import LogFile
 from shell.output_file import overwritten_input
 from shell.stdout_gone import say
 from shell.stop_signals import stopping_on_signals
-from values.number_options import decimal_option, whole_option
 
-__all__ = ["add_availability_arguments", "add_sweep_arguments", "default_csv_path", "run_sweep"]
+__all__ = ["default_csv_path", "run_sweep"]
 
 EXIT_OK, EXIT_STOPPED, EXIT_USAGE = 0, 1, 2
 
@@ -34,138 +32,6 @@ EXIT_OK, EXIT_STOPPED, EXIT_USAGE = 0, 1, 2
 def default_csv_path(config_dir: Path, name: str) -> Path:
     """`calibration/power_calibration_<NAME>.csv` next to the config file (where the daemon looks)."""
     return config_dir / "calibration" / f"power_calibration_{name}.csv"
-
-
-def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of the `sweep` command."""
-    d = SweepPlan()
-    parser.add_argument("-c", "--config", help=f"the daemon's config file (INI; default: {DEFAULT_CONFIG}, if here)")
-    parser.add_argument("--equipment", required=True, metavar="NAME",
-                        help="the load's section in the config (its topic_set_power, topic_read_power)")
-    parser.add_argument("--output", metavar="CSV", help="default: calibration/power_calibration_<NAME>.csv "
-                                                        "next to the config file; measured into <CSV "
-                                                        "name>.partial.csv until complete")
-    parser.add_argument("--log", metavar="FILE", help="default: the CSV's name with .log")
-    parser.add_argument("--resume", action="store_true", help="continue after the last finished step")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="measure again although the CSV exists (the old one is kept as "
-                             "<CSV>.<time>.bak once the new sweep completes)")
-    parser.add_argument("--start", type=decimal_option, default=d.start_percent, metavar="PCT",
-                        help=f"first percent (default {d.start_percent:g})")
-    parser.add_argument("--stop", type=decimal_option, default=d.stop_percent, metavar="PCT",
-                        help=f"last percent (default {d.stop_percent:g})")
-    parser.add_argument("--step", type=decimal_option, default=d.step_percent, metavar="PCT",
-                        help=f"percent step (default {d.step_percent:g})")
-    parser.add_argument("--first-settle", type=decimal_option, default=d.first_settle_s, metavar="S",
-                        help=f"seconds at the first step before measuring (default {d.first_settle_s:g})")
-    parser.add_argument("--settle", type=decimal_option, default=d.settle_s, metavar="S",
-                        help=f"seconds after each later step before measuring (default {d.settle_s:g})")
-    parser.add_argument("--readings", type=whole_option, default=d.readings_per_step, metavar="N",
-                        help=f"usable meter readings per step, their median kept (default {d.readings_per_step})")
-    parser.add_argument("--end-percent", type=decimal_option, default=d.end_percent, metavar="PCT",
-                        help=f"where the load is left when the sweep ends or stops (default {d.end_percent:g})")
-    parser.add_argument("--no-answers", action="store_true",
-                        help="the variator's firmware publishes no status after a command: sweep without its answers "
-                             "(nothing then confirms a step nor the end percent)")
-    parser.add_argument("--meter-timeout", type=decimal_option, default=d.meter_timeout_s, metavar="S",
-                        help=f"stop when the meter gives no usable reading for this long "
-                             f"(default {d.meter_timeout_s:g})")
-    add_availability_arguments(parser, d.availability_wait_s, "sweep")
-
-
-def add_availability_arguments(parser: argparse.ArgumentParser, wait_s: float, verb: str) -> None:
-    """The options of a tool that refuses to drive the variator while the regulator is online (`verb`: what it does
-    then, `sweep` or `measure`)."""
-    parser.add_argument("--availability-wait", type=decimal_option, default=wait_s, metavar="S",
-                        help=f"how long to wait for the regulator's retained availability (default {wait_s:g}, at "
-                             f"least {MIN_AVAILABILITY_WAIT_S:g})")
-    parser.add_argument("--ignore-availability", action="store_true",
-                        help=f"{verb} even if the regulator's availability says online (a stale message)")
-
-
-# The least --availability-wait: the broker's retained availability comes within it (milliseconds on a LAN). At 0 none
-# was read, and the tool drove a variator the running regulator commands (then said "the regulator came online", which
-# it had been all along).
-MIN_AVAILABILITY_WAIT_S = 0.1
-
-
-def availability_wait_problems(wait_s: float) -> list[str]:
-    """The problem of an --availability-wait too short to read the regulator's retained availability in."""
-    if wait_s >= MIN_AVAILABILITY_WAIT_S:
-        return []
-    return [f"--availability-wait {wait_s:g}: must be at least {MIN_AVAILABILITY_WAIT_S:g} s (the regulator's "
-            "retained availability is read in that time); to drive the variator whatever it says, "
-            "--ignore-availability"]
-
-
-# The longest wait an option may ask (a day): Python's waits take no more than some 292 years, and a larger one was a
-# traceback (OverflowError) where a refusal, exit 2, was promised; a day is more than any sweep needs.
-MAX_WAIT_S = 86400.0
-
-
-def too_long(flags: tuple[tuple[str, float], ...]) -> list[str]:
-    """A problem for each (flag, seconds) over MAX_WAIT_S."""
-    return [f"{flag} {value:g}: must be at most {MAX_WAIT_S:g} s (a day)" for flag, value in flags
-            if value > MAX_WAIT_S]
-
-
-def over_two_decimals(flags: tuple[tuple[str, float], ...]) -> list[tuple[str, float]]:
-    """The (flag, percent) of `flags` with more than two decimals: the variator is sent a percent as format_percent
-    writes it, to two decimals (--step 0.125 sent 99.88 for 99.875 %, and the sweep wrote it so: a resume measured
-    99.875 % again; the lag measure's --low 10.125 drove 10.12 %, not a word of it). Refused by both tools."""
-    return [(flag, value) for flag, value in flags if abs(value * 100.0 - round(value * 100.0)) > 1e-6]
-
-
-def _plan(args: argparse.Namespace) -> SweepPlan:
-    problems = []
-    # (nan and inf pass every comparison below the wrong way: refused before the variator is driven)
-    for flag, value in (("--start", args.start), ("--stop", args.stop), ("--step", args.step),
-                        ("--end-percent", args.end_percent), ("--first-settle", args.first_settle),
-                        ("--settle", args.settle), ("--availability-wait", args.availability_wait),
-                        ("--meter-timeout", args.meter_timeout)):
-        if not math.isfinite(value):
-            problems.append(f"{flag} {value:g}: not a finite number")
-    if problems:
-        raise SweepConfigError("\n".join(problems))
-    if not 0.0 <= args.stop < args.start <= 100.0:
-        problems.append(f"--start {args.start:g} and --stop {args.stop:g}: need 0 <= stop < start <= 100")
-    if not 0.0 < args.step <= 100.0:
-        problems.append(f"--step {args.step:g}: need 0 < step <= 100")
-    if not 0.0 <= args.end_percent <= 100.0:
-        problems.append(f"--end-percent {args.end_percent:g}: need 0..100")
-    for flag, value in over_two_decimals((("--start", args.start), ("--stop", args.stop), ("--step", args.step),
-                                          ("--end-percent", args.end_percent))):
-        problems.append(f"{flag} {value:g}: the variator is sent, and the CSV keeps, a percent with two decimals "
-                        f"at most; it acts on whole percents anyway (--step 1, or the seed's 0.5)")
-    if args.readings < 1:
-        problems.append(f"--readings {args.readings}: need at least 1")
-    for flag, value in (("--first-settle", args.first_settle), ("--settle", args.settle)):
-        if value < 0.0:
-            problems.append(f"{flag} {value:g}: must not be negative")
-    problems += availability_wait_problems(args.availability_wait)
-    if args.meter_timeout <= 0.0:
-        problems.append(f"--meter-timeout {args.meter_timeout:g}: must be positive")
-    problems += too_long((("--first-settle", args.first_settle), ("--settle", args.settle),
-                          ("--availability-wait", args.availability_wait), ("--meter-timeout", args.meter_timeout)))
-    if args.resume and args.overwrite:
-        problems.append("--resume and --overwrite: choose one")
-    if problems:
-        raise SweepConfigError("\n".join(problems))
-    return SweepPlan(start_percent=args.start, stop_percent=args.stop, step_percent=args.step,
-                     first_settle_s=args.first_settle, settle_s=args.settle, readings_per_step=args.readings,
-                     end_percent=args.end_percent, meter_timeout_s=args.meter_timeout,
-                     availability_wait_s=args.availability_wait)
-
-
-def _unusable_plan(plan: SweepPlan) -> str | None:
-    """Why the sweep `plan` cannot make a calibration the regulator takes (None: it can)."""
-    percents = plan.percents()
-    if min(percents) > MAX_LOWEST_PERCENT or max(percents) < MIN_HIGHEST_PERCENT:
-        return (f"--start {plan.start_percent:g} --stop {plan.stop_percent:g}: a calibration must run from "
-                f"{MAX_LOWEST_PERCENT:g} % or less to {MIN_HIGHEST_PERCENT:g} % or more")
-    if len(percents) < MIN_POINTS:
-        return f"--step {plan.step_percent:g}: {len(percents)} steps, a calibration needs at least {MIN_POINTS}"
-    return None
 
 
 def _regulators_file(target: SweepTarget, csv_path: Path, default_path: Path) -> bool:
@@ -176,34 +42,6 @@ def _regulators_file(target: SweepTarget, csv_path: Path, default_path: Path) ->
     loaded = find_calibration(target.name, target.calibration, target.config_dir)
     written = csv_path.resolve()
     return written == default_path.resolve() or (loaded is not None and written == loaded.resolve())
-
-
-def _command_again(args: argparse.Namespace, resume: bool) -> str:
-    """The command that starts this sweep again, or resumes it: the same file and the same plan, each value
-    as given (a resume with another --start, --step or --output would measure other steps, or into another
-    file)."""
-    d = SweepPlan()
-    # (-c as given: without it, the config.ini of the current folder, where the command is given again)
-    words = [python_command(), "-m", "calibration", "sweep", *(["-c", args.config] if args.config else []),
-             "--equipment", args.equipment]
-    for flag, value in (("--output", args.output), ("--log", args.log)):
-        if value:  # (an empty one is the default: given as such, the empty word was dropped, and --output took --log)
-            words += [flag, value]
-    for flag, value, default in (("--start", args.start, d.start_percent), ("--stop", args.stop, d.stop_percent),
-                                 ("--step", args.step, d.step_percent),
-                                 ("--first-settle", args.first_settle, d.first_settle_s),
-                                 ("--settle", args.settle, d.settle_s),
-                                 ("--readings", args.readings, d.readings_per_step),
-                                 ("--end-percent", args.end_percent, d.end_percent),
-                                 ("--meter-timeout", args.meter_timeout, d.meter_timeout_s),
-                                 ("--availability-wait", args.availability_wait, d.availability_wait_s)):
-        if value != default:  # (--start too: a resume measures the plan's steps after the last one done)
-            words += [flag, repr(value)]
-    for flag in ("--ignore-availability", "--no-answers"):  # (without --no-answers, a resume stopped at 10 s)
-        if getattr(args, flag[2:].replace("-", "_")):
-            words.append(flag)
-    words.append("--resume" if resume else "--overwrite" if args.overwrite else "")
-    return shlex.join(word for word in words if word)
 
 
 def _clashing_files(config: Path, csv_path: Path, partial: Path, log_path: Path) -> str | None:
@@ -261,7 +99,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     """The `sweep` command; returns the exit code (0 done, 1 stopped early, 2 refused or bad input)."""
     try:
         config = given_or_default_config(args.config, "the sweep", "(the broker, the load's topics)")
-        plan = _plan(args)
+        plan = sweep_plan(args)
         target = load_sweep_target(config, args.equipment)
         if args.no_answers:
             target = replace(target, answers=False)
@@ -274,7 +112,7 @@ def run_sweep(args: argparse.Namespace) -> int:
             # .bak at the end, and a file of its name took its place)
             raise SweepConfigError(f"--output {args.output}: a folder; name the file to write, e.g. "
                                    f"{csv_path / default_path.name}")
-        if _regulators_file(target, csv_path, default_path) and (problem := _unusable_plan(plan)):
+        if _regulators_file(target, csv_path, default_path) and (problem := unusable_plan(plan)):
             # With --overwrite, the working calibration would be moved aside for one the regulator refuses.
             raise SweepConfigError(f"{problem}: this sweep would write {csv_path}, where the regulator looks for "
                                    f"its calibration, a curve it refuses. To measure part of the curve, give "
@@ -329,16 +167,16 @@ def run_sweep(args: argparse.Namespace) -> int:
     if _say_where_the_load_is(sweeper, target, plan.end_percent):
         measured = (f"complete: {csv_path}" if outcome.completed
                     else f"stopped ({outcome.reason}); nothing measured yet; once the broker is back, start again "
-                         f"with: {_command_again(args, resume=False)}" if outcome.last_percent is None
+                         f"with: {command_again(args, resume=False)}" if outcome.last_percent is None
                     else f"stopped ({outcome.reason}); {outcome.rows_written} steps measured in this run are "
                          f"kept in {files.partial} (down to {format_percent(outcome.last_percent)} %); once the "
-                         f"broker is back, continue with: {_command_again(args, resume=True)}")
+                         f"broker is back, continue with: {command_again(args, resume=True)}")
         print(f"the sweep is {measured}", file=sys.stderr)
         return EXIT_STOPPED
     if outcome.completed:
         kept = f"; the previous one is kept as {outcome.backup}" if outcome.backup else ""
         done = f"done: {csv_path} ({outcome.rows_written} steps measured in this run{kept}); {where}"
-        if (problem := _unusable_plan(plan)) is not None:
+        if (problem := unusable_plan(plan)) is not None:
             # (no "fit it" nor "set calibration =": the fit refuses such a file, and so would the regulator)
             say(f"{done}. A partial measure, not a calibration the regulator takes: {problem}")
             return EXIT_OK
@@ -349,11 +187,11 @@ def run_sweep(args: argparse.Namespace) -> int:
     where_said = where[0].upper() + where[1:]  # (its own sentence after "stopped: ...": once, for either line)
     if outcome.last_percent is None:
         print(f"stopped: {outcome.reason}. {where_said}; nothing measured yet; start again with: "
-              f"{_command_again(args, resume=False)}", file=sys.stderr)
+              f"{command_again(args, resume=False)}", file=sys.stderr)
         return EXIT_STOPPED
     print(f"stopped: {outcome.reason}. {where_said}; {outcome.rows_written} steps measured in this "
           f"run are kept in {files.partial} (down to {format_percent(outcome.last_percent)} %). "
-          f"Continue with: {_command_again(args, resume=True)}", file=sys.stderr)
+          f"Continue with: {command_again(args, resume=True)}", file=sys.stderr)
     return EXIT_STOPPED
 
 

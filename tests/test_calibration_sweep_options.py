@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from calibration.cli import main
-from calibration.sweep_cli import _command_again, add_sweep_arguments
+from calibration.sweep_options import add_sweep_arguments, command_again
 from localbroker import PrivateBroker, free_port
 from shell.deps import python_command
 from tests.mqtt_probe import MqttProbe
@@ -186,7 +186,7 @@ def test_the_resume_hint_keeps_the_plan_as_given() -> None:
     add_sweep_arguments(parser)
     args = parser.parse_args(["-c", "my config.ini", "--equipment", "ecs", "--start", "85", "--step", "10",
                               "--settle", "0.1234567", "--output", "cal/my.csv"])
-    assert shlex.split(_command_again(args, resume=True)) == [
+    assert shlex.split(command_again(args, resume=True)) == [
         python_command(), "-m", "calibration", "sweep", "-c", "my config.ini", "--equipment", "ecs", "--output",
         "cal/my.csv", "--start", "85.0", "--step", "10.0", "--settle", "0.1234567", "--resume"]
 
@@ -197,7 +197,7 @@ def test_the_resume_hint_leaves_an_empty_output_out() -> None:
     parser = argparse.ArgumentParser()
     add_sweep_arguments(parser)
     args = parser.parse_args(["-c", "c.ini", "--equipment", "ecs", "--output", "", "--log", "x.log"])
-    assert shlex.split(_command_again(args, resume=True)) == [
+    assert shlex.split(command_again(args, resume=True)) == [
         python_command(), "-m", "calibration", "sweep", "-c", "c.ini", "--equipment", "ecs", "--log", "x.log",
         "--resume"]
 
@@ -219,12 +219,12 @@ def test_the_hints_name_the_python_that_runs(monkeypatch: pytest.MonkeyPatch, tm
     parser = argparse.ArgumentParser()
     add_sweep_arguments(parser)
     args = parser.parse_args(["-c", "c.ini", "--equipment", "ecs"])
-    assert _command_again(args, resume=True).startswith(".venv/bin/python -m calibration sweep ")
+    assert command_again(args, resume=True).startswith(".venv/bin/python -m calibration sweep ")
     # (it said python3: the system's, without the venv's packages, "No module named calibration")
     monkeypatch.setattr(sys, "prefix", "/home/pi/my venv")
     monkeypatch.setattr(sys, "executable", "/home/pi/my venv/bin/python")
     assert python_command() == "/home/pi/my venv/bin/python"
-    assert _command_again(args, resume=True).startswith("'/home/pi/my venv/bin/python' -m calibration sweep ")
+    assert command_again(args, resume=True).startswith("'/home/pi/my venv/bin/python' -m calibration sweep ")
     monkeypatch.setattr(sys, "prefix", "/usr")  # the system's
     assert python_command() == "python3"
 

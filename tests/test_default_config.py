@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from calibration.cli import main as calibration_main
-from calibration.sweep_cli import _command_again, add_sweep_arguments
+from calibration.sweep_options import add_sweep_arguments, command_again
 from simulation.__main__ import main as simulation_main
 from tests.replay_days import write_config, write_trace
 from tests.sweep_support import write_config as write_sweep_config
@@ -62,5 +62,5 @@ def test_a_sweep_s_command_again_gives_c_as_it_was_given() -> None:
     # (without -c, the command to resume is given again in the folder of the config.ini it took)
     parser = argparse.ArgumentParser()
     add_sweep_arguments(parser)
-    again = _command_again(parser.parse_args(["--equipment", "ecs"]), resume=True)
+    again = command_again(parser.parse_args(["--equipment", "ecs"]), resume=True)
     assert shlex.split(again)[1:] == ["-m", "calibration", "sweep", "--equipment", "ecs", "--resume"]

@@ -17,8 +17,9 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # measure, the service file, the private broker the tests, the demo and the benchmarks start.
     "tools": ("simulation", "bench", "contrib", "localbroker", "calibration.__main__", "calibration.cli",
               "calibration.plot", "calibration.report", "calibration.meter", "calibration.sweep",
-              "calibration.sweep_cli", "calibration.sweep_config", "calibration.sweep_files", "calibration.sweep_link",
-              "calibration.sweep_measure", "calibration.session", "calibration.lag", "calibration.lag_cli"),
+              "calibration.sweep_cli", "calibration.sweep_options", "calibration.sweep_config",
+              "calibration.sweep_files", "calibration.sweep_link", "calibration.sweep_measure", "calibration.session",
+              "calibration.lag", "calibration.lag_cli"),
     # I/O, threads and the wall clock: the daemon loop, the MQTT link, the decision recorder.
     "shell": ("regulation", "shell", "recording"),
     "regulator": ("core.regulator", "core.regulator_decision", "core.regulator_status", "core.regulator_topics",
