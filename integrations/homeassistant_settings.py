@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from equipments.base import Equipment
 from equipments.constant import RelayEquipment
-from integrations.homeassistant import DEFAULT_PREFIX, LoadInfo, id_clashes
+from integrations.homeassistant import DEFAULT_PREFIX
+from integrations.homeassistant_entities import LoadInfo, id_clashes
 from integrations.homeassistant_ids import DEFAULT_DEVICE_NAME, DEFAULT_NODE_ID, default_device_name, slug
 from settings.options import Option, SectionReader
 from settings.problems import ConfigProblem

@@ -8,7 +8,8 @@ import json
 import re
 from pathlib import Path
 
-from integrations.homeassistant import LoadInfo, Topics, build_entities, config_payload
+from integrations.homeassistant import Topics, config_payload
+from integrations.homeassistant_entities import LoadInfo, build_entities
 from settings.version import PYSEB_VERSION
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "domoticz-and-home-assistant.md"

@@ -100,7 +100,7 @@ def test_the_device_name_defaults_from_the_node_id(tmp_path: Path) -> None:
     ("Ħamrun", "hamrun"), ("Dıştaş", "distas"), ("Ŧ ŋ ƒ", "t_ng_f"),
 ])
 def test_entity_ids_spell_out_letters_as_ha_does(name: str, entity_id_part: str) -> None:
-    from integrations.homeassistant import entity_id_part as made
+    from integrations.homeassistant_ids import entity_id_part as made
     assert made(name) == entity_id_part
 
 
@@ -118,7 +118,7 @@ VALID_TOPIC_ID = re.compile(r"[a-zA-Z0-9_-]+")  # a discovery topic's node id an
 def test_a_node_id_of_letters_ha_cannot_spell_keeps_an_id_of_its_own(tmp_path: Path, text: str) -> None:
     # Such letters were dropped: every one of these instances was node "x" (or "2"), one device, one unique id
     # per entity for all of them. An id of their own each, stable, and the device named with the text as written.
-    from integrations.homeassistant import slug
+    from integrations.homeassistant_ids import slug
     found = configs(harness(tmp_path, extra=f"node_id = {text}\n"))
     nodes = {topic.split("/")[2] for topic in found}
     assert nodes == {slug(text)} and VALID_TOPIC_ID.fullmatch(slug(text))
@@ -129,7 +129,7 @@ def test_a_node_id_of_letters_ha_cannot_spell_keeps_an_id_of_its_own(tmp_path: P
 
 
 def test_node_ids_ha_cannot_spell_differ() -> None:
-    from integrations.homeassistant import slug
+    from integrations.homeassistant_ids import slug
     texts = ["Дом", "Дача", "Θερμοσίφωνας", "热水器", "温水器", "Дом 2", "Дача 2", "x", "2"]
     assert len({slug(text) for text in texts}) == len(texts)
     assert slug("Séjour") == "s_jour" and slug("pyseb-test") == "pyseb_test"  # spelled letters: the ids they had
