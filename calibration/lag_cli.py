@@ -15,6 +15,7 @@ from calibration.sweep_options import (
     add_availability_arguments,
     availability_wait_problems,
     over_two_decimals,
+    refuse_not_finite,
     too_long,
 )
 from settings.ini_file import DEFAULT_CONFIG, NoConfigHere, given_or_default_config
@@ -53,13 +54,9 @@ def add_lag_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _plan(args: argparse.Namespace) -> LagPlan:
-    problems = []
-    for flag, value in (("--low", args.low), ("--high", args.high), ("--meter-timeout", args.meter_timeout),
-                        ("--availability-wait", args.availability_wait)):
-        if not math.isfinite(value):
-            problems.append(f"{flag} {value:g}: not a finite number")
-    if problems:
-        raise SweepConfigError("\n".join(problems))
+    refuse_not_finite((("--low", args.low), ("--high", args.high), ("--meter-timeout", args.meter_timeout),
+                       ("--availability-wait", args.availability_wait)))
+    problems: list[str] = []
     if not 0.0 <= args.low < args.high <= 100.0:
         problems.append(f"--low {args.low:g} and --high {args.high:g}: need 0 <= low < high <= 100")
     for flag, value in over_two_decimals((("--low", args.low), ("--high", args.high))):

@@ -98,17 +98,20 @@ def over_two_decimals(flags: tuple[tuple[str, float], ...]) -> list[tuple[str, f
     return [(flag, value) for flag, value in flags if abs(value * 100.0 - round(value * 100.0)) > 1e-6]
 
 
-def sweep_plan(args: argparse.Namespace) -> SweepPlan:
-    problems = []
-    # (nan and inf pass every comparison below the wrong way: refused before the variator is driven)
-    for flag, value in (("--start", args.start), ("--stop", args.stop), ("--step", args.step),
-                        ("--end-percent", args.end_percent), ("--first-settle", args.first_settle),
-                        ("--settle", args.settle), ("--availability-wait", args.availability_wait),
-                        ("--meter-timeout", args.meter_timeout)):
-        if not math.isfinite(value):
-            problems.append(f"{flag} {value:g}: not a finite number")
+def refuse_not_finite(flags: tuple[tuple[str, float], ...]) -> None:
+    """SweepConfigError naming each (flag, value) of `flags` that is not a finite number: nan and inf pass every
+    comparison of a plan's checks the wrong way, refused before the variator is driven."""
+    problems = [f"{flag} {value:g}: not a finite number" for flag, value in flags if not math.isfinite(value)]
     if problems:
         raise SweepConfigError("\n".join(problems))
+
+
+def sweep_plan(args: argparse.Namespace) -> SweepPlan:
+    refuse_not_finite((("--start", args.start), ("--stop", args.stop), ("--step", args.step),
+                       ("--end-percent", args.end_percent), ("--first-settle", args.first_settle),
+                       ("--settle", args.settle), ("--availability-wait", args.availability_wait),
+                       ("--meter-timeout", args.meter_timeout)))
+    problems: list[str] = []
     if not 0.0 <= args.stop < args.start <= 100.0:
         problems.append(f"--start {args.start:g} and --stop {args.stop:g}: need 0 <= stop < start <= 100")
     if not 0.0 < args.step <= 100.0:
