@@ -16,8 +16,8 @@ import shell.daemon_messages
 from settings.config import load_settings
 from shell.clock_watch import ClockWatch
 from shell.daemon import Daemon
+from shell.link_events import Message
 from shell.lock import InstanceLock
-from shell.mqtt_link import Message
 from tests.configs import reading, write_config
 from tests.harness import CONS, PROD
 
