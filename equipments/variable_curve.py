@@ -3,20 +3,26 @@ and its fit (plain Python; numpy only for a poly fit)."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from calibration.examples import SHIPPED_CURVES, shipped_example
 from equipments.base import EquipmentBuildError
 from values.paths import user_path
+from values.venv import python_command
 
 if TYPE_CHECKING:
     from calibration.curve import PowerCurve
 
-# What a missing curve's error ends with: the curve is the variator's own (the sample's is another house's), so the
-# way to one is said, not only where it was looked for (docs/ is no part of an install: the sweep's --help is).
-CALIBRATION_WANTED = ("calibration = <path>, or measure one: python3 -m calibration sweep (its --help; "
-                      f"docs/calibration.md in PySEB's source; the example curves PySEB ships are in {SHIPPED_CURVES})")
+
+def calibration_wanted() -> str:
+    """What a missing curve's error ends with: the curve is the variator's own (the sample's is another house's), so
+    the way to one is said, not only where it was looked for (docs/ is no part of an install: the sweep's --help is).
+    The sweep is named with the Python that reads the config, as the example curve's warning names it: on a `make`
+    install, `python3 -m calibration sweep` ran the system's Python, which lacks the packages."""
+    return (f"calibration = <path>, or measure one: {shlex.quote(python_command())} -m calibration sweep (its --help; "
+            f"docs/calibration.md in PySEB's source; the example curves PySEB ships are in {SHIPPED_CURVES})")
 
 
 def default_calibration_paths(name: str, config_dir: Path) -> list[Path]:
@@ -71,7 +77,7 @@ def calibration_path(name: str, given: str | None, config_dir: Path) -> Path:
     raise EquipmentBuildError("calibration", "no calibration file: looked for "
                               + " and ".join(str(c) for c in candidates) + hint
                               + f"; put the variator's curve there (the seed's {candidates[0].name}), name it in "
-                              + CALIBRATION_WANTED)
+                              + calibration_wanted())
 
 
 def _relative_elsewhere(given: str, config_dir: Path) -> Path | None:
@@ -98,7 +104,7 @@ def load_calibration(path: Path, fit: str, degree: int, min_power_w: float) -> P
         return load_curve(path, method=fit, degree=degree, min_power_w=min_power_w)
     except CalibrationError as exc:
         missing = not _exists(path)
-        raise EquipmentBuildError("calibration", f"{exc}; name your curve in {CALIBRATION_WANTED}" if missing
+        raise EquipmentBuildError("calibration", f"{exc}; name your curve in {calibration_wanted()}" if missing
                                   else str(exc)) from exc
     except OSError as exc:
         raise EquipmentBuildError("calibration", f"cannot read {path}: {exc.strerror}") from exc

@@ -78,8 +78,8 @@ def test_only_an_example_named_as_the_sample_does_is_looked_for_in_the_install(t
         (problem,) = [p for p in problems_of(_naming(tmp_path, given)) if "[ecs] calibration" in p]
         assert problem.endswith(
             f"[ecs] calibration: {tmp_path / given}: calibration file not found; name your curve in calibration = "
-            "<path>, or measure one: python3 -m calibration sweep (its --help; docs/calibration.md in PySEB's "
-            f"source; the example curves PySEB ships are in {ROOT / 'calibration'})"), problem
+            f"<path>, or measure one: {python_command()} -m calibration sweep (its --help; docs/calibration.md in "
+            f"PySEB's source; the example curves PySEB ships are in {ROOT / 'calibration'})"), problem
 
 
 def test_an_example_named_beside_the_loads_own_sweep_says_to_name_it(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from settings.config import load_settings
 from tests.configs import LINEAR_CSV, config_error, problems_of, seed_config, seed_sample_text, write_config
+from values.venv import python_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -385,8 +386,21 @@ def test_a_seed_config_copied_without_its_curve_says_what_to_do(tmp_path: Path) 
     assert problem.endswith(
         f"[ecs] calibration: no calibration file: looked for {tmp_path}/calibration/power_calibration_ecs.csv and "
         f"{tmp_path}/power_calibration_ecs.csv; put the variator's curve there (the seed's power_calibration_ecs.csv), "
-        "name it in calibration = <path>, or measure one: python3 -m calibration sweep (its --help; "
+        f"name it in calibration = <path>, or measure one: {python_command()} -m calibration sweep (its --help; "
         f"docs/calibration.md in PySEB's source; the example curves PySEB ships are in {ROOT / 'calibration'})")
+
+
+def test_a_missing_curve_names_the_sweep_with_the_python_that_reads_the_config(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A make install (.venv) or a virtualenv of one's own: the check said `python3 -m calibration sweep`, the system's
+    # Python, which lacks the packages (the example curve's warning already named the right one).
+    path = seed_config(tmp_path)
+    (tmp_path / "power_calibration_ecs.csv").unlink()
+    monkeypatch.setattr(sys, "prefix", "/home/pi/pyseb-venv")
+    monkeypatch.setattr(sys, "base_prefix", "/usr")
+    monkeypatch.setattr(sys, "executable", "/home/pi/pyseb-venv/bin/python")
+    (problem,) = [p for p in problems_of(path) if "[ecs] calibration" in p]
+    assert "measure one: /home/pi/pyseb-venv/bin/python -m calibration sweep (its --help; " in problem
 
 
 def test_a_named_curve_not_found_says_what_to_do(tmp_path: Path) -> None:
@@ -397,8 +411,8 @@ def test_a_named_curve_not_found_says_what_to_do(tmp_path: Path) -> None:
     (problem,) = [p for p in problems_of(path) if "[ecs] calibration" in p]
     assert problem.endswith(
         f"[ecs] calibration: {tmp_path}/calibration/ECS-04.csv: calibration file not found; name your curve in "
-        "calibration = <path>, or measure one: python3 -m calibration sweep (its --help; docs/calibration.md in "
-        f"PySEB's source; the example curves PySEB ships are in {ROOT / 'calibration'})")
+        f"calibration = <path>, or measure one: {python_command()} -m calibration sweep (its --help; "
+        f"docs/calibration.md in PySEB's source; the example curves PySEB ships are in {ROOT / 'calibration'})")
 
 
 @pytest.mark.parametrize(("seed_word", "warned"), [("false", True), ("maybe", True), ("yes", False)])
