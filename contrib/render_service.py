@@ -121,6 +121,9 @@ _COMMAND_AS_THE_UNIT = ("import os, sys\n"
                         "try:\n    os.chdir(sys.argv[1])\n"
                         "except OSError as exc:\n    sys.exit(f'cannot enter {sys.argv[1]}: {exc.strerror}')\n"
                         "os.execv(sys.argv[2], sys.argv[2:])\n")
+# (the seed's [debug] log_file = pv.log, left root's by its init.d service, failed the check too: the line named the
+# folders only)
+_AND_THE_LOG = ", and the log file config.ini names, if any"
 CHECK_TIMEOUT_S = 300  # (a Pi Zero takes seconds to import the daemon and fit the curves, numpy's for a poly fit)
 
 
@@ -273,8 +276,8 @@ def main(argv: list[str] | None = None) -> int:
                       "it (make check validates it), then run this again", file=sys.stderr)
                 return EXIT_USAGE
             print(f"render_service.py: {args.user} must be able to enter the checkout, read config.ini and write the "
-                  "folders of the status file and the records: fix that (or give --user the checkout's owner), then "
-                  "run this again", file=sys.stderr)
+                  f"folders of the status file and the records{_AND_THE_LOG}: fix that (or give --user the checkout's "
+                  "owner), then run this again", file=sys.stderr)
             return EXIT_USAGE
     print(text, end="")
     return 0
@@ -312,8 +315,8 @@ def _main_installed(user: str, directory: Path, pyseb: str) -> int:
               f"it ({shown} validates it), then run this again", file=sys.stderr)
     else:
         print(f"render_service.py: {user} must be able to enter {directory}, read config.ini and write the folders of "
-              "the status file and the records: fix that (or give --user the folder's owner), then run this again",
-              file=sys.stderr)
+              f"the status file and the records{_AND_THE_LOG}: fix that (or give --user the folder's owner), then run "
+              "this again", file=sys.stderr)
     return EXIT_USAGE
 
 

@@ -159,7 +159,10 @@ def _unwritable(path: Path, replaced: bool) -> str | None:
     if not os.access(directory, os.W_OK | os.X_OK):
         return f"directory {directory} is not writable"
     if not replaced and path.exists() and not os.access(path, os.W_OK):
-        return f"{path} is not writable"
+        # (the seed's log, pv.log, left by its run as root, an init.d service's: the unit as pi stopped on it, said
+        # with no way out)
+        return (f"{path} is not writable (left by a run as another user, root's? give it to the user PySEB runs as, "
+                "or remove it; under systemd, leave the log file unset: the journal takes the log)")
     return None
 
 

@@ -337,6 +337,7 @@ def test_the_command_line_for_a_pip_install(tmp_path: Path) -> None:
             "--check fails") in refused.stderr, refused.stderr
     assert "  config.ini: [status] file: directory x is not writable\n" in refused.stderr
     assert "must be able to enter" in refused.stderr.splitlines()[-1]
+    assert "the records, and the log file config.ini names, if any: fix that" in refused.stderr.splitlines()[-1]
     # No config.ini yet: the sample is the install's own.
     (data / "config.ini").unlink()
     missing = _render_installed(data, command)

@@ -139,6 +139,19 @@ def test_unwritable_directories_reported_even_when_run_as_root(tmp_path: Path,
     assert f"[logging] file: directory {locked} is not writable" in report
 
 
+def test_a_log_file_left_by_another_user_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The seed's pv.log, left by its run as root (Coturex's init.d service), refused the unit's start as pi with "is
+    # not writable" alone. (os.access answers as for the daemon's unprivileged user: the CI runs as root.)
+    log = tmp_path / "pv.log"
+    log.write_text("")
+    real_access = os.access
+    monkeypatch.setattr("settings.config.os.access", lambda p, mode: False if Path(p) == log else real_access(p, mode))
+    path = write_config(tmp_path, extra="\n[debug]\nlog_file = pv.log\n")
+    assert (f"[debug] log_file: {log} is not writable (left by a run as another user, root's? give it to the user "
+            "PySEB runs as, or remove it; under systemd, leave the log file unset: the journal takes the log)"
+            ) in problems_of(path)
+
+
 def test_seed_log_file_key_is_checked_too(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("")
     path = write_config(tmp_path, extra="\n[debug]\nlog_file = true\nlog_file_name = afile/logs/pv.log\n")
