@@ -108,6 +108,8 @@ class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSu
         self._removed_left_on: list[tuple[str, Command]] = []  # see switch_off_at_start
         self._removed_off_starts: dict[tuple[str, str], tuple[int, float]] = {}  # see switch_off_at_start
         self._unacknowledged_offs: Callable[[], list[tuple[str, Command]]] = list  # see take_switch_offs_at_start
+        # (asked at every message and tick: without Domoticz force switches there is nothing to reconcile, ever)
+        self._reconciles = self.field.reconciles
 
     @classmethod
     def from_config(cls, path: str | Path, publish: Publish) -> Regulator:
@@ -136,7 +138,10 @@ class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSu
         daemon has dropped those on the meters' and the mode topics already)."""
         if self._started_at is None:
             self.start(now)
-        self._follow_clock(now)
+        if self._told_back_s or (self._clock_seen_at is not None and now < self._clock_seen_at):
+            self._follow_clock(now)
+        else:
+            self._clock_seen_at = now  # (_follow_clock's usual case, time moving on, nothing told: no call for it)
         if now >= self._day.next_midnight_at:  # (compared here: this runs on every message and timer)
             self._roll_day(now)
         if topic == self.consumption.topic:
@@ -158,13 +163,17 @@ class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSu
             # gated): anyone on the broker can flip them a hundred times a second, and each published a whole status.
             if changed and (self.field.answers_at_once(topic) or self._status_pacing.after_mode_command(now)):
                 self.publish_status(now)
-        self.field.reconcile(now)
+        if self._reconciles:
+            self.field.reconcile(now)
 
     def tick(self, now: float) -> None:
         """Run due timers: daily reset, force expiry, full-tank clear and checks, fallback, stale meters."""
         if self._started_at is None:
             self.start(now)
-        self._follow_clock(now)
+        if self._told_back_s or (self._clock_seen_at is not None and now < self._clock_seen_at):
+            self._follow_clock(now)
+        else:
+            self._clock_seen_at = now  # (_follow_clock's usual case, time moving on, nothing told: no call for it)
         if now >= self._day.next_midnight_at:
             self._roll_day(now)
         for load in self.loads:
@@ -185,9 +194,12 @@ class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSu
         status_due = status_due or (self._stale_guard.reason is not None and pacing.interval_over(now))
         if self.field.tick(now) or changed or status_due:
             self.publish_status(now)
-        if self._stale_guard.reason is None and self._gate.decide_after_wait(now, self.loads):
+        # (the gate asked only while a decision waits: decide_after_wait's own first test, at every tick)
+        if self._stale_guard.reason is None and self._gate.waiting_until is not None and \
+                self._gate.decide_after_wait(now, self.loads):
             self._decide(now)  # (a house reading's decision that waited for a production reading, which did not come)
-        self.field.reconcile(now)
+        if self._reconciles:
+            self.field.reconcile(now)
 
     def _follow_clock(self, now: float) -> None:
         """A wall clock stepped back since the last message or tick: timed forces keep the time they had left, the

@@ -53,6 +53,8 @@ class DomoticzBridge(ModeSelectorLink, ForceSwitchLinks):
                          if ds.idx_ecs_mode and heater is not None else None)
         self._switches = [Switch(load, ForceLink(load.name, idx, ds.topic_in, echoed=not ds.prevent_loop), False)
                           for load in loads if (idx := load.options.get("domoticz_idx_force") or 0)]
+        # (fixed here: without a switch, `reconcile`, at every message and tick, has nothing to show)
+        self.has_force_switches = bool(self._switches)
         # Each device's last update read under topic_out, and when (by device: junk or another device's update between
         # two copies of one made the second an order).
         # (with the topics it came on so far: a copy comes on another one)

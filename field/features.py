@@ -252,6 +252,11 @@ class FieldFeatures:
         """Show the regulator's own force changes on the Domoticz force switches."""
         self.domoticz.reconcile(now)
 
+    @property
+    def reconciles(self) -> bool:
+        """Whether `reconcile` has anything to show: Domoticz force switches configured (fixed at the build)."""
+        return self.domoticz.has_force_switches
+
     # --- status and restore (the restore: field/features_restore.py) ---------------------------------------
     def status(self) -> dict[str, Any]:
         """Top-level fields of the status document."""
