@@ -247,7 +247,7 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
         house.schedule_draws(trace, start_s, start_s + count * period_s)
         recorder = Recorder(house.names, house.oracle_loads(), period_s)
         live = LiveLines(house, trace, period_s, out)
-        decisions = DecisionLines(log_path)
+        decisions = DecisionLines(log_path, config_path)
         meters = (PzemMeter(config.json_power), PzemMeter(config.json_power))
         wall_period = period_s / options.speed
         wall0 = time.monotonic()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simulation.demo_log import MAX_LINES_PER_MINUTE, DecisionLines
+from simulation.demo_log import DEMO_CONFIG_NOTE, MAX_LINES_PER_MINUTE, DecisionLines
 
 LINES = """\
 2026-12-05 12:13:01,000 INFO    equipments.base: towel: 0 W -> 271 W (surplus 271 W, power to be measured)
@@ -51,3 +51,17 @@ def test_a_relay_whose_switch_did_not_move_the_house_is_shown(tmp_path: Path) ->
                    "house: did it draw its 1000 W? (its own thermostat cut, or the house moved at that reading)\n")
     assert DecisionLines(log).new() == ["radiator: switching off did not move the house: did it draw its 1000 W? (its "
                                         "own thermostat cut, or the house moved at that reading)"]
+
+
+def test_a_warning_with_a_command_on_the_demo_s_config_is_noted(tmp_path: Path) -> None:
+    # h6's walkthrough: a first `make demo` showed the example curve's warning, "run the sweep with -c
+    # /tmp/pyseb-demo-.../demo.ini", a file the demo removes at its end: an action a new user could not take
+    config = tmp_path / "demo.ini"
+    warning = (f"{config}: [ecs] calibration: /x/power_calibration_ECS-04.csv is an example PySEB ships, the sweep of "
+               f"another heater: measure this load's own (python -m calibration sweep -c {config} --equipment ecs)")
+    log = tmp_path / "pyseb.log"
+    log.write_text(f"2026-12-05 12:11:01,000 WARNING settings.config: {warning}\n"
+                   "2026-12-05 12:11:02,000 WARNING core.regulator: production meter silent for 12 s\n")
+    assert DecisionLines(log, config).new() == [f"WARNING: {warning}", DEMO_CONFIG_NOTE,
+                                                "WARNING: production meter silent for 12 s"]
+    assert DecisionLines(log).new() == [f"WARNING: {warning}", "WARNING: production meter silent for 12 s"]
