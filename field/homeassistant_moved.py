@@ -79,9 +79,12 @@ class EarlierAnnouncement:
         """What the broker's refusal of PySEB's subscription to `topic` costs, when that is the earlier run's configs'
         filter (an ACL for the new node id or prefix only); None for any other topic. (Said as any refusal, it was an
         ERROR asking to allow it, "PySEB subscribes again at its next connection", where it is read at the first connect
-        only, and the old device was left in HA unsaid.)"""
+        only, and the old device was left in HA unsaid.) The old place's availability topic refused: the removals held
+        for its word go at once."""
         earlier = self._earlier
         if earlier is not None and topic == earlier.availability:
+            if topic in self.watched():
+                self.availability(b"")  # (no word will come: the removals held for one go now, not at the wait's end)
             return (f"the broker does not let PySEB read {topic}, the availability topic of the place an earlier run "
                     f"announced its Home Assistant entities under ({self._change(earlier)}): whether another PySEB "
                     "runs there now is not known, and the configs there that are the earlier run's are removed")
@@ -101,8 +104,11 @@ class EarlierAnnouncement:
         return topic in self.watched()
 
     def availability(self, payload: bytes) -> None:
-        """A message on the old place's availability topic (retained or live) while its configs are read back."""
-        self._live.said(payload)
+        """A message on the old place's availability topic (retained or live) while its configs are read back: not
+        `online`, the removals held for it go now, EARLIER_WAIT_S before this run's announcement (held to the wait's
+        end, they went just before it, the second HA has to remove the old entities lost)."""
+        for topic, state in self._live.said(payload):
+            self._remove(topic, state)
 
     def connected(self, now: float) -> bool:
         """The broker connected at `now`: the earlier configs are read back until EARLIER_WAIT_S after it; True when
@@ -136,8 +142,10 @@ class EarlierAnnouncement:
         config = announced_config(self._earlier, topic, payload)
         if config is None:
             return False
-        if self.watched():
-            self._live.hold(topic, config.get("state_topic"))  # (removed at the wait's end, if no PySEB runs there)
+        if self.watched() and self._live.online is not False:
+            # (no word yet from the old place's availability topic: removed when it says anything but `online`, or at
+            # the wait's end if it says nothing; `online`: left alone, said at the wait's end)
+            self._live.hold(topic, config.get("state_topic"))
         elif not self._live.online:
             self._remove(topic, config.get("state_topic"))
         return True
@@ -211,15 +219,21 @@ class LiveOldPlace:
     broker restarted with its retained messages but not the stop's `offline` (sent while it was down), a host lost
     without its TCP close, PySEB back under another client id within the broker's 1.5 keepalive before the last will.
     Wrong that way, the old device stays in HA, said, with what to do (the outcome before the removal existed); wrong
-    the other way, a live instance's entities were removed unsaid. Removals wait for the wait's end (EARLIER_WAIT_S):
-    the broker sends the retained copies of two filters in no order known."""
+    the other way, a live instance's entities were removed unsaid. Removals wait for the old place's word (the broker
+    sends the retained copies of two filters in no order known), the wait's end (EARLIER_WAIT_S) at most."""
 
     def __init__(self) -> None:
-        self.online = False  # the last word on the old place's availability topic in this connection's wait
+        # the last word on the old place's availability topic in this connection's wait (None: none yet)
+        self.online: bool | None = None
         self._held: list[tuple[str, object]] = []  # (config topic, its state topic): the removals waiting
 
-    def said(self, payload: bytes) -> None:
+    def said(self, payload: bytes) -> list[tuple[str, object]]:
+        """A word on the old place's availability topic: the held removals to send now, none when it is `online`."""
         self.online = payload.strip() == b"online"
+        if self.online:
+            return []
+        held, self._held = self._held, []
+        return held
 
     def hold(self, topic: str, state: object) -> None:
         self._held.append((topic, state))

@@ -370,3 +370,36 @@ def test_the_old_place_s_availability_refused_is_said_and_its_configs_removed(tm
     g.reg.handle("regul/availability", b"online", NOON + 0.05, retained=True)
     g.reg.tick(NOON + 1)
     assert announced_now(g) and not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+@pytest.mark.parametrize("first", ["availability", "configs"])
+def test_the_old_place_said_offline_has_its_configs_removed_a_second_before_the_announcement(
+        tmp_path: Path, first: str) -> None:
+    # The wait (EARLIER_WAIT_S) is there so that HA has removed the old entities when it adds the new ones (an id an
+    # old one still held gave the new one a _2). Held for the old place's availability until the wait's end, the
+    # removals went out just before the announcement, in the same tick: that second was lost whenever topic_regul
+    # moved too. The old place's `offline` (retained: the broker sends it within milliseconds) decides at once.
+    old, saved = first_run(tmp_path / "a")
+    h, _ = next_run(tmp_path / "b", saved, HA + "node_id = garage\n", mqtt_lines="topic_regul = house\n")
+    if first == "availability":
+        h.reg.handle("regul/availability", b"offline", NOON + 0.04, retained=True)
+    for topic, payload in old.items():
+        h.reg.handle(topic, payload.encode(), NOON + 0.05, retained=True)
+    if first == "configs":
+        h.reg.handle("regul/availability", b"offline", NOON + 0.06, retained=True)
+    assert removed(h) == sorted([*old, "regul/ha/state"]) and announced_now(h) == []
+    h.reg.tick(NOON + 1)
+    assert len(announced_now(h)) == len(old) and removed(h) == sorted([*old, "regul/ha/state"])
+
+
+def test_the_old_place_s_availability_refused_removes_its_configs_before_the_wait_s_end(tmp_path: Path) -> None:
+    # (an ACL for the new topic_regul only) No word will come there: the removals wait no more for one, and go a
+    # second before the announcement, not just before it.
+    old, saved = first_run(tmp_path / "a")
+    h, _ = next_run(tmp_path / "b", saved, HA + "node_id = garage\n", mqtt_lines="topic_regul = house\n")
+    for topic, payload in old.items():
+        h.reg.handle(topic, payload.encode(), NOON + 0.05, retained=True)
+    assert h.reg.subscription_refused("regul/availability") is not None
+    assert removed(h) == sorted([*old, "regul/ha/state"]) and announced_now(h) == []
+    h.reg.tick(NOON + 1)
+    assert len(announced_now(h)) == len(old)
