@@ -82,7 +82,8 @@ class EarlierAnnouncement:
         only, and the old device was left in HA unsaid.) The old place's availability topic refused: the removals held
         for its word go at once."""
         earlier = self._earlier
-        if earlier is not None and topic == earlier.availability:
+        # (not this run's own availability topic, the old one's under the same topic_regul: the daemon's echo's)
+        if earlier is not None and topic == earlier.availability != self.topics.availability:
             if topic in self.watched():
                 self.availability(b"")  # (no word will come: the removals held for one go now, not at the wait's end)
             return (f"the broker does not let PySEB read {topic}, the availability topic of the place an earlier run "

@@ -403,3 +403,12 @@ def test_the_old_place_s_availability_refused_removes_its_configs_before_the_wai
     assert removed(h) == sorted([*old, "regul/ha/state"]) and announced_now(h) == []
     h.reg.tick(NOON + 1)
     assert len(announced_now(h)) == len(old)
+
+
+def test_this_run_s_own_availability_refused_is_not_said_as_the_old_place_s(tmp_path: Path) -> None:
+    # A new node id under the same topic_regul: the old place's availability topic is this run's own, which the daemon
+    # subscribes to for its echo (an ACL that lets PySEB publish there but not read it back is a fair one, said at
+    # INFO). It was said as the old place's, a WARNING that the old configs were removed for want of it.
+    _, saved = first_run(tmp_path / "a")
+    h, _ = next_run(tmp_path / "b", saved, HA + "node_id = garage\n")
+    assert h.reg.subscription_refused("regul/availability") is None
