@@ -168,6 +168,13 @@ class EarlierAnnouncement:
 
     def _left_alone(self, earlier: Topics) -> str:
         """The warning for configs at the old place left alone: another PySEB says `online` there."""
+        if self.enabled and earlier.own_configs == self.topics.own_configs:
+            # (only topic_regul moved: the two share a node id, and the advice below cleared this run's configs too)
+            return (f"Home Assistant: {earlier.availability}, the availability topic of the place an earlier run "
+                    f"announced its entities under ({self._change(earlier)}), says online: another PySEB runs there "
+                    f"now, under this PySEB's node id {earlier.node_id!r}: Home Assistant takes the two for one "
+                    "device, each announcement replacing the other's entities; set [homeassistant] node_id to a name "
+                    "of its own on one of them")
         return (f"Home Assistant: {earlier.availability}, the availability topic of the place an earlier run announced "
                 f"its entities under ({self._change(earlier)}), says online: another PySEB runs there now, and the "
                 "configs there (the earlier run's to the letter) are its own: not removed, each PySEB keeps its "

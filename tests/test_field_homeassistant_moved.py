@@ -412,3 +412,20 @@ def test_this_run_s_own_availability_refused_is_not_said_as_the_old_place_s(tmp_
     _, saved = first_run(tmp_path / "a")
     h, _ = next_run(tmp_path / "b", saved, HA + "node_id = garage\n")
     assert h.reg.subscription_refused("regul/availability") is None
+
+
+def test_another_pyseb_online_at_the_old_topic_regul_under_this_node_id_is_said_as_one_device(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A copy given a topic_regul of its own but the same [homeassistant] node_id: the configs at the old place are
+    # this run's topics, replaced by its announcement. The warning said "each PySEB keeps its device": HA takes the
+    # two for one device, each announcement replacing the other's entities.
+    old, saved = first_run(tmp_path / "a", extra=HA + "node_id = shared\n")
+    h, _ = next_run(tmp_path / "b", saved, HA + "node_id = shared\n", mqtt_lines="topic_regul = house\n")
+    assert len(announced_now(h)) == len(old)  # (at once: the same topics)
+    for topic, payload in old.items():
+        h.reg.handle(topic, payload.encode(), NOON + 0.05, retained=True)
+    h.reg.handle("regul/availability", b"online", NOON + 0.06, retained=True)
+    h.reg.tick(NOON + 1)
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(said) == 1 and "each PySEB keeps its device" not in said[0], said
+    assert "one device" in said[0] and "node_id" in said[0], said
