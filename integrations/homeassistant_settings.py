@@ -23,7 +23,7 @@ HOMEASSISTANT_OPTIONS: tuple[Option, ...] = (
            "topics, such as $SYS: refused)"),
     Option("node_id", "text?", None, "node id in the discovery topics, unique ids and device identifier "
            "(default: [mqtt] client_id); one per PySEB instance on the broker; lower-cased, only a-z, digits and _ "
-           "kept (any other character, $, + or # too, becomes _)"),
+           "kept (each run of other characters, $, + or # too, becomes one _, none kept at either end: $SYS is sys)"),
     Option("name", "text?", None, "the device's name in Home Assistant, the start of every entity's name and "
            "new entity id (default: PySEB for node id pyseb, else PySEB <node id>, a leading pyseb_ left out)"),
 )
