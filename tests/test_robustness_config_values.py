@@ -185,7 +185,6 @@ def test_a_discovery_prefix_no_config_can_be_published_under_is_refused(tmp_path
     assert said in problems_of(path), problems_of(path)
 
 
-
 @pytest.mark.parametrize(("node_id", "made"), [("$SYS", "sys"), ("a/+/#", "a")])
 def test_a_node_id_with_a_dollar_or_wildcards_becomes_one_topic_level(tmp_path: Path, node_id: str, made: str) -> None:
     # (a guard, no fault found) A node id is one level of the config topics PySEB publishes and subscribes to (and of
@@ -194,6 +193,7 @@ def test_a_node_id_with_a_dollar_or_wildcards_becomes_one_topic_level(tmp_path: 
     settings = load_settings(path)  # (no ConfigError)
     assert settings.field.homeassistant.node_id == made
     assert not [w for w in settings.warnings if "[homeassistant]" in w]
+
 
 LONG_NAME = "x" * 300  # longer than a file name may be (255 bytes)
 
