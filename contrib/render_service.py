@@ -172,6 +172,20 @@ def _no_config(directory: Path) -> bool:
     return False
 
 
+def _as_root_said(directory: Path) -> str:
+    """The warning for a service run as root: which user to prefer, by the checkout's owner. (On DietPi, which logs
+    in as root, the checkout is root's: "prefer the user who owns the checkout" named root itself.)"""
+    said = "running as root leaves a root-owned status file and log that a later run as another user cannot write"
+    try:
+        owner = pwd.getpwuid(directory.stat().st_uid).pw_name
+    except (OSError, KeyError):
+        return f"{said}; prefer the user who owns the checkout"
+    if owner != "root":
+        return f"{said}; prefer the checkout's owner (--user {owner}, or make install-service SERVICE_USER={owner})"
+    return (f"{said}: the checkout is root's too (a system used as root, as DietPi is), so root may stay; to run as "
+            f"a user later, give it the checkout and those files first ({as_root()}chown -R <user>: {directory})")
+
+
 def _known_user(user: str) -> bool:
     try:
         pwd.getpwnam(user)
@@ -234,8 +248,7 @@ def main(argv: list[str] | None = None) -> int:
               f"SERVICE_USER=<name>)", file=sys.stderr)
         return EXIT_USAGE
     if args.user == "root":
-        print("render_service.py: warning: running as root leaves a root-owned status file and log that a "
-              "later run as another user cannot write; prefer the user who owns the checkout", file=sys.stderr)
+        print(f"render_service.py: warning: {_as_root_said(directory)}", file=sys.stderr)
     if args.pyseb is not None:
         return _main_installed(args.user, directory, args.pyseb)
     try:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -192,6 +193,22 @@ def test_the_packages_to_install_are_said_with_sudo_for_a_user_only(tmp_path: Pa
     me = pwd.getpwuid(os.getuid()).pw_name
     code = render_service.main(["--user", me, "--dir", str(_checkout(tmp_path)), "--python", sys.executable])
     assert code == 2 and said in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("owner", "said"), [
+    ("pi", "prefer the checkout's owner (--user pi, or make install-service SERVICE_USER=pi)"),
+    ("root", "the checkout is root's too (a system used as root, as DietPi is), so root may stay")])
+def test_root_is_warned_of_with_the_user_to_prefer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str], owner: str, said: str) -> None:
+    # (a checkout of root's, on DietPi: "prefer the user who owns the checkout" named root itself)
+    import render_service
+
+    checkout = _checkout(tmp_path)
+    monkeypatch.setattr(render_service.pwd, "getpwuid", lambda uid: SimpleNamespace(pw_name=owner))
+    monkeypatch.setattr(render_service, "render", lambda *args, **kwargs: "[Unit]\n")
+    render_service.main(["--user", "root", "--dir", str(checkout), "--python", sys.executable])
+    err = capsys.readouterr().err
+    assert "running as root leaves a root-owned status file and log" in err and said in err, err
 
 
 def test_a_python_too_old_is_said_alone(tmp_path: Path) -> None:
