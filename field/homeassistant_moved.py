@@ -8,6 +8,7 @@ new one, showing the same states. Not when the old place's availability topic sa
 from __future__ import annotations
 
 import logging
+import shlex
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,12 @@ log = logging.getLogger("field.homeassistant")
 EARLIER_WAIT_S = 1.0
 
 Send = Callable[[str, str, bool], None]  # (topic, payload, retain)
+
+
+def _listing(topic_filter: str) -> str:
+    """The command that lists the retained configs under `topic_filter` and ends (without --retained-only and -W, it
+    listed them and waited for more for ever; a prefix with a quote in it broke the quoting)."""
+    return f"mosquitto_sub -v --retained-only -W 2 -t {shlex.quote(topic_filter)}"
 
 
 def is_config(topics: Topics, topic: str) -> bool:
@@ -94,7 +101,7 @@ class EarlierAnnouncement:
         return (f"the broker does not let PySEB read {topic}, where an earlier run announced its Home Assistant "
                 f"entities (under {self._change(earlier)}): its configs cannot be read back, and are not removed; "
                 f"delete that device in Home Assistant (or clear its retained configs, as a user the broker lets read "
-                f"there: mosquitto_sub -v -t '{topic}' lists them, mosquitto_pub -r -n -t <topic> clears each)")
+                f"there: {_listing(topic)} lists them, mosquitto_pub -r -n -t <topic> clears each)")
 
     def is_config(self, topic: str) -> bool:
         """True for a config topic of the earlier run's node."""
@@ -180,7 +187,7 @@ class EarlierAnnouncement:
                 "configs there (the earlier run's to the letter) are its own: not removed, each PySEB keeps its "
                 "device in Home Assistant. If none runs there any more (an `online` the broker kept from a run whose "
                 "end it never heard), delete that device in Home Assistant, or clear its retained configs: "
-                f"mosquitto_sub -v -t '{earlier.own_configs}' lists them, mosquitto_pub -r -n -t <topic> clears each")
+                f"{_listing(earlier.own_configs)} lists them, mosquitto_pub -r -n -t <topic> clears each")
 
     def _change(self, earlier: Topics) -> str:
         """What the earlier run announced under, as the log says it: only what changed."""

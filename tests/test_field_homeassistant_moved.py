@@ -306,6 +306,8 @@ def test_the_old_place_said_online_is_another_pysebs_and_left_alone(tmp_path: Pa
     if availability == b"online":
         assert removed(h) == []
         assert len(said) == 1 and "not removed" in said[0] and "node id 'pyseb_test'" in said[0], said
+        # (a listing that ends: without --retained-only and -W, it waited for more for ever)
+        assert "mosquitto_sub -v --retained-only -W 2 -t homeassistant/+/pyseb_test/+/config lists them" in said[0]
         # a config of the same connection later (a slow broker): left alone too
         late = sorted(old)[0]
         h.reg.handle(late, old[late].encode(), NOON + 1.5, retained=True)
