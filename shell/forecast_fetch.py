@@ -54,6 +54,9 @@ class ForecastFetcher:
         self._thread = threading.Thread(target=self._run, name="forecast-fetch", daemon=True)
         self._last_round_at: float | None = None
         self._held: tuple[float, float] | None = None  # a failure's time and the server's ask_again_after, kept
+        self._good_at: float | None = None  # when the last good answer was fetched (or the one kept at start)
+        # The round at start's last failure, while it stands for the daily round (a start in the hour before check_at)
+        self._failed_at_start: ForecastFailure | None = None
 
     def start(self, kept_at: float | None = None, held: ForecastFailure | None = None) -> None:
         """Fetch now, then daily before check_at. `kept_at`: when the forecast the status file kept was fetched; within
@@ -68,7 +71,7 @@ class ForecastFetcher:
                 log.info("forecast: the last fetch failed (%s), but [openweathermap] changed since: asked at once",
                          held.cause)
         if kept_at is not None and 0.0 <= now - kept_at <= KEEP_AT_START_S:
-            self._last_round_at = kept_at
+            self._last_round_at = self._good_at = kept_at
             log.info("forecast: no fetch at start: the one kept from the status file was fetched %.0f min ago (under "
                      "%.0f h: a restart loop would spend the key's calls); fetching from %s for %s from %.0f min "
                      "before check_at", (now - kept_at) / 60, KEEP_AT_START_S / 3600, shown_url(self.settings.url),
@@ -104,21 +107,64 @@ class ForecastFetcher:
                 log.info("forecast: the clock went back %.0f s behind the last fetch; the round before "
                          "check_at is planned again", self._last_round_at - now)
                 self._last_round_at = None
+            if self._good_at is not None and self._good_at > now + CLOCK_BACK_S:
+                self._good_at = None
             check_at = next_occurrence(now, hour(self.check_at_hour), self.tz)
             round_at = check_at - FETCH_LEAD_S
-            if self._last_round_at is None or self._last_round_at < round_at:
+            if self._round_due(round_at):
                 run_at = self._round_time(round_at, check_at)
                 if run_at is None:  # this round was asked, the server asks to wait past check_at: the next one asks
                     self._last_round_at = self._held[0] if self._held is not None else round_at
                     continue
+                if self._failed_at_start is not None:  # (one that ended past the round's time: not at once after it)
+                    run_at = max(run_at, self._failed_at_start.at + self.settings.retry_interval_s)
                 if self._wait_until(run_at):
                     return
                 if self._clock() >= run_at:  # else the clock went back while waiting: planned again
                     self._held = None
                     self._round("before check_at")
                 continue
+            again_at = self._again_at(check_at)
+            if again_at is not None:
+                if self._wait_until(again_at):
+                    return
+                if self._clock() >= again_at:  # (else the clock went back while waiting: planned again)
+                    self._round("again before check_at", until=check_at)
+                continue
             if self._wait_until(check_at + 1.0):  # the next round is for the next check
                 return
+
+    def _round_due(self, round_at: float) -> bool:
+        """Whether the round at `round_at` (FETCH_LEAD_S before check_at) is still to make: not when a round started
+        since, nor when a good answer came at most FETCH_LEAD_S before it. A start at 00:05 fetched, then asked again
+        at 00:10 for the same forecast (the check's day covered all the same, 5 days ahead): a free key's call for
+        nothing."""
+        if self._good_at is not None and self._good_at >= round_at - FETCH_LEAD_S:
+            if self._last_round_at is not None and self._last_round_at < round_at:
+                self._last_round_at = round_at  # (said once)
+                log.info("forecast: the one fetched at %s stands for the round before check_at (from %s): not asked "
+                         "again", _local(self._good_at, self.tz), _local(round_at, self.tz))
+            return False
+        return self._last_round_at is None or self._last_round_at < round_at
+
+    def _again_at(self, check_at: float) -> float | None:
+        """When to ask again before `check_at` after the round at start failed in the hour before it, where it stood
+        for the daily round: no network yet after a power cut, nothing was asked again, and the check counted 100 %
+        cloudy. Twice retry_interval_s after its last try (or when the server's wait ends), if a try then ends before
+        the check; None otherwise (and for a failure no retry mends)."""
+        failed, self._failed_at_start = self._failed_at_start, None
+        if failed is None or not failed.retry:
+            return None
+        again_at = max(failed.at + 2.0 * self.settings.retry_interval_s, failed.ask_again_after or 0.0)
+        if again_at + self.settings.timeout_s > check_at:
+            log.info("forecast: the fetch at start failed (%s); no time left to ask again before check_at",
+                     failed.cause)
+            return None
+        self._failed_at_start = failed  # (kept for a wait the clock cuts short: planned again)
+        log.info("forecast: the fetch at start failed (%s); asked again before check_at from %s, each try twice as far "
+                 "from the last, %d at most, the last one ending before the check", failed.cause,
+                 datetime.fromtimestamp(again_at, self.tz).strftime("%H:%M:%S"), self.settings.attempts)
+        return again_at
 
     def _round_time(self, round_at: float, check_at: float) -> float | None:
         """When the round before `check_at` asks, with the server's wait kept from the status file: at `round_at`, or
@@ -132,11 +178,13 @@ class ForecastFetcher:
             return until
         return None if held_at >= round_at else round_at
 
-    def _round(self, why: str) -> None:
+    def _round(self, why: str, until: float | None = None) -> None:
         """Up to `attempts` fetches, `retry_interval_s` apart (longer when the server asks: Retry-After, a rate
         limit); the outcome (the first good answer or the last failure) goes to the main loop. A failure no
-        retry mends (a refused key, an unknown place) ends the round at once."""
+        retry mends (a refused key, an unknown place) ends the round at once. `until`: tries again before that check,
+        2, 4, 8... x retry_interval_s apart (a free key's calls), none that would end past it."""
         started = self._last_round_at = self._clock()
+        self._failed_at_start = None
         attempts = self.settings.attempts
         for attempt in range(1, attempts + 1):
             try:
@@ -145,8 +193,20 @@ class ForecastFetcher:
                 log.exception("forecast fetch %s: internal error", why)
                 result = ForecastFailure(f"internal error: {type(exc).__name__}", self._clock())
             if isinstance(result, OwmForecast) or attempt == attempts or not result.retry:
-                self._events.put(ForecastFetched(result))
+                self._handed(result, why)
                 return
+            if until is not None:
+                wait_s = max(self.settings.retry_interval_s * 2 ** (attempt + 1), result.retry_after_s or 0.0)
+                if self._clock() + wait_s + self.settings.timeout_s > until:
+                    log.info("forecast fetch %s, try %d failed: %s; the next, %.0f s later, would end past check_at",
+                             why, attempt, result.cause, wait_s)
+                    self._handed(result, why)
+                    return
+                log.info("forecast fetch %s, try %d of %d failed: %s; again in %.0f s", why, attempt, attempts,
+                         result.cause, wait_s)
+                if self._pause(wait_s):
+                    return
+                continue
             wait_s = max(self.settings.retry_interval_s, result.retry_after_s or 0.0)
             # (a wait the server lengthened that would bring the next try past check_at, FETCH_LEAD_S after the
             # round's start, ends the round: the forecast would come after the check it is for, and a Retry-After of
@@ -156,12 +216,20 @@ class ForecastFetcher:
                 log.info("forecast fetch %s, try %d of %d failed: %s; the server asks for %.0f s before the next, "
                          "past this round's time: the next round asks again", why, attempt, attempts, result.cause,
                          wait_s)
-                self._events.put(ForecastFetched(result))
+                self._handed(result, why)
                 return
             log.info("forecast fetch %s, try %d of %d failed: %s; again in %.0f s", why, attempt, attempts,
                      result.cause, wait_s)
             if self._pause(wait_s):
                 return
+
+    def _handed(self, result: OwmForecast | ForecastFailure, why: str) -> None:
+        """A round's outcome to the main loop; a good answer's time, and a failed round at start, remembered."""
+        if isinstance(result, OwmForecast):
+            self._good_at = result.fetched_at
+        elif why == "at start":
+            self._failed_at_start = result
+        self._events.put(ForecastFetched(result))
 
     def _pause(self, seconds: float) -> bool:
         """Wait `seconds` between two tries; True when stopped meanwhile."""

@@ -1,0 +1,162 @@
+"""The fetch thread's night, on a clock that jumps (no sleep, no network: each try's outcome is scripted): a start in
+the hour before check_at whose fetch fails (no network yet after a power cut) still gets the daily round's tries,
+after a back-off and before the check; a start whose fetch succeeded just before the daily round does not ask again."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+import shell.forecast_fetch as fetch_module
+from field.forecast import ForecastFailure, OwmForecast
+from field.forecast_settings import FETCH_LEAD_S, OwmSettings
+from shell.forecast_fetch import ForecastFetched, ForecastFetcher
+from tests.field_house import at
+from tests.test_forecast_kept import PARIS
+
+NO_NETWORK = "cannot reach the server: [Errno 101] Network is unreachable"
+CHECK_AT = at(2024, 1, 11, 1)  # check_at = 1: the daily round from 00:10
+
+
+def owm(attempts: int = 3, retry_interval_s: float = 300.0, timeout_s: float = 10.0) -> OwmSettings:
+    return OwmSettings("f00dfeedc0ffee5ecret", "Chambery,FR", "http://127.0.0.1:9/x", timeout_s, attempts,
+                       retry_interval_s)
+
+
+Outcome = Callable[[float], OwmForecast | ForecastFailure]
+
+
+def good(now: float) -> OwmForecast:
+    return OwmForecast({}, now)
+
+
+def unreachable(now: float) -> ForecastFailure:
+    return ForecastFailure(NO_NETWORK, now)
+
+
+def night(monkeypatch: pytest.MonkeyPatch, started_at: float, outcome: Callable[[float], Outcome],
+          settings: OwmSettings | None = None, until: float = CHECK_AT + 600.0,
+          kept_at: float | None = None) -> tuple[list[str], list[ForecastFetched]]:
+    """The fetcher started at `started_at`, run until `until`: the times of its tries (DD HH:MM:SS) and what it handed
+    over. `outcome(now)` says what a try at `now` gets."""
+    clock = [started_at]
+    tries: list[str] = []
+    events: queue.SimpleQueue[object] = queue.SimpleQueue()
+    fetcher = ForecastFetcher(settings or owm(), 1, PARIS, events, clock=lambda: clock[0])
+
+    def fetch_once(_settings: OwmSettings, _clock: Any) -> OwmForecast | ForecastFailure:
+        tries.append(datetime.fromtimestamp(clock[0], PARIS).strftime("%d %H:%M:%S"))
+        return outcome(clock[0])(clock[0])
+
+    def wait_until(moment: float) -> bool:
+        if moment > until:
+            return True
+        clock[0] = max(clock[0], moment)
+        return False
+
+    def pause(seconds: float) -> bool:
+        return wait_until(clock[0] + seconds)
+
+    monkeypatch.setattr(fetch_module, "fetch_once", fetch_once)
+    fetcher._wait_until = wait_until  # type: ignore[method-assign]
+    fetcher._pause = pause  # type: ignore[method-assign]
+    fetcher._thread = threading.Thread(target=lambda: None)  # (start() as the daemon calls it, its work run here)
+    fetcher.start(kept_at=kept_at)
+    fetcher._thread.join()
+    fetcher._run()
+    handed: list[ForecastFetched] = []
+    while not events.empty():
+        event = events.get_nowait()
+        assert isinstance(event, ForecastFetched)
+        handed.append(event)
+    return tries, handed
+
+
+def network_from(moment: float) -> Callable[[float], Outcome]:
+    return lambda now: good if now >= moment else unreachable
+
+
+def test_a_start_before_the_round_that_fails_still_gets_the_round(monkeypatch: pytest.MonkeyPatch) -> None:
+    # (the usual case, unchanged: the round at 00:10 is made afresh)
+    tries, handed = night(monkeypatch, at(2024, 1, 10, 23, 0), network_from(at(2024, 1, 11, 0, 5)))
+    assert tries == ["10 23:00:00", "10 23:05:00", "10 23:10:00", "11 00:10:00"]
+    assert [type(event.result) for event in handed] == [ForecastFailure, OwmForecast]
+
+
+def test_a_failed_start_ending_past_the_round_s_time_is_not_followed_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Started at 00:08, its last try at 00:18: the round of 00:10 was asked right after it, three calls in a row.
+    tries, _ = night(monkeypatch, at(2024, 1, 11, 0, 8), lambda now: unreachable)
+    assert tries == ["11 00:08:00", "11 00:13:00", "11 00:18:00", "11 00:23:00", "11 00:28:00", "11 00:33:00"]
+
+
+def test_a_failed_start_in_the_hour_before_check_at_is_tried_again_before_it(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # A power cut: the board starts at 00:20, its network at 00:36. The fetch at start (00:20, 00:25, 00:30) took the
+    # place of the daily round, and nothing was asked again before the check: 100 % cloudy, heated from the grid.
+    caplog.set_level(logging.INFO)
+    tries, handed = night(monkeypatch, at(2024, 1, 11, 0, 20), network_from(at(2024, 1, 11, 0, 36)))
+    assert tries == ["11 00:20:00", "11 00:25:00", "11 00:30:00", "11 00:40:00"]  # (then 20 min after: past the check)
+    assert [type(event.result) for event in handed] == [ForecastFailure, OwmForecast]
+    assert "asked again before check_at from 00:40" in caplog.text
+
+
+def test_the_tries_again_end_before_the_check_and_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    # No network all night: each try again comes twice as far from the last (a free key's calls), the last one ending
+    # before the check; never more than `attempts` of them.
+    tries, handed = night(monkeypatch, at(2024, 1, 11, 0, 12), lambda now: unreachable,
+                          settings=owm(retry_interval_s=120.0))
+    assert tries == ["11 00:12:00", "11 00:14:00", "11 00:16:00", "11 00:20:00", "11 00:28:00", "11 00:44:00"]
+    assert [type(event.result) for event in handed] == [ForecastFailure, ForecastFailure]
+    tries, _ = night(monkeypatch, at(2024, 1, 11, 0, 12), lambda now: unreachable,
+                     settings=owm(attempts=2, retry_interval_s=60.0))
+    assert tries == ["11 00:12:00", "11 00:13:00", "11 00:15:00", "11 00:19:00"]  # (2 tries again: `attempts`)
+
+
+def test_a_start_too_near_the_check_for_a_try_again_asks_no_more(monkeypatch: pytest.MonkeyPatch) -> None:
+    tries, handed = night(monkeypatch, at(2024, 1, 11, 0, 40), lambda now: unreachable)
+    assert tries == ["11 00:40:00", "11 00:45:00", "11 00:50:00"]  # (00:50 + 10 min: the check's minute)
+    assert len(handed) == 1
+
+
+def test_a_refused_key_at_start_is_not_asked_again_before_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    refused = ForecastFailure("HTTP 401: Invalid API key.; no retry: check [openweathermap] key", 0.0, retry=False)
+    tries, _ = night(monkeypatch, at(2024, 1, 11, 0, 20), lambda now: lambda t: refused)
+    assert tries == ["11 00:20:00"]
+
+
+def test_a_wait_the_server_asked_at_start_is_kept_by_the_tries_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The last try at start got a 503 asking 15 min: the try again asks after them (00:37), not 10 min after (00:32).
+    def in_trouble(now: float) -> ForecastFailure:
+        return ForecastFailure("HTTP 503", now, retry_after_s=900.0, ask_again_after=now + 900.0)
+
+    tries, _ = night(monkeypatch, at(2024, 1, 11, 0, 12),
+                     lambda now: unreachable if now < at(2024, 1, 11, 0, 20) else in_trouble if now < at(
+                         2024, 1, 11, 0, 30) else good)
+    assert tries == ["11 00:12:00", "11 00:17:00", "11 00:22:00", "11 00:37:00"]
+
+
+def test_a_good_fetch_at_start_just_before_the_round_stands_for_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Started at 00:05, fetched at once: the round at 00:10 asked again for the same forecast, a call of a free key
+    # for nothing (the check's day is covered, 5 days ahead).
+    tries, handed = night(monkeypatch, at(2024, 1, 11, 0, 5), lambda now: good)
+    assert tries == ["11 00:05:00"] and len(handed) == 1
+    # (one fetched over FETCH_LEAD_S before the round: the round asks afresh)
+    tries, _ = night(monkeypatch, at(2024, 1, 11, 0, 10) - FETCH_LEAD_S - 60, lambda now: good)
+    assert tries == ["10 23:19:00", "11 00:10:00"]
+    # (and the next night's round is made as ever)
+    tries, _ = night(monkeypatch, at(2024, 1, 11, 0, 5), lambda now: good, until=at(2024, 1, 12, 1, 5))
+    assert tries == ["11 00:05:00", "12 00:10:00"]
+
+
+def test_a_forecast_kept_from_just_before_the_round_stands_for_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A restart at 00:05 with the forecast fetched at 23:40 kept in the status file: no fetch at start, nor at 00:10.
+    tries, _ = night(monkeypatch, at(2024, 1, 11, 0, 5), lambda now: good, kept_at=at(2024, 1, 10, 23, 40))
+    assert tries == []
+    tries, _ = night(monkeypatch, at(2024, 1, 11, 0, 5), lambda now: good, kept_at=at(2024, 1, 10, 23, 0))
+    assert tries == ["11 00:10:00"]
