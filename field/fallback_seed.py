@@ -241,18 +241,23 @@ class SeedFallback(SeedWindow):
         limits = self.settings.thresholds[season]
         today_wh, yesterday_wh = self.today_wh, self.yesterday_wh
         two_days_wh = today_wh + yesterday_wh
+        numbers = (f"{season}: today {today_wh:.0f} Wh (threshold {limits.today_wh:.0f} Wh), yesterday "
+                   f"{yesterday_wh:.0f} Wh, two days {two_days_wh:.0f} Wh (threshold {limits.two_days_wh:.0f} Wh)")
+        if now - self.window_start < MIN_WINDOW_S:
+            # No force whatever the sky: the cloud cover is not asked. Asked first, a fresh start without a forecast yet
+            # warned "no cloud forecast ...: counted as 100 % cloudy" just before this line, as if it heated for want of
+            # one.
+            log.info("low-energy fallback: only %.1f h of heater energy counted (fresh start): no force, whatever the "
+                     "sky; %s", (now - self.window_start) / 3600, numbers)
+            self._roll(today_wh, now, due_at)
+            return None
         pick = clouds(self.forecast_day(due_at))
         origin = pick.source if pick.cause is None else f"{pick.source}: {pick.cause}"
-        numbers = (f"{season}: today {today_wh:.0f} Wh (threshold {limits.today_wh:.0f} Wh), yesterday "
-                   f"{yesterday_wh:.0f} Wh, two days {two_days_wh:.0f} Wh (threshold {limits.two_days_wh:.0f} Wh); "
-                   f"clouds {pick.clouds_percent:.0f} % on {pick.day} ({origin})")
+        numbers += f"; clouds {pick.clouds_percent:.0f} % on {pick.day} ({origin})"
         command: ForceCommand | None = None
         counted_wh = today_wh
         force_wh, branch = seed_force_wh(today_wh, two_days_wh, limits, pick.clouds_percent, self.settings)
-        if now - self.window_start < MIN_WINDOW_S:
-            log.info("low-energy fallback: only %.1f h of heater energy counted (fresh start): no force; %s",
-                     (now - self.window_start) / 3600, numbers)
-        elif full:
+        if full:
             counted_wh = limits.two_days_wh  # the seed's: a full tank counts as a two days' worth
             log.info("low-energy fallback: %s was found full since the last check, no force; today counted as "
                      "%.0f Wh; %s", self.load_name, counted_wh, numbers)

@@ -66,6 +66,7 @@ def test_the_mqtt_forecast_decides_the_night_and_shows_in_the_status(tmp_path: P
 def test_an_mqtt_forecast_survives_a_restart(tmp_path: Path) -> None:
     # Published once at 20:00, not retained: the daemon restarted at 22:00 still has it at its 23:00 check.
     h = Harness(forecast_config(tmp_path))
+    ticks(h, at(2024, 1, 9, 22), at(2024, 1, 10, 19), step_s=3600.0)  # (running since the day before: a whole window)
     h.reg.handle(TOPIC, b'{"date": "2024-01-11", "clouds_percent": 10, "pv_wh": 14000}', at(2024, 1, 10, 20))
     saved = h.reg.status(at(2024, 1, 10, 22))
     again = Harness(h.config)

@@ -29,6 +29,7 @@ FETCHED_AT = at(2024, 1, 10, 22, 10)
 def fetched(tmp_path: Path) -> Harness:
     """A regulator holding a forecast fetched at 22:10 (10 % at 09:00 and 12:00 UTC, 90 % at the other hours)."""
     h = Harness(field_config(tmp_path, evaluate="check_at = 23\n", extra=OWM))
+    h.reg.tick(FETCHED_AT - 86400)  # (running since the day before: the night's check weighs a whole window)
     h.reg.tick(FETCHED_AT)
     doc = forecast_doc(utc(2024, 1, 10, 0), lambda t: 10 if t.hour in (9, 12) else 90)
     h.reg.on_forecast(parse_owm_answer(200, json.dumps(doc).encode(), FETCHED_AT), FETCHED_AT)
