@@ -1,13 +1,18 @@
 """One HTTP(S) GET that takes at most its timeout in all. urllib's timeout is each socket operation's: a server (a
 middlebox in trouble) that sends its status line and headers a byte every few seconds holds a GET for as long as they
-last. Here a timer shuts the request's sockets down at the deadline, which ends any read under way."""
+last. Here a timer shuts the request's sockets down at the deadline, which ends any read under way; and the name
+lookup, which comes before there is a socket to cut (getaddrinfo takes no timeout: a resolver that does not answer
+held the GET, and the fetch thread's next try, for as long), is waited for until the deadline only, on a thread of its
+own left behind past it (one per name in flight: the next try waits on the same)."""
 
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import socket
 import ssl
 import threading
+import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,13 +23,61 @@ class DeadlinePassed(TimeoutError):
     """The GET was cut at its deadline."""
 
 
+class _Lookup:
+    """One name's lookup on a thread of its own; `done` set when getaddrinfo returned."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.done = threading.Event()
+        self.addresses: list[str] = []
+        self.error: OSError | None = None
+        self._key = (host, port)
+        threading.Thread(target=self._run, name="http-name-lookup", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            infos = socket.getaddrinfo(*self._key, 0, socket.SOCK_STREAM)
+            self.addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        except OSError as exc:
+            self.error = exc
+        finally:
+            with _LOOKUPS_LOCK:
+                if _LOOKUPS.get(self._key) is self:
+                    del _LOOKUPS[self._key]
+            self.done.set()
+
+
+_LOOKUPS: dict[tuple[str, int], _Lookup] = {}  # the lookups under way, by name and port
+_LOOKUPS_LOCK = threading.Lock()
+
+
+def _addresses_of(host: str, port: int, wait_s: float) -> list[str] | None:
+    """`host`'s addresses (itself when it is one); None when its lookup takes longer than `wait_s`."""
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
+    with _LOOKUPS_LOCK:
+        lookup = _LOOKUPS.get((host, port))
+        if lookup is None:
+            lookup = _LOOKUPS[(host, port)] = _Lookup(host, port)
+    if not lookup.done.wait(max(0.0, wait_s)):
+        return None
+    if lookup.error is not None:
+        raise lookup.error
+    if not lookup.addresses:
+        raise OSError(f"no address for {host}")
+    return lookup.addresses
+
+
 class _Deadline:
     """The connections a GET opened (one per redirect), shut down together when the timer fires."""
 
-    def __init__(self) -> None:
+    def __init__(self, ends_at: float) -> None:
         self._lock = threading.Lock()
         self._connections: list[http.client.HTTPConnection] = []
         self.passed = False
+        self.ends_at = ends_at  # (time.monotonic())
+        self.why = ""  # what the deadline cut, when it is not an answer's wait
 
     def track(self, http_class: Callable[..., http.client.HTTPConnection]) -> Callable[..., http.client.HTTPConnection]:
         def make(*args: Any, **kwargs: Any) -> http.client.HTTPConnection:
@@ -37,10 +90,33 @@ class _Deadline:
                     if self.passed:
                         raise DeadlinePassed("the deadline passed while connecting")
             connection.connect = connect_in_time  # type: ignore[method-assign]
+            connection._create_connection = self._looked_up_in_time(connection._create_connection)  # type: ignore[attr-defined]
             with self._lock:
                 self._connections.append(connection)
             return connection
         return make
+
+    def _looked_up_in_time(self, create: Callable[..., socket.socket]) -> Callable[..., socket.socket]:
+        """http.client's socket.create_connection, its name looked up within the deadline, each address tried in turn
+        as create_connection does."""
+        def create_in_time(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+            host, port = address
+            addresses = _addresses_of(host, port, self.ends_at - time.monotonic())
+            if addresses is None:
+                with self._lock:
+                    self.passed, self.why = True, f"the name lookup of {host} took longer"
+                raise DeadlinePassed(self.why)
+            failed: OSError | None = None
+            for ip in addresses:
+                try:
+                    return create((ip, port), *args, **kwargs)
+                except DeadlinePassed:
+                    raise
+                except OSError as exc:
+                    failed = exc
+            assert failed is not None
+            raise failed
+        return create_in_time
 
     def fire(self) -> None:
         with self._lock:
@@ -77,7 +153,7 @@ def opener_within(timeout_s: float, direct: bool) -> Iterator[urllib.request.Ope
     """An opener (TLS verified; the environment's proxy unless `direct`) whose GETs, and the reads of their answers
     inside the `with`, end at `timeout_s` from its start: DeadlinePassed is raised at the `with`'s end if the
     deadline cut them (whatever the cut read raised instead, EOF included)."""
-    deadline = _Deadline()
+    deadline = _Deadline(time.monotonic() + timeout_s)
     handlers: list[urllib.request.BaseHandler] = [_HttpHandler(deadline),
                                                   _HttpsHandler(deadline, ssl.create_default_context())]
     if direct:
@@ -89,9 +165,13 @@ def opener_within(timeout_s: float, direct: bool) -> Iterator[urllib.request.Ope
         yield urllib.request.build_opener(*handlers)
     except Exception:
         if deadline.passed:
-            raise DeadlinePassed(f"no answer within {timeout_s:g} s") from None
+            raise DeadlinePassed(_cut(timeout_s, deadline.why)) from None
         raise
     finally:
         timer.cancel()
     if deadline.passed:
-        raise DeadlinePassed(f"no answer within {timeout_s:g} s")
+        raise DeadlinePassed(_cut(timeout_s, deadline.why))
+
+
+def _cut(timeout_s: float, why: str) -> str:
+    return f"no answer within {timeout_s:g} s" + (f" ({why})" if why else "")

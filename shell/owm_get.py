@@ -16,7 +16,7 @@ from urllib.parse import quote_plus, urlencode, urlsplit
 from field.forecast import ForecastError, ForecastFailure, OwmForecast, one_short_line, parse_owm_answer
 from field.forecast_settings import LOOPBACK, OwmSettings
 from shell.forecast_wait import RATE_LIMIT_WAIT_S, ask_again_after, request_digest, retry_after_s
-from shell.http_deadline import opener_within
+from shell.http_deadline import DeadlinePassed, opener_within
 
 MAX_BODY_BYTES = 1_000_000  # a 5-day forecast is ~16 kB: anything far larger is not one
 
@@ -28,6 +28,8 @@ def request_url(settings: OwmSettings) -> str:
 
 def _describe(exc: BaseException, timeout_s: float) -> str:
     reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, DeadlinePassed):  # (it says what it cut: "no answer within 10 s (the name lookup ...)")
+        return str(reason)
     if isinstance(reason, TimeoutError):  # socket.timeout is TimeoutError since 3.10
         return f"no answer within {timeout_s:g} s"
     if isinstance(reason, ssl.SSLCertVerificationError):
