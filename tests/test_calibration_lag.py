@@ -88,7 +88,10 @@ def test_a_meter_that_shows_at_once_keeps_the_settle(
     config = write_lag_config(tmp_path, broker.port, settle_s=1.0)
     assert _lag(config, "--low", "10", "--high", "60") == 0
     out = capsys.readouterr().out
-    assert "every reading after a command showed at least 90% of it" in out, out
+    # (a reading the house published while the command was on its way through the broker, a few milliseconds, shows
+    # none of it though it came after it: as with a real meter, said as a lag of that much, the settle still enough)
+    in_flight = re.search(r"a reading showed a command in full from 0\.0[0-2]-0\.\d\d s after it", out)
+    assert "every reading after a command showed at least 90% of it" in out or in_flight, out
     assert "[evaluate] settle = 1 is enough" in out and "left out" not in out
     assert houses[0].percent == 10.0
 
