@@ -270,29 +270,37 @@ def _loads_named(parser: configparser.ConfigParser) -> list[str]:
 
 def _not_a_variator(parser: configparser.ConfigParser, name: str) -> str | None:
     """Why the load, as [equipments] lists it, has no percent curve to sweep (None: a variator, or not listed and
-    without a relay's json_on/json_off).
+    without a relay's key).
 
     A relay's topic takes its json_on/json_off, not percents: the seed's sample's `resille = constant`, commanded
     through domoticz/in, was sent `100.0` down to `0.0` there. A user's own `package.module:Class` is let through."""
     listed = parser.get("equipments", name, raw=True, fallback=None) if parser.has_section("equipments") else None
-    if listed is None:
-        # Not listed (the seed's spare [soufflant_a], filled in): a relay's key tells a relay, written at all (the
-        # seed's `json_on = None` is the default payload, 1, not "no relay"), and so does Domoticz's input topic
-        section = parser[name]
-        relay_keys = [key for key in _RELAY_KEYS if key in section]
-        said = (f"{relay_keys[0]} is a relay's {'on/off payload' if relay_keys[0].startswith('json_') else 'key'}"
-                if relay_keys else f"topic_set_power = {DOMOTICZ_IN} is Domoticz's input (its switches' commands)"
-                if _value(section, "topic_set_power") == DOMOTICZ_IN else None)
-        if said is None:
-            return None
-        return (f"[{name}] {said}: a sweep sends percents to its topic, which no relay takes, and a relay is "
-                "switched whole (it needs no calibration); sweep a variable load (a water_heater)")
-    kind = BUILTIN.get(listed.strip().lower())
-    if kind is None or kind == BUILTIN["variable"]:
+    kind = None if listed is None else BUILTIN.get(listed.strip().lower())
+    if listed is not None and kind is None:
         return None
-    return (f"[equipments] {name} = {listed.strip()}: a sweep measures a variator's percent -> watts curve, and "
-            f"{name} is switched whole (its watts are its max_power, or measured when on): it needs no calibration; "
-            "sweep a variable load (a water_heater)")
+    if listed is not None and kind != BUILTIN["variable"]:
+        return (f"[equipments] {name} = {listed.strip()}: a sweep measures a variator's percent -> watts curve, and "
+                f"{name} is switched whole (its watts are its max_power, or measured when on): it needs no "
+                "calibration; sweep a variable load (a water_heater)")
+    # Not listed (the seed's spare [soufflant_a], filled in): a relay's key tells a relay, written at all (the seed's
+    # `json_on = None` is the default payload, 1, not "no relay"), and so does Domoticz's input topic. Listed as
+    # variable, its json_on/json_off or Domoticz's input: Coturex's regulation.py ran every `variable` load after its
+    # first as a relay (the daemon's check says to write `constant`, and "or measure one: ... calibration sweep"); it
+    # was sent `100.0`..`0.0` for the 500 s warm-up, and the 0 W read blamed on a hot tank.
+    section = parser[name]
+    relay_keys = [key for key in (_RELAY_KEYS if listed is None else ("json_on", "json_off")) if key in section]
+    said = (f"{relay_keys[0]} is a relay's {'on/off payload' if relay_keys[0].startswith('json_') else 'key'}"
+            if relay_keys else f"topic_set_power = {DOMOTICZ_IN} is Domoticz's input (its switches' commands)"
+            if _value(section, "topic_set_power") == DOMOTICZ_IN else None)
+    if said is None:
+        return None
+    if listed is not None:
+        return (f"[equipments] {name} = {listed.strip()}, but [{name}] {said}: the seed ran a variable load after the "
+                f"first as a relay (on/off at max_power), which PySEB calls constant: write {name} = constant in "
+                "[equipments]; a relay is switched whole (it needs no calibration), and a sweep sends percents to "
+                "its topic, which no relay takes")
+    return (f"[{name}] {said}: a sweep sends percents to its topic, which no relay takes, and a relay is "
+            "switched whole (it needs no calibration); sweep a variable load (a water_heater)")
 
 
 def _not_the_loads_meter(target: SweepTarget, mqtt: dict[str, Any]) -> str | None:

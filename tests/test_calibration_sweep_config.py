@@ -266,6 +266,27 @@ def test_a_relay_section_that_equipments_does_not_list_is_refused(tmp_path: Path
     assert "[soufflant_a] json_on" in said and "relay" in said
 
 
+@pytest.mark.parametrize(("kind", "relay_lines"), [
+    ("variable", "json_on = ON\njson_off = OFF\ntopic_set_power = cmnd/soufflant/POWER\n"),
+    ("water_heater", "json_on = None\ntopic_set_power = cmnd/soufflant/POWER\n"),
+    ("variable", "topic_set_power = domoticz/in\n"),
+])
+def test_a_relay_section_listed_as_variable_is_refused_as_the_daemon_says_it(tmp_path: Path, kind: str,
+                                                                           relay_lines: str) -> None:
+    # Coturex's regulation.py ran every `variable` load after its first as a relay: a seed config lists a relay as
+    # variable, with its json_on/json_off. The daemon says "write soufflant = constant" (and "or measure one: ...
+    # calibration sweep"); the sweep sent it `100.0`..`0.0` on its relay's topic (domoticz/in: to Domoticz), waited
+    # the 500 s warm-up and blamed the 0 W read on a hot tank or a meter in kilowatts.
+    config = tmp_path / "config.ini"
+    config.write_text(f"[mqtt]\nport = 9\n\n[equipments]\necs = water_heater\nsoufflant = {kind}\n\n{LOAD}\n"
+                      f"[soufflant]\nmax_power = 500\ntopic_read_power = smeter/pzem/S\n{relay_lines}")
+    with pytest.raises(SweepConfigError) as refused:
+        load_sweep_target(config, "soufflant")
+    said = str(refused.value)
+    assert "relay" in said and "soufflant = constant" in said
+    assert load_sweep_target(config, "ecs").topic_set_power == "regul/vload/ECS/cmd"  # the variator still sweeps
+
+
 def test_the_mosquitto_pub_lines_name_the_broker(tmp_path: Path) -> None:
     # A hint without -h and -p goes to localhost:1883: on another machine, or another port, to another broker.
     target = load_sweep_target(_config(tmp_path / "plain", "host = broker.lan\nport = 1884\n"), "ecs")
