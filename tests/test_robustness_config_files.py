@@ -145,7 +145,8 @@ def test_a_log_file_left_by_another_user_says_what_to_do(tmp_path: Path, monkeyp
     log = tmp_path / "pv.log"
     log.write_text("")
     real_access = os.access
-    monkeypatch.setattr("settings.daemon_files.os.access", lambda p, mode: False if Path(p) == log else real_access(p, mode))
+    monkeypatch.setattr("settings.daemon_files.os.access",
+                        lambda p, mode: False if Path(p) == log else real_access(p, mode))
     path = write_config(tmp_path, extra="\n[debug]\nlog_file = pv.log\n")
     assert (f"[debug] log_file: {log} is not writable (left by a run as another user, root's? give it to the user "
             "PySEB runs as, or remove it; under systemd, leave the log file unset: the journal takes the log)"
