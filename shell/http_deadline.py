@@ -98,25 +98,34 @@ class _Deadline:
 
     def _looked_up_in_time(self, create: Callable[..., socket.socket]) -> Callable[..., socket.socket]:
         """http.client's socket.create_connection, its name looked up within the deadline, each address tried in turn
-        as create_connection does."""
-        def create_in_time(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+        as create_connection does, with what is left of the deadline: given the whole timeout each, addresses that
+        do not answer (a dual-stack board whose IPv6 route goes nowhere) made a try last as many timeouts."""
+        def create_in_time(address: tuple[str, int], timeout: Any = None, *args: Any, **kwargs: Any) -> socket.socket:
             host, port = address
             addresses = _addresses_of(host, port, self.ends_at - time.monotonic())
             if addresses is None:
-                with self._lock:
-                    self.passed, self.why = True, f"the name lookup of {host} took longer"
-                raise DeadlinePassed(self.why)
+                raise self._passed(f"the name lookup of {host} took longer")
             failed: OSError | None = None
             for ip in addresses:
+                left_s = self.ends_at - time.monotonic()
+                if left_s <= 0.0:
+                    break
                 try:
-                    return create((ip, port), *args, **kwargs)
+                    return create((ip, port), min(timeout, left_s) if isinstance(timeout, (int, float)) else left_s,
+                                  *args, **kwargs)
                 except DeadlinePassed:
                     raise
                 except OSError as exc:
                     failed = exc
-            assert failed is not None
+            if failed is None or self.ends_at - time.monotonic() <= 0.0:
+                raise self._passed(f"connecting to {host} took longer")
             raise failed
         return create_in_time
+
+    def _passed(self, why: str) -> DeadlinePassed:
+        with self._lock:
+            self.passed, self.why = True, why
+        return DeadlinePassed(why)
 
     def fire(self) -> None:
         with self._lock:
