@@ -29,7 +29,7 @@ class _Lookup:
     def __init__(self, host: str, port: int) -> None:
         self.done = threading.Event()
         self.addresses: list[str] = []
-        self.error: OSError | None = None
+        self.error: OSError | UnicodeError | None = None
         self._key = (host, port)
         threading.Thread(target=self._run, name="http-name-lookup", daemon=True).start()
 
@@ -37,7 +37,7 @@ class _Lookup:
         try:
             infos = socket.getaddrinfo(*self._key, 0, socket.SOCK_STREAM)
             self.addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-        except OSError as exc:
+        except (OSError, UnicodeError) as exc:  # (UnicodeError: a label over 63 characters, IDNA refusing it)
             self.error = exc
         finally:
             with _LOOKUPS_LOCK:

@@ -81,3 +81,15 @@ def test_an_address_that_refuses_is_followed_by_the_next_in_time(
     result = fetch_once(named(server, timeout_s=2.0))
     assert isinstance(result, OwmForecast), result
     assert [ip for ip, _ in connects][-2:] == [REFUSED, "127.0.0.1"] and len(server.requests) == 1
+
+
+def test_a_name_the_lookup_refuses_to_encode_says_why(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # (a label over 63 characters, in `url` or a proxy the environment names: getaddrinfo raises UnicodeError, out of
+    # the lookup's thread, a traceback on stderr at each try, and the cause said "no address for ...")
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    url = f"https://{'a' * 64}.example.invalid/data/2.5/forecast"
+    result = fetch_once(OwmSettings("f00dfeedc0ffee5ecret", "Chambery,FR", url, 2.0, 1, 0.05))
+    assert isinstance(result, ForecastFailure) and "idna" in result.cause, result.cause
+    assert "Traceback" not in capsys.readouterr().err
