@@ -36,7 +36,7 @@ class _Lookup:
     def _run(self) -> None:
         try:
             infos = socket.getaddrinfo(*self._key, 0, socket.SOCK_STREAM)
-            self.addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+            self.addresses = list(dict.fromkeys(_connectable(info[4]) for info in infos))
         except (OSError, UnicodeError) as exc:  # (UnicodeError: a label over 63 characters, IDNA refusing it)
             self.error = exc
         finally:
@@ -44,6 +44,13 @@ class _Lookup:
                 if _LOOKUPS.get(self._key) is self:
                     del _LOOKUPS[self._key]
             self.done.set()
+
+
+def _connectable(sockaddr: tuple[Any, ...]) -> str:
+    """An address getaddrinfo gave, as create_connection takes it again: a link-local IPv6 one with its scope id
+    (fe80::1%2), without which its connect fails."""
+    scope_id = sockaddr[3] if len(sockaddr) >= 4 else 0
+    return f"{sockaddr[0]}%{scope_id}" if scope_id else str(sockaddr[0])
 
 
 _LOOKUPS: dict[tuple[str, int], _Lookup] = {}  # the lookups under way, by name and port

@@ -93,3 +93,23 @@ def test_a_name_the_lookup_refuses_to_encode_says_why(
     result = fetch_once(OwmSettings("f00dfeedc0ffee5ecret", "Chambery,FR", url, 2.0, 1, 0.05))
     assert isinstance(result, ForecastFailure) and "idna" in result.cause, result.cause
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_link_local_address_keeps_its_interface(monkeypatch: pytest.MonkeyPatch) -> None:
+    # (a relay on the LAN by its mDNS name, IPv6 link-local only: the address was passed on without its scope id,
+    # which a link-local connect needs, EINVAL; socket.create_connection, used before, kept it)
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    asked: list[str] = []
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("fe80::1", port, 0, 1))]
+
+    def create_connection(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+        asked.append(address[0])
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    fetch_once(OwmSettings("f00dfeedc0ffee5ecret", "Chambery,FR", "http://relay.local:8080/x", 2.0, 1, 0.05))
+    assert asked == ["fe80::1%1"]
