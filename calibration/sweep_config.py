@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from equipments.constant import DOMOTICZ_IN, RELAY_OPTIONS
+from equipments.constant import RELAY_OPTIONS
 from equipments.registry import BUILTIN
 from equipments.variable import VariableEquipment
 from equipments.variable_curve import default_calibration_paths, find_calibration
 from integrations.domoticz_settings import MQTT_IGNORED
 from settings.config import read_parser
 from settings.device_checks import tasmota_field_warning
-from settings.load_building import OWN_SECTIONS
+from settings.load_building import OWN_SECTIONS, relay_sign, seed_relay_listed_as_variable
 from settings.options import SectionReader, is_unset_word
 from settings.problems import ConfigError, ConfigProblem, unused_why_elsewhere, warning_lines
 from settings.sections import EVALUATE_OPTIONS, MQTT_OPTIONS
@@ -282,23 +282,17 @@ def _not_a_variator(parser: configparser.ConfigParser, name: str) -> str | None:
         return (f"[equipments] {name} = {listed.strip()}: a sweep measures a variator's percent -> watts curve, and "
                 f"{name} is switched whole (its watts are its max_power, or measured when on): it needs no "
                 "calibration; sweep a variable load (a water_heater)")
-    # Not listed (the seed's spare [soufflant_a], filled in): a relay's key tells a relay, written at all (the seed's
-    # `json_on = None` is the default payload, 1, not "no relay"), and so does Domoticz's input topic. Listed as
-    # variable, its json_on/json_off or Domoticz's input: Coturex's regulation.py ran every `variable` load after its
-    # first as a relay (the daemon's check says to write `constant`, and "or measure one: ... calibration sweep"); it
-    # was sent `100.0`..`0.0` for the 500 s warm-up, and the 0 W read blamed on a hot tank.
-    section = parser[name]
-    relay_keys = [key for key in (_RELAY_KEYS if listed is None else ("json_on", "json_off")) if key in section]
-    said = (f"{relay_keys[0]} is a relay's {'on/off payload' if relay_keys[0].startswith('json_') else 'key'}"
-            if relay_keys else f"topic_set_power = {DOMOTICZ_IN} is Domoticz's input (its switches' commands)"
-            if _value(section, "topic_set_power") == DOMOTICZ_IN else None)
+    if listed is not None:
+        # Listed as variable, its json_on/json_off or Domoticz's input: a seed config's relay (the daemon's rule and
+        # words); it was sent `100.0`..`0.0` for the 500 s warm-up, and the 0 W read blamed on a hot tank.
+        relay = seed_relay_listed_as_variable(parser, name)
+        return None if relay is None else (f"[equipments] {name}: {relay}; a relay is switched whole (it needs no "
+                                           "calibration)")
+    # Not listed (the seed's spare [soufflant_a], filled in): a relay's key tells a relay, written at all, and so
+    # does Domoticz's input topic.
+    said = relay_sign(parser[name], _RELAY_KEYS)
     if said is None:
         return None
-    if listed is not None:
-        return (f"[equipments] {name} = {listed.strip()}, but [{name}] {said}: the seed ran a variable load after the "
-                f"first as a relay (on/off at max_power), which PySEB calls constant: write {name} = constant in "
-                "[equipments]; a relay is switched whole (it needs no calibration), and a sweep sends percents to "
-                "its topic, which no relay takes")
     return (f"[{name}] {said}: a sweep sends percents to its topic, which no relay takes, and a relay is "
             "switched whole (it needs no calibration); sweep a variable load (a water_heater)")
 

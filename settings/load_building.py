@@ -10,7 +10,8 @@ import unicodedata
 from pathlib import Path
 
 from equipments.base import BuildContext, Equipment, EquipmentBuildError
-from equipments.registry import resolve_kind
+from equipments.constant import DOMOTICZ_IN
+from equipments.registry import BUILTIN, resolve_kind
 from field.config import FIELD_LOAD_OPTIONS, FIELD_SECTIONS
 from settings.ini_file import read_parser
 from settings.options import SectionReader, is_unset_word
@@ -99,6 +100,11 @@ def build_equipments(cp: configparser.ConfigParser, reader: SectionReader,
                     f"section [{name}])" if near else "")
             reader.problems.append(ConfigProblem(name, None, f"section [{name}] for load {name!r} is missing{hint}"))
             continue
+        if (relay := seed_relay_listed_as_variable(cp, name)) is not None:
+            # (before its options are read: json_on/json_off were "unknown key, ignored", domoticz/in was told to
+            # end in /cmd, and with a curve there the relay was sent percents)
+            reader.problems.append(ConfigProblem("equipments", name, relay))
+            continue
         before = len(reader.problems)
         options = reader.read(cp, name, cls.OPTIONS + FIELD_LOAD_OPTIONS, ignored=SEED_LOAD_IGNORED)
         if len(reader.problems) > before:
@@ -106,7 +112,7 @@ def build_equipments(cp: configparser.ConfigParser, reader: SectionReader,
         try:
             built.append(cls(name, options, context))
         except EquipmentBuildError as exc:
-            reader.problems.append(ConfigProblem(name, exc.key, str(exc) + _seed_relay_hint(cp, name, cls, exc)))
+            reader.problems.append(ConfigProblem(name, exc.key, str(exc)))
         except Exception as exc:  # a user's class failing to build: a config problem, not a traceback (exit 1)
             if cls.__module__.startswith("equipments."):
                 raise  # (a built-in class says its failures as EquipmentBuildError: anything else is a bug of ours)
@@ -115,15 +121,38 @@ def build_equipments(cp: configparser.ConfigParser, reader: SectionReader,
     return built
 
 
-def _seed_relay_hint(cp: configparser.ConfigParser, name: str, cls: type[Equipment],
-                     exc: EquipmentBuildError) -> str:
-    """For a variable load with no calibration but a relay's payloads: Coturex's regulation.py built every
-    `variable` load after its first (the water_heater) as a relay, so a seed config says `variable` of a relay."""
-    if exc.key != "calibration" or cls.KIND != "variable" or not any(
-            cp.has_option(name, key) for key in ("json_on", "json_off")):
-        return ""
-    return (f"; its section has a relay's json_on/json_off: the seed ran a variable load after the first as a relay "
-            f"(on/off at max_power), which PySEB calls constant: write {name} = constant in [equipments]")
+def relay_sign(section: configparser.SectionProxy, keys: tuple[str, ...]) -> str | None:
+    """What in a load's section tells a relay ("json_on is a relay's on/off payload"): the first of `keys` written at
+    all (the seed's `json_on = None` is the default payload, 1, not "no relay"), or Domoticz's input as its command
+    topic; None: neither."""
+    written = [key for key in keys if key in section]
+    if written:
+        return f"{written[0]} is a relay's {'on/off payload' if written[0].startswith('json_') else 'key'}"
+    topic = section.get("topic_set_power", raw=True, fallback=None)
+    if topic is not None and not is_unset_word(topic) and topic.strip() == DOMOTICZ_IN:
+        return f"topic_set_power = {DOMOTICZ_IN} is Domoticz's input (its switches' commands)"
+    return None
+
+
+def seed_relay_listed_as_variable(cp: configparser.ConfigParser, name: str) -> str | None:
+    """Why the load `name`, listed in [equipments] as a built-in variable load, is a relay (None: it is not, or not
+    listed so): Coturex's regulation.py ran every `variable` load after its first (the water_heater) as a relay, so a
+    seed config lists a relay as `variable` with its json_on/json_off, or on domoticz/in. Driven as a variator, the
+    relay was sent percents ("37.0" on cmnd/x/POWER). Said alike by the daemon's loader and the calibration sweep
+    (after "[equipments] <name>: ")."""
+    listed = cp.get("equipments", name, raw=True, fallback=None) if cp.has_section("equipments") else None
+    if listed is None or BUILTIN.get(listed.strip().lower()) != BUILTIN["variable"] or not cp.has_section(name):
+        return None
+    said = relay_sign(cp[name], ("json_on", "json_off"))
+    if said is None:
+        return None
+    max_power = cp.get(name, "max_power", raw=True, fallback=None)
+    with_power = (f"its max_power ({max_power.strip()} W, the watts it draws when on)" if max_power is not None
+                  and max_power.strip() and not is_unset_word(max_power) else
+                  f"its max_power in [{name}] (the watts it draws when on: a constant load needs it)")
+    return (f"listed as {listed.strip()}, but [{name}] {said}: the seed ran a variable load after the first as a "
+            f"relay (on/off at max_power), which PySEB calls constant: write {name} = constant in [equipments], with "
+            f"{with_power}; driven as a variator, a relay's topic would be sent percents, which no relay takes")
 
 
 def _listed(cp: configparser.ConfigParser) -> set[str]:

@@ -359,18 +359,22 @@ def test_a_password_cut_by_an_inline_comment_is_said_without_showing_it(tmp_path
 
 def test_a_seed_variable_load_after_the_first_written_as_a_relay_is_told_to_be_constant(tmp_path: Path) -> None:
     # Coturex's regulation.py built every `variable` load after the first (its water_heater) as a relay
-    # (ConstantPowerEquipment: max_power, json_on, json_off). Such a section has no calibration: the error must
-    # say what the seed did with it and what to write, not only that a calibration file is missing.
+    # (ConstantPowerEquipment: max_power, json_on, json_off). The error must say what the seed did with it and what
+    # to write; it is its relay's payloads that say so, before its missing calibration file (the only refusal once,
+    # and none with a curve there: tests/test_seed_relay_as_variable.py).
     path = seed_config(tmp_path, ("resille = constant\n", "resille = variable\n"))
     problems = problems_of(path)
     assert len(problems) == 1, problems
-    assert "[resille] calibration: no calibration file" in problems[0]
+    assert "[equipments] resille: listed as variable, but [resille] json_on is a relay's" in problems[0]
     assert "the seed ran a variable load after the first as a relay" in problems[0]
     assert "resille = constant" in problems[0]
+    assert "calibration" not in problems[0]
 
 
 def test_a_variable_load_without_relay_keys_gets_no_relay_hint(tmp_path: Path) -> None:
-    path = seed_config(tmp_path, ("resille = constant\n", "resille = variable\n"))
+    # (its command topic a variator's too: domoticz/in alone tells a relay)
+    path = seed_config(tmp_path, ("resille = constant\n", "resille = variable\n"),
+                       ("topic_set_power = domoticz/in\n", "topic_set_power = regul/vload/resille/cmd\n"))
     path.write_text(path.read_text().replace("json_on = {", "# json_on = {").replace("json_off = {", "# json_off = {"))
     problems = problems_of(path)
     assert len(problems) == 1, problems
