@@ -195,27 +195,22 @@ class ForecastFetcher:
             if isinstance(result, OwmForecast) or attempt == attempts or not result.retry:
                 self._handed(result, why)
                 return
-            if until is not None:
+            if until is not None:  # (tries again before the check: doubling gaps, none ending past it)
                 wait_s = max(self.settings.retry_interval_s * 2 ** (attempt + 1), result.retry_after_s or 0.0)
-                if self._clock() + wait_s + self.settings.timeout_s > until:
-                    log.info("forecast fetch %s, try %d failed: %s; the next, %.0f s later, would end past check_at",
-                             why, attempt, result.cause, wait_s)
-                    self._handed(result, why)
-                    return
-                log.info("forecast fetch %s, try %d of %d failed: %s; again in %.0f s", why, attempt, attempts,
+                past = self._clock() + wait_s + self.settings.timeout_s > until
+                past_said = "the next, %.0f s later, would end past check_at"
+            else:
+                wait_s = max(self.settings.retry_interval_s, result.retry_after_s or 0.0)
+                # (a wait the server lengthened that would bring the next try past check_at, FETCH_LEAD_S after the
+                # round's start, ends the round: the forecast would come after the check it is for, and a Retry-After
+                # of a day would hold the thread past the next rounds)
+                past = wait_s > self.settings.retry_interval_s and \
+                    self._clock() + wait_s + self.settings.timeout_s > started + FETCH_LEAD_S
+                past_said = ("the server asks for %.0f s before the next, past this round's time: the next round asks "
+                             "again")
+            if past:
+                log.info("forecast fetch %s, try %d of %d failed: %s; " + past_said, why, attempt, attempts,
                          result.cause, wait_s)
-                if self._pause(wait_s):
-                    return
-                continue
-            wait_s = max(self.settings.retry_interval_s, result.retry_after_s or 0.0)
-            # (a wait the server lengthened that would bring the next try past check_at, FETCH_LEAD_S after the
-            # round's start, ends the round: the forecast would come after the check it is for, and a Retry-After of
-            # a day would hold the thread past the next rounds)
-            if wait_s > self.settings.retry_interval_s and \
-                    self._clock() + wait_s + self.settings.timeout_s > started + FETCH_LEAD_S:
-                log.info("forecast fetch %s, try %d of %d failed: %s; the server asks for %.0f s before the next, "
-                         "past this round's time: the next round asks again", why, attempt, attempts, result.cause,
-                         wait_s)
                 self._handed(result, why)
                 return
             log.info("forecast fetch %s, try %d of %d failed: %s; again in %.0f s", why, attempt, attempts,
