@@ -43,7 +43,8 @@ def _parser() -> argparse.ArgumentParser:
                                      "the decision core in simulated time, then print the day's figures against an "
                                      "oracle.")
     rep.add_argument("trace", type=Path, help="CSV time,production_w,house_w (one day, regular step), "
-                                              "or a recorded day pyseb-DAY.csv.gz")
+                                              "or a recorded day pyseb-DAY.csv.gz, or its date YYYY-MM-DD "
+                                              "(found in the config's [record] dir)")
     rep.add_argument("-c", "--config", type=Path, help=SIM_CONFIG_HELP)
     rep.add_argument("--from", dest="start", metavar="HH:MM",
                      help="start time of day (default: trace start; a minute before it or less: its start)")
@@ -262,6 +263,13 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             # (first, once: a typo there may explain a refusal below; a tune's variants of the config say nothing)
             for warning in config_warnings(args.config):
                 print(f"warning: {warning}", file=sys.stderr)
+            from simulation.report import dated_or_given
+
+            # (a date, as report takes it: the day recorded in the config's [record] dir)
+            if args.command == "replay":
+                args.trace = dated_or_given(args.trace, args.config)[0]
+            else:
+                args.days = [part for day in args.days for part in dated_or_given(day, args.config)]
         if args.command == "replay":
             return _replay(args)
         if args.command == "tune":

@@ -16,7 +16,7 @@ from settings.ini_file import NoConfigHere, given_or_default_config
 from shell.plot_file import pyplot
 from simulation.plot import clock_format, kwh_text
 
-__all__ = ["find_day", "plot_report", "report_day", "report_of"]
+__all__ = ["dated_or_given", "find_day", "plot_report", "report_day", "report_of"]
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -31,6 +31,21 @@ def find_day(day: str, config: Path | None) -> Path:
                           "YYYY-MM-DD, looked up in the config's [record] dir)")
     if path.exists() or not DATE.match(day):
         return path
+    return _dated_parts(day, config)[0]
+
+
+def dated_or_given(day: Path, config: Path) -> list[Path]:
+    """`day` as given (`replay` and `tune` take a trace, a folder, a pattern), or, a date with no file of that name,
+    every part of the day recorded in `config`'s `[record] dir`, as `report` finds it (`replay 2026-06-01` was
+    "trace file not found")."""
+    if day.exists() or not DATE.match(str(day)):
+        return [day]
+    return _dated_parts(str(day), config)
+
+
+def _dated_parts(day: str, config: Path | None) -> list[Path]:
+    """The parts of the day recorded on the date `day` in the config's `[record] dir`; RecordError saying why there
+    is none."""
     try:
         config = given_or_default_config(config, "a date", "to find the [record] dir")
     except NoConfigHere as exc:
@@ -54,7 +69,7 @@ def find_day(day: str, config: Path | None) -> Path:
                    "flush_interval) and at PySEB's stop: try again then, or read the day so far in the status "
                    "document's report_today (the status file, or the status topic)")
         raise RecordError(f"{day}: no recorded day pyseb-{day}.csv.gz (nor unpacked, .csv) in {directory}{why}")
-    return parts[0]
+    return parts
 
 
 def report_day(path: str | Path) -> tuple[DailyReport, RecordedDay]:

@@ -56,8 +56,8 @@ def add_tune_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
                                       "trade-off table and the best setting within your limits, with the config "
                                       "lines to paste.")
     tune.add_argument("days", type=Path, nargs="+", metavar="DAY",
-                      help="recorded days (pyseb-DAY.csv.gz; a folder: all its days) or traces (CSV "
-                           "time,production_w,house_w)")
+                      help="recorded days (pyseb-DAY.csv.gz; a folder: all its days; a date YYYY-MM-DD: its "
+                           "parts in the config's [record] dir) or traces (CSV time,production_w,house_w)")
     tune.add_argument("-c", "--config", type=Path, help=SIM_CONFIG_HELP)
     tune.add_argument("--set", dest="sets", action="append", default=[], metavar="SECTION.KEY=V1,V2,...",
                       help="one axis of the grid (repeatable; a load's section is its name); "

@@ -1,0 +1,58 @@
+"""`replay` and `tune` take a date, YYYY-MM-DD, for the day recorded in the config's `[record] dir`, as `report`
+does: an owner who had just run `report 2026-06-01 -c config.ini` and tried `replay 2026-06-01 -c config.ini` was
+told `2026-06-01: trace file not found`, with no word of the file to give."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from simulation.__main__ import main
+from tests.replay_days import PARIS, write_config, write_recorded_day
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = write_config(tmp_path, "ecs = variable")
+    text = path.read_text().replace("meter_timeout = 10", f"meter_timeout = 10\ntimezone = {PARIS}")
+    path.write_text(text + "\n[record]\ndir = records\n")
+    write_recorded_day(tmp_path / "records", "2026-06-01", 10)
+    return path
+
+
+def test_replay_takes_a_date(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["replay", "2026-06-01", "-c", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert f"Replay of {config.parent / 'records' / 'pyseb-2026-06-01.csv.gz'} with {config}" in out
+
+
+def test_tune_takes_a_date_with_all_its_parts(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    records = config.parent / "records"
+    # (the day's afternoon in its -2 part, the loads changed at a restart: the date is the whole day, both parts)
+    shutil.move(write_recorded_day(config.parent / "afternoon", "2026-06-01", 5, house_w=700.0),
+                records / "pyseb-2026-06-01-2.csv.gz")
+    assert main(["tune", "2026-06-01", "-c", str(config), "--set", "evaluate.margin=0,10", "-j", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "2 settings x 1 day = 2 replays" in out and "best" in out
+    assert "pyseb-2026-06-01-2.csv.gz" in out  # (the day's parts, replayed as one)
+
+
+def test_a_date_not_recorded_says_where_it_was_looked_for(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for command in (["replay", "2026-06-02"], ["tune", "2026-06-02", "--set", "evaluate.margin=0,10"]):
+        assert main([*command, "-c", str(config)]) == 2
+        err = capsys.readouterr().err
+        assert (f"error: 2026-06-02: no recorded day pyseb-2026-06-02.csv.gz (nor unpacked, .csv) in "
+                f"{config.parent / 'records'}") in err
+        assert "trace file not found" not in err
+
+
+def test_a_file_named_as_a_date_is_still_that_file(config: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    # (a trace saved under the name 2026-06-01, no extension: the file given, as before)
+    monkeypatch.chdir(config.parent)
+    Path("2026-06-01").write_text("time,production_w,house_w\n"
+                                  + "".join(f"2026-06-01T12:{i:02d}:00,3000,500\n" for i in range(10)))
+    assert main(["replay", "2026-06-01", "-c", str(config)]) == 0
+    assert "Replay of 2026-06-01 with" in capsys.readouterr().out
