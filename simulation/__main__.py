@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
                           "-vv: their reasoning)")
     rep.add_argument("--record", type=Path, metavar="DIR",
                      help="record the replay's decisions as the daemon does (pyseb-DAY.csv.gz in DIR)")
-    rep.set_defaults(own_parser=rep)  # (for a refusal of what needs the whole command line: _outputs_have_folders)
+    rep.set_defaults(own_parser=rep)  # (for a refusal of what needs the whole command line, as each command's)
     add_tune_parser(sub)
     add_report_parser(sub)
     demo = sub.add_parser("demo", help="live demo: private broker, virtual devices, the real daemon",
@@ -78,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--trace", type=Path, help="trace to play (default: a real day)")
     demo.add_argument("--keep", action="store_true", help="keep the daemon's config, log, status file and recorded "
                       "decisions (default: removed at the end)")
+    demo.set_defaults(own_parser=demo)
     return parser
 
 
@@ -206,7 +207,9 @@ def _not_a_quiet_library(record: logging.LogRecord) -> bool:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; the exit code (2 for a user's error, 130 on Ctrl-C)."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # (refused by the command's own parser: its usage names its options, the top one's none of them)
+        _refuse_unknown(args.own_parser, args.command, unknown)
     if args.command == "replay":
         _outputs_have_folders(args.own_parser, args)
     from shell.stop_signals import hangups_as_interrupt
@@ -219,6 +222,15 @@ def main(argv: list[str] | None = None) -> int:
         # (also while numpy is imported, seconds on a Pi Zero: it was a traceback ending in one of numpy's modules)
         print("\ninterrupted: everything started was stopped", file=sys.stderr)
         return 130
+
+
+def _refuse_unknown(parser: argparse.ArgumentParser, command: str, unknown: list[str]) -> None:
+    """Refuse, exit 2, the arguments `unknown` the command does not take; a tune's values given apart (`--set
+    evaluate.margin=10, 20`, a space after the comma) told how --set takes them."""
+    hint = ""
+    if command == "tune" and any(not argument.startswith("-") for argument in unknown):
+        hint = " (--set takes its values joined by commas, without spaces (--set evaluate.margin=0,10,20))"
+    parser.error(f"unrecognized arguments: {' '.join(unknown)}{hint}")
 
 
 def _outputs_have_folders(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:

@@ -70,6 +70,7 @@ def add_tune_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
                       help="meter period, s (default [simulation] period, 2)")
     tune.add_argument("-j", "--jobs", type=whole_option, default=default_jobs(),
                       help="processes (default and at most: every core)")
+    tune.set_defaults(own_parser=tune)  # (an argument it does not take refused with its usage: simulation.__main__)
 
 
 def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -85,6 +86,7 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
                         help=f"PySEB config, to find a date's file in [record] dir (default: {DEFAULT_CONFIG}, "
                              "if here)")
     report.add_argument("--plot", type=plot_file, metavar="PNG", help="draw the day (one day; needs matplotlib)")
+    report.set_defaults(own_parser=report)
 
 
 def run_report(args: argparse.Namespace) -> int:
