@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import configparser
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from equipments.constant import RELAY_OPTIONS
 from recording.format import RecordError, is_record_file, read_record
@@ -31,8 +31,9 @@ def played_zone(trace: Path, template: SimConfig) -> str | None:
     """The zone the demo's house plays `trace` in, when it is not the template's: a day the daemon recorded, at
     another UTC offset than the template's zone gives it (a house in Lisbon, in London: the demo's is in Paris), is
     played at its own offset, a zone of fixed offset (`Etc/GMT-1` is UTC+01:00), which the demo's user cannot
-    set (the config is the demo's own). None: the template's zone (a trace, whose times are the house's; a day at its
-    offset; an offset of no whole hour, which the replay's check then refuses, saying why)."""
+    set (the config is the demo's own), or for an offset of no whole hour (India's +05:30) a zone at it that day.
+    None: the template's zone (a trace, whose times are the house's; a day at its offset; an offset no zone has,
+    which the replay's check then refuses, saying why)."""
     if not is_record_file(trace):
         return None
     try:
@@ -48,9 +49,26 @@ def played_zone(trace: Path, template: SimConfig) -> str | None:
     if recorded is None or recorded == here:
         return None
     minutes = int(recorded.total_seconds() // 60)
-    if minutes % 60:
-        return None
+    if minutes % 60:  # (India's +05:30, Nepal's +05:45: no Etc zone; it was refused, "set [evaluate] timezone")
+        return _zone_at(recorded, day.records[0].time_s, day.records[-1].time_s)
     return "Etc/UTC" if minutes == 0 else f"Etc/GMT{-minutes // 60:+d}"  # (the Etc zones' sign is POSIX's: inverted)
+
+
+def _zone_at(offset: timedelta, first_s: float, last_s: float) -> str | None:
+    """A zone at `offset` from `first_s` to `last_s` (the day played), one of a fixed offset all year first
+    (Asia/Kolkata for +05:30), else one in summer time then (Australia/Adelaide for +10:30 in January); by name among
+    equals. None: no zone has it."""
+    year = datetime.fromtimestamp(first_s, timezone.utc).year
+    found: list[tuple[bool, str]] = []
+    for name in available_timezones():
+        try:
+            zone = ZoneInfo(name)
+        except (ValueError, OSError):  # (a name the tzdata lists and cannot load)
+            continue
+        if all(datetime.fromtimestamp(when, zone).utcoffset() == offset for when in (first_s, last_s)):
+            seasons = {datetime(year, month, 1, tzinfo=zone).utcoffset() for month in (1, 7)}
+            found.append((len(seasons) > 1, name))
+    return min(found)[1] if found else None
 
 
 def _absolute(cp: configparser.ConfigParser, section: str, key: str, base: Path) -> None:

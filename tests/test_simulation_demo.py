@@ -362,6 +362,30 @@ def test_a_day_recorded_in_another_zone_plays_at_its_own_offset(tmp_path: Path,
         demo.run_demo(demo.DemoOptions(minutes=1, start="12:10", trace=day), out=io.StringIO())
 
 
+@pytest.mark.parametrize(("zone", "offset"), [("Asia/Kolkata", 330), ("Asia/Kathmandu", 345),
+                                             ("Australia/Adelaide", 630)])
+def test_a_day_recorded_at_an_offset_of_no_whole_hour_plays_at_it_too(tmp_path: Path, zone: str, offset: int) -> None:
+    # A house in India (UTC+05:30): `demo --trace` of its day was refused as "recorded at UTC+05:30, replayed at
+    # UTC+01:00 ... set [evaluate] timezone", a config the demo's user has none of; Etc/GMT zones are whole hours.
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from core.decisions import DecisionRecord
+    from recording.format import format_rows, header_text
+    from recording.store import append_batch
+    from simulation.config import read_sim_config
+    from simulation.demo_config import DEMO_TEMPLATE, played_zone
+
+    day = tmp_path / "pyseb-2026-01-10.csv.gz"
+    noon = datetime(2026, 1, 10, 12, tzinfo=ZoneInfo(zone)).timestamp()
+    records = [DecisionRecord(noon + 4.0 * i, 500.0, 2500.0, (0.0,), (0.0,), (2000.0,), (0.0,)) for i in range(100)]
+    append_batch(day, format_rows(records, ZoneInfo(zone)), header_text(["ecs"], [False], 10.0))
+    played = played_zone(day, read_sim_config(DEMO_TEMPLATE))
+    assert played is not None
+    offset_there = datetime.fromtimestamp(noon, ZoneInfo(played)).utcoffset()
+    assert offset_there is not None and offset_there.total_seconds() == offset * 60
+
+
 @pytest.mark.parametrize(("start", "reached"), [("06:00", True), ("21:00", True), ("19:58", False),
                                                ("19:59:30", True)])
 def test_the_demo_starts_on_a_traces_second_day_as_replay_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
