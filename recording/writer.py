@@ -20,12 +20,15 @@ from core.decisions import DecisionRecord
 from recording.format import format_rows, header_text
 from recording.leftovers import process_started_at, remove_stale_temporaries
 from recording.store import (
+    PARTS_WHY,
     FileState,
     append_batch,
     day_file,
+    day_parts,
     file_state,
     make_folder,
     pack_unpacked_twin,
+    part_of_file,
     prune,
     repair_tail,
 )
@@ -194,6 +197,11 @@ class DayRecorder:
                 for path in prune(self.directory, day, self.keep_days):
                     log.info("recorder: removed %s (older than keep_days = %d)", path.name, self.keep_days)
             path = day_file(self.directory, day, self.header)
+            if part_of_file(path) > 1 and not path.exists():  # (the owner finds two files for the day: said why)
+                before = day_parts(self.directory, day.isoformat())
+                if before and part_of_file(before[-1]) < part_of_file(path):  # (not the part unpacked in place)
+                    log.info("recorder: the rest of %s is recorded in %s, apart from %s (%s: replay and tune take "
+                             "the parts as one day, report reports each)", day, path.name, before[-1].name, PARTS_WHY)
             pack_unpacked_twin(path)
             if self._left.get(day) != (path, file_state(path)):
                 # At the day's first write in this run (a crash's tail), and whenever the file is not as this run left

@@ -206,3 +206,17 @@ def test_a_batch_goes_to_the_day_s_highest_part_when_one_between_is_gone(tmp_pat
     recorder(tmp_path).write([record(4)])
     assert len(read_record(tmp_path / "pyseb-2026-06-01.csv.gz").records) == 1
     assert len(read_record(tmp_path / "pyseb-2026-06-01-3.csv.gz").records) == 2
+
+
+def test_a_new_part_of_the_day_is_said_once_in_the_log(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A config edit and restart (a load renamed) began pyseb-DAY-2.csv.gz without a word in the log: the owner found
+    # two files for the day, and `report DAY` covering the first only.
+    recorder(tmp_path).write([record(0)])
+    other = DayRecorder(tmp_path, ["ecs"], [False], PARIS, 10.0, threaded=False)
+    with caplog.at_level(logging.INFO, logger="recording.writer"):
+        other.write([DecisionRecord(NOON + 8, 1.0, 2.0, (3.0,), (4.0,), (5.0,), (4.0,))])
+        other.write([DecisionRecord(NOON + 12, 1.0, 2.0, (3.0,), (4.0,), (5.0,), (4.0,))])
+    said = [r.getMessage() for r in caplog.records if "pyseb-2026-06-01-2.csv.gz" in r.getMessage()]
+    assert len(said) == 1
+    assert said[0].startswith("recorder: the rest of 2026-06-01 is recorded in pyseb-2026-06-01-2.csv.gz, apart from "
+                              "pyseb-2026-06-01.csv.gz (its loads or [evaluate] meter_timeout changed")
