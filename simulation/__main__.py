@@ -14,7 +14,7 @@ from shell.deps import dependency_problem
 from shell.output_file import overwritten_input
 from shell.plot_file import missing_folder, output_file_folder_later, plot_file_folder_later
 from simulation.log_clock import ReplayClock
-from simulation.tune_cli import SIM_CONFIG_HELP, SIM_CONFIG_NEEDS, add_report_parser, add_tune_parser
+from simulation.tune_cli import SIM_CONFIG_HELP, SIM_CONFIG_NEEDS, add_report_parser, add_tune_parser, refuse_unknown
 from values.number_options import decimal_option
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -124,8 +124,10 @@ def _replay(args: argparse.Namespace) -> int:
     from simulation.recorded import RecordingFactory
     from simulation.replay import real_regulator, replay
     from simulation.replay_inputs import when_said
+    from simulation.report import dated_or_given
     from simulation.response import loads_glitch_notes
 
+    args.trace = dated_or_given(args.trace, args.config)[0]  # (a date, as report takes it: its first part)
     # (--plot ends in an image format: never a trace or a config)
     clobbered = overwritten_input(args.log, (args.trace, args.config, *_curves_read(args.config))) \
         if args.log is not None else None
@@ -209,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # (refused by the command's own parser: its usage names its options, the top one's none of them)
-        _refuse_unknown(args.own_parser, args.command, unknown)
+        refuse_unknown(args.own_parser, args.command, unknown)
     if args.command == "replay":
         _outputs_have_folders(args.own_parser, args)
     from shell.stop_signals import hangups_as_interrupt
@@ -222,15 +224,6 @@ def main(argv: list[str] | None = None) -> int:
         # (also while numpy is imported, seconds on a Pi Zero: it was a traceback ending in one of numpy's modules)
         print("\ninterrupted: everything started was stopped", file=sys.stderr)
         return 130
-
-
-def _refuse_unknown(parser: argparse.ArgumentParser, command: str, unknown: list[str]) -> None:
-    """Refuse, exit 2, the arguments `unknown` the command does not take; a tune's values given apart (`--set
-    evaluate.margin=10, 20`, a space after the comma) told how --set takes them."""
-    hint = ""
-    if command == "tune" and any(not argument.startswith("-") for argument in unknown):
-        hint = " (--set takes its values joined by commas, without spaces (--set evaluate.margin=0,10,20))"
-    parser.error(f"unrecognized arguments: {' '.join(unknown)}{hint}")
 
 
 def _outputs_have_folders(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -275,13 +268,6 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             # (first, once: a typo there may explain a refusal below; a tune's variants of the config say nothing)
             for warning in config_warnings(args.config):
                 print(f"warning: {warning}", file=sys.stderr)
-            from simulation.report import dated_or_given
-
-            # (a date, as report takes it: the day recorded in the config's [record] dir)
-            if args.command == "replay":
-                args.trace = dated_or_given(args.trace, args.config)[0]
-            else:
-                args.days = [part for day in args.days for part in dated_or_given(day, args.config)]
         if args.command == "replay":
             return _replay(args)
         if args.command == "tune":

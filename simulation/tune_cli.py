@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 # (The commands' modules are imported when a command runs: they need numpy, and the options and --help
 # are read before `python3 -m simulation` has checked that it is installed.)
 
-__all__ = ["SIM_CONFIG_HELP", "SIM_CONFIG_NEEDS", "add_report_parser", "add_tune_parser", "run_report", "run_tune"]
+__all__ = ["SIM_CONFIG_HELP", "SIM_CONFIG_NEEDS", "add_report_parser", "add_tune_parser", "refuse_unknown",
+           "run_report", "run_tune"]
 
 # What replay and tune read in their config, which they take with -c, else config.ini here (settings.ini_file)
 SIM_CONFIG_NEEDS = "(the loads, [simulation])"
@@ -46,6 +47,16 @@ def limit(text: str) -> float:
     if not value >= 0:  # (nan too)
         raise argparse.ArgumentTypeError(f"{text}: a number 0 or more (a day's mean)")
     return value
+
+
+def refuse_unknown(parser: argparse.ArgumentParser, command: str, unknown: list[str]) -> None:
+    """Refuse, exit 2, the arguments `unknown` a command does not take, with its own usage (the top one's names none of
+    its options); a tune's values given apart (`--set evaluate.margin=10, 20`, a space after the comma) told how --set
+    takes them."""
+    hint = ""
+    if command == "tune" and any(not argument.startswith("-") for argument in unknown):
+        hint = " (--set takes its values joined by commas, without spaces (--set evaluate.margin=0,10,20))"
+    parser.error(f"unrecognized arguments: {' '.join(unknown)}{hint}")
 
 
 def add_tune_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -178,6 +189,7 @@ def run_tune(args: argparse.Namespace) -> int:
     from simulation.config import assumptions_note, read_sim_config
     from simulation.recorded import MIN_REPLAYED_DECISIONS
     from simulation.replay_inputs import ReplayError
+    from simulation.report import dated_or_given
     from simulation.response import loads_glitch_notes
     from simulation.trace import TraceError
     from simulation.tune import (
@@ -207,6 +219,7 @@ def run_tune(args: argparse.Namespace) -> int:
     began = time.perf_counter()
     if args.jobs < 1:
         raise TuneError("--jobs must be at least 1")
+    args.days = [part for day in args.days for part in dated_or_given(day, args.config)]  # (a date: all its parts)
     cores = default_jobs()
     jobs = min(args.jobs, cores)  # (more processes only share the cores, each holding a replay's memory)
     axes = build_grid(args.config, args.sets)
