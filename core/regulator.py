@@ -138,10 +138,7 @@ class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSu
         daemon has dropped those on the meters' and the mode topics already)."""
         if self._started_at is None:
             self.start(now)
-        if self._told_back_s or (self._clock_seen_at is not None and now < self._clock_seen_at):
-            self._follow_clock(now)
-        else:
-            self._clock_seen_at = now  # (_follow_clock's usual case, time moving on, nothing told: no call for it)
+        self._follow_clock(now)
         if now >= self._day.next_midnight_at:  # (compared here: this runs on every message and timer)
             self._roll_day(now)
         if topic == self.consumption.topic:
@@ -170,10 +167,7 @@ class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSu
         """Run due timers: daily reset, force expiry, full-tank clear and checks, fallback, stale meters."""
         if self._started_at is None:
             self.start(now)
-        if self._told_back_s or (self._clock_seen_at is not None and now < self._clock_seen_at):
-            self._follow_clock(now)
-        else:
-            self._clock_seen_at = now  # (_follow_clock's usual case, time moving on, nothing told: no call for it)
+        self._follow_clock(now)
         if now >= self._day.next_midnight_at:
             self._roll_day(now)
         for load in self.loads:
@@ -207,10 +201,11 @@ class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSu
         by messages too: a force taken on the new clock, between the step and the next tick, was shifted back by the
         step with the others at that tick, and ended at once."""
         seen_at, self._clock_seen_at = self._clock_seen_at, now
+        if not self._told_back_s and (seen_at is None or now >= seen_at):
+            return  # (the usual case, at every message and tick: time moving on, nothing told)
         told_s, self._told_back_s = self._told_back_s, 0.0  # (told by the shell, measured exactly: taken as it is)
         step_s = told_s
-        # (time moving on, as at nearly every call, is no step back: only an earlier `now` is looked at more closely)
-        if not step_s and seen_at is not None and now < seen_at and stepped_back(now, seen_at):
+        if not step_s and seen_at is not None and stepped_back(now, seen_at):  # (an earlier `now`: a step?)
             step_s = seen_at - now
         if step_s:
             keep_forces_lengths(self.loads, step_s)

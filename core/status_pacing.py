@@ -37,9 +37,7 @@ class StatusPacing:
     def due(self, now: float) -> bool:
         """True when a status held back (a decision's, a mode command's) is due at `now`."""
         # (a clock stepped back to before the last status: due at once, not a step's length later)
-        # (interval_over's test written out: asked at nearly every tick, a decision's status held most of the time)
-        published_at = self._published_at
-        return (self.held and (published_at is None or not 0 <= now - published_at < self._interval_s)) or (
+        return (self.held and self.interval_over(now)) or (
             self.held_until is not None and not 0 < self.held_until - now <= MIN_SPACING_S)
 
     def after_decision(self, loads: Sequence[Equipment], watts_before: Sequence[float], now: float) -> bool:

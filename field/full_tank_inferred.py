@@ -12,7 +12,7 @@ from collections.abc import Callable
 from field.full_tank_loop import HeaterBeliefs, LoopVerdict
 from field.full_tank_rules import InferenceRule
 from field.full_tank_suspicion import Probe, TankSuspicion
-from values.readings import CLOCK_STEP_BACK_S
+from values.readings import CLOCK_STEP_BACK_S, stepped_back
 
 # The detector's own lines, moved here with the code that writes them: the logger name is part of what the log shows
 # (and of the flood limiter's kinds), so it stays what it was.
@@ -210,28 +210,27 @@ class InferredFullTank(TankSuspicion):
         each wait keeps its length (an hour's step held the heater at 0 W for an hour with 2 kW exported, and put off
         the re-probe as long; a command changed just before it was "not settled yet" for the hour: no probe
         concluded, the cut of a saturated heater went unseen)."""
-        # (at every tick: stepped_back's own comparison written out, without a call for each time kept)
-        if self._changed_at is not None and now < self._changed_at - CLOCK_STEP_BACK_S:
+        if self._changed_at is not None and stepped_back(now, self._changed_at):
             self._changed_at = now
         probe = self._probe
-        if probe is not None and now < probe.started_at - CLOCK_STEP_BACK_S:
+        if probe is not None and stepped_back(now, probe.started_at):
             probe.started_at = now
-        if probe is not None and now < probe.changed_at - CLOCK_STEP_BACK_S:
+        if probe is not None and stepped_back(now, probe.changed_at):
             probe.changed_at = now
         if self._hold_until is not None and self._hold_until - now > self.rule.hold_s + CLOCK_STEP_BACK_S:
             self._hold_until = now + self.rule.hold_s
-        if self.suspect_since is not None and now < self.suspect_since - CLOCK_STEP_BACK_S:
+        if self.suspect_since is not None and stepped_back(now, self.suspect_since):
             self.suspect_since = now
-        if self._reprobe_asked_at is not None and now < self._reprobe_asked_at - CLOCK_STEP_BACK_S:
+        if self._reprobe_asked_at is not None and stepped_back(now, self._reprobe_asked_at):
             self._reprobe_asked_at = now
-        if self._void_command_at is not None and now < self._void_command_at - CLOCK_STEP_BACK_S:
+        if self._void_command_at is not None and stepped_back(now, self._void_command_at):
             # (an answer is judged after it: ahead by the step, none counted for that long, the wait kept doubled)
             self._void_command_at = now
-        if self._cut_at is not None and now < self._cut_at - CLOCK_STEP_BACK_S:
+        if self._cut_at is not None and stepped_back(now, self._cut_at):
             self._cut_at = now
-        if self._hidden_cut is not None and now < self._hidden_cut[1] - CLOCK_STEP_BACK_S:
+        if self._hidden_cut is not None and stepped_back(now, self._hidden_cut[1]):
             self._hidden_cut = (self._hidden_cut[0], now)
-        if self._other_full_at is not None and now < self._other_full_at - CLOCK_STEP_BACK_S:
+        if self._other_full_at is not None and stepped_back(now, self._other_full_at):
             self._other_full_at = now
 
     def follow_pace(self, pace_s: float) -> None:
