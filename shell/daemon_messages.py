@@ -18,6 +18,7 @@ from core.regulator import Regulator
 from shell.clock_watch import steady_s
 from shell.link_events import Message
 from values.boots import is_boot_message
+from values.readings import EVIDENCE_SLACK_S
 
 # The daemon's own lines, moved here with the code that writes them: the logger name is part of what the log shows
 # (and of the flood limiter's kinds), so it stays what it was.
@@ -39,6 +40,9 @@ class DaemonMessages:
     _live_only: set[str]  # the topics no retained message is taken from
     _live_only_trees: tuple[str, ...]  # ...and the trees of them (a topic filter's root, its `/#` cut)
     _offer_snapshot: Callable[..., None]
+    # The last decision's commands that went out late (the message it was taken on waited in the queue): that message's
+    # receipt and the commands' sending, on the steady clock; None before any.
+    _late_commands: tuple[float, float] | None
 
     def _on_message(self, event: Message) -> None:
         if event.retained and event.topic in self._readings and is_boot_message(event.payload):
@@ -64,15 +68,24 @@ class DaemonMessages:
         # clock. (Stamped on the wall clock, one queued across a jump forward was dropped as "an hour in the queue",
         # and one across a step back was dated in the future; taken as received now, a reading 0.25 s older than
         # that was decided on as the evidence 3 s after a command where it came 2.75 s after it.)
-        now = time.time()
-        waited_s = max(0.0, steady_s() - event.steady_at)
+        now, steady_now = time.time(), steady_s()
+        waited_s = max(0.0, steady_now - event.steady_at)
         received_at = now - waited_s
+        dated_steady = event.steady_at
+        late = self._late_commands
+        if late is not None and late[0] < dated_steady < late[1] and event.topic in self._readings:
+            # Received after the message a decision was taken on, before its commands went: the regulator stamps them
+            # with that message's date, and a house reading dated after it by the settle would be taken for their
+            # evidence, measured before they went. Dated with it, it cannot show them (the loop held up 4 s, the same
+            # kilowatt was added twice). Its energy is counted from that date: the seconds of a held-up loop at most.
+            dated_steady = late[0]
+            received_at = now - (steady_now - dated_steady)
         if waited_s > QUEUED_TOO_LONG_S:
             if event.topic in self._readings:
                 log.warning("dropping a reading on %s that waited %.0f s in the queue (the main loop was held up): "
                             "old news", event.topic, waited_s, extra={"limit_key": "late reading"})
                 return
-            received_at = now
+            received_at, dated_steady = now, steady_now
         try:
             if event.retained:  # (a meter's boot message the broker kept is no boot now: MeterIntake.boot)
                 self.reg.handle(event.topic, event.payload, received_at, retained=True)
@@ -81,6 +94,9 @@ class DaemonMessages:
         except Exception:  # a bug on one message must not stop the regulation: logged and dropped
             log.exception("internal error on a message on %s; message dropped", event.topic)
             return
+        if steady_now - dated_steady > EVIDENCE_SLACK_S and \
+                any(load.last_command_at == received_at for load in self.reg.loads):
+            self._late_commands = (dated_steady, steady_s())  # (its commands stamped with its date, sent now)
         self._offer_snapshot()
 
     def _in_live_only_tree(self, topic: str) -> bool:
