@@ -103,8 +103,15 @@ class ClosedLoop:
         self._before_import = None
 
     def clock_stepped_back(self, step_s: float, loads: Sequence[Equipment]) -> None:
-        """The wall clock stepped back by `step_s` (NTP, set by hand): the relays among `loads` keep their dwell."""
+        """The wall clock stepped back by `step_s` (NTP, set by hand): the relays among `loads` keep their dwell, the
+        import guard its count's time."""
         self._relays.clock_stepped_back(step_s, loads)
+        self._guard.clock_stepped_back(step_s)
+
+    def guard_clock_stepped_back(self, step_s: float) -> None:
+        """A step back under CLOCK_STEP_BACK_S, measured by the shell: no step to the relays' dwell (the rest of the
+        core cannot tell it from stamps out of order), but the import guard's count keeps its time."""
+        self._guard.clock_stepped_back(step_s)
 
     def clock_stepped_forward(self, step_s: float) -> None:
         """The wall clock jumped forward by `step_s` with no time passing: the import guard counts none of it as

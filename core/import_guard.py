@@ -87,6 +87,12 @@ class ImportGuard:
         if self._seen is not None:
             self._seen = (self._seen[0], self._seen[1] + step_s)
 
+    def clock_stepped_back(self, step_s: float) -> None:
+        """The wall clock stepped back by `step_s` (NTP, set by hand): the last decision's time moves with it. Else
+        the next reading, dated before it, counted none of its time (an import over the level shed a reading late)."""
+        if self._seen is not None:
+            self._seen = (self._seen[0], self._seen[1] - step_s)
+
     def shed(self) -> None:
         """A relay was shed: the next shed, if the import lasts, after as much again."""
         self._import_ws, self._quiet = 0.0, FORGET_AFTER

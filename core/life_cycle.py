@@ -158,6 +158,8 @@ class RegulatorLifeCycle:
                 # on the new clock was that much before the tick's stamp, a step of its own to Regulator._follow_clock,
                 # and the forces cut short: a step of 9.8 s and a message 0.5 s older than the tick, by 10.3 s)
                 self._clock_seen_at -= step_s
+            if step_s < CLOCK_STEP_BACK_S and self.controller is not None:
+                self.controller.guard_clock_stepped_back(step_s)  # (a longer one: at _follow_clock, with the dwell)
 
     def take_switch_offs_at_start(self, unacknowledged: Callable[[], list[tuple[str, Command]]] | None = None,
                                   ) -> list[tuple[str, Command]]:

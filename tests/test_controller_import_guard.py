@@ -312,3 +312,20 @@ def test_a_relay_s_off_line_is_its_own_reason(tmp_path: Path, caplog: pytest.Log
     assert not radiator.is_on and not small.is_on
     assert "radiator: 1000 W -> 0 W (the grid imports, 50 W more than the variable loads can give back)" in caplog.text
     assert "small: 300 W -> 0 W (a load before it is held at 0 W for its full-tank check)" in caplog.text
+
+
+@pytest.mark.parametrize("step_s", [3.0, 60.0])
+def test_a_step_back_of_the_clock_keeps_the_guard_s_count_of_time(tmp_path: Path, step_s: float) -> None:
+    # As the first test, the clock set back (NTP; the daemon tells the core, its steady clock measured the step) between
+    # the import's two readings: the second still counts its 2 s (3200 W.s: shed). It counted none of them, and the
+    # radiator stayed on a reading longer, importing 800 W.
+    h = closed_loop(tmp_path, "ecs", "radiator")
+    house = House(h, base_w=300, pv_w=300 + 3000 + 20)
+    house.read()
+    house.pv_w = 500
+    house.read()
+    assert h.last(RADIATOR) == "ON"
+    house.now -= step_s
+    h.reg.clock_stepped_back(step_s, house.now)
+    house.read()
+    assert h.last(RADIATOR) == "OFF"

@@ -45,3 +45,14 @@ def test_the_import_guard_counts_the_whole_time_between_two_decisions(period_s: 
     assert not guard.due(-50.0, 0.0, give_back_w=0.0)
     assert not guard.due(101.0, 12.0, give_back_w=0.0)
     assert guard.due(101.0, 24.0, give_back_w=0.0) is due
+
+
+@pytest.mark.parametrize("step_s", [3.0, 60.0])
+def test_the_import_guard_counts_the_reading_after_a_step_back_of_the_clock(step_s: float) -> None:
+    # 101 W imported for 24 s (2424 Ws) is over a guard of 100 W for 23 s. The clock stepped back between the second
+    # and the third reading: that reading's 12 s were counted as none, and the relay kept on a reading longer.
+    guard = ImportGuard(params(11.0, guard_s=23.0))
+    assert not guard.due(-50.0, 0.0, give_back_w=0.0)
+    assert not guard.due(101.0, 12.0, give_back_w=0.0)
+    guard.clock_stepped_back(step_s)
+    assert guard.due(101.0, 24.0 - step_s, give_back_w=0.0)

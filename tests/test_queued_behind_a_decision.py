@@ -1,4 +1,4 @@
-"""A decision taken on a message that waited in the queue (the main loop held up: a log write on a slow SD card) sends
+"""A decision taken on a message that waited in the queue (the main loop held up: a Pi Zero swapping, say) sends
 its commands when the loop gets to it, seconds after the message came. The regulator stamps them with the message's
 date, its age on the steady clock: a house reading the network thread received before they really went cannot show
 them, and must not be decided on as their evidence (shell/daemon_messages.py)."""
