@@ -256,6 +256,14 @@ class DecisionGate:
             self._house_at = (self._house_at[0], self._house_at[1] - step_s)
         self._move_commands(-step_s, loads, None if measured else now)
 
+    def commands_sent_late(self, stamp: float, late_s: float, loads: Sequence[Equipment]) -> None:
+        """The commands just stamped `stamp` (a message's date: the message waited in the queue, the main loop held
+        up) went out `late_s` after it: on the readings' clock they were sent then, so a house reading received before
+        they went, dated after `stamp` by `settle` or more, is no evidence of them. (The shell dated such readings with
+        the message instead: a meter's last reading seconds older than it was, cut as silent, and taken by the core for
+        a clock stepped back.) The commands keep their stamp, as a clock's step moves them."""
+        self._move_commands(late_s, [load for load in loads if load.last_command_at == stamp], None)
+
     def _move_commands(self, step_s: float, loads: Sequence[Equipment], after: float | None) -> None:
         """Each load's last command sent `step_s` later on the readings' clock (those stamped after `after` only, when
         given, as they are now moved)."""

@@ -99,7 +99,6 @@ class Daemon(DaemonLifeCycle, DaemonLinkEvents, DaemonLinkDown, DaemonMessages):
             log.info("forecast: [openweathermap] is not fetched: %s", unused_because)
         self._started = False
         self._set_aside_at_start = False
-        self._late_commands: tuple[float, float] | None = None  # (shell/daemon_messages.py)
         self._aside_dated_at: float | None = None
         self.unacknowledged_offs = UnacknowledgedOffs()
         self.while_down = WhileDown()

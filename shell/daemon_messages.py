@@ -40,9 +40,6 @@ class DaemonMessages:
     _live_only: set[str]  # the topics no retained message is taken from
     _live_only_trees: tuple[str, ...]  # ...and the trees of them (a topic filter's root, its `/#` cut)
     _offer_snapshot: Callable[..., None]
-    # The last decision's commands that went out late (the message it was taken on waited in the queue): that message's
-    # receipt and the commands' sending, on the steady clock; None before any.
-    _late_commands: tuple[float, float] | None
 
     def _on_message(self, event: Message) -> None:
         if event.retained and event.topic in self._readings and is_boot_message(event.payload):
@@ -72,14 +69,6 @@ class DaemonMessages:
         waited_s = max(0.0, steady_now - event.steady_at)
         received_at = now - waited_s
         dated_steady = event.steady_at
-        late = self._late_commands
-        if late is not None and late[0] < dated_steady < late[1] and event.topic in self._readings:
-            # Received after the message a decision was taken on, before its commands went: the regulator stamps them
-            # with that message's date, and a house reading dated after it by the settle would be taken for their
-            # evidence, measured before they went. Dated with it, it cannot show them (the loop held up 4 s, the same
-            # kilowatt was added twice). Its energy is counted from that date: the seconds of a held-up loop at most.
-            dated_steady = late[0]
-            received_at = now - (steady_now - dated_steady)
         if waited_s > QUEUED_TOO_LONG_S:
             if event.topic in self._readings:
                 log.warning("dropping a reading on %s that waited %.0f s in the queue (the main loop was held up): "
@@ -94,9 +83,14 @@ class DaemonMessages:
         except Exception:  # a bug on one message must not stop the regulation: logged and dropped
             log.exception("internal error on a message on %s; message dropped", event.topic)
             return
-        if steady_now - dated_steady > EVIDENCE_SLACK_S and \
-                any(load.last_command_at == received_at for load in self.reg.loads):
-            self._late_commands = (dated_steady, steady_s())  # (its commands stamped with its date, sent now)
+        late_s = steady_s() - dated_steady
+        if late_s > EVIDENCE_SLACK_S and any(load.last_command_at == received_at for load in self.reg.loads):
+            # A decision (or a force, a timer's command) taken on a message that waited: the regulator stamped its
+            # commands with the message's date, and they went now. A house reading received before they went, dated
+            # after that date by the settle, would be taken for their evidence (the loop held up 4 s, the same kilowatt
+            # added twice): the core is told when they went. (Dating such readings with the message instead made a
+            # meter's last reading seconds older than it was: a live meter cut as silent, a step back of the clock.)
+            self.reg.commands_sent_late(received_at, late_s)
         self._offer_snapshot()
 
     def _in_live_only_tree(self, topic: str) -> bool:
