@@ -3,12 +3,15 @@ middlebox in trouble) that sends its status line and headers a byte every few se
 last. Here a timer shuts the request's sockets down at the deadline, which ends any read under way; and the name
 lookup, which comes before there is a socket to cut (getaddrinfo takes no timeout: a resolver that does not answer
 held the GET, and the fetch thread's next try, for as long), is waited for until the deadline only, on a thread of its
-own left behind past it (one per name in flight: the next try waits on the same)."""
+own left behind past it (one per name in flight: the next try waits on the same). A lookup that has not returned after
+LOOKUP_GIVEN_UP_S is stuck (a resolver that never answers): the next try starts a fresh one, its thread left behind,
+MAX_STUCK_LOOKUPS of them at most (then the tries wait on the last one again, said in the log)."""
 
 from __future__ import annotations
 
 import http.client
 import ipaddress
+import logging
 import socket
 import ssl
 import threading
@@ -17,6 +20,16 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+
+log = logging.getLogger(__name__)
+
+# A lookup that has not returned after this is stuck: getaddrinfo's own retries (glibc: 5 s a server, 2 attempts, 3
+# servers) end well within it, and it is over the longest timeout_s (120 s). Waited on for ever, one that never returned
+# failed every later try of its name until a restart: the forecast lost for good after a resolver's hiccup.
+LOOKUP_GIVEN_UP_S = 300.0
+# The stuck lookups' threads left behind, at most (all names): each holds a thread (and its stack) until getaddrinfo
+# returns, which may be never. Past it, a try waits on the name's last lookup again, as before a fresh one was allowed.
+MAX_STUCK_LOOKUPS = 3
 
 
 class DeadlinePassed(TimeoutError):
@@ -28,6 +41,8 @@ class _Lookup:
 
     def __init__(self, host: str, port: int) -> None:
         self.done = threading.Event()
+        self.started = time.monotonic()
+        self.cap_said = False  # (the cap on stuck lookups said once for this one, not at every try)
         self.addresses: list[str] = []
         self.error: OSError | UnicodeError | None = None
         self._key = (host, port)
@@ -43,6 +58,7 @@ class _Lookup:
             with _LOOKUPS_LOCK:
                 if _LOOKUPS.get(self._key) is self:
                     del _LOOKUPS[self._key]
+                _STUCK.discard(self)
             self.done.set()
 
 
@@ -54,6 +70,7 @@ def _connectable(sockaddr: tuple[Any, ...]) -> str:
 
 
 _LOOKUPS: dict[tuple[str, int], _Lookup] = {}  # the lookups under way, by name and port
+_STUCK: set[_Lookup] = set()  # the lookups given up, their threads still in getaddrinfo
 _LOOKUPS_LOCK = threading.Lock()
 
 
@@ -64,9 +81,14 @@ def _addresses_of(host: str, port: int, wait_s: float) -> list[str] | None:
     except ValueError:
         pass
     with _LOOKUPS_LOCK:
-        lookup = _LOOKUPS.get((host, port))
+        lookup, said = _LOOKUPS.get((host, port)), None
+        if lookup is not None and time.monotonic() - lookup.started > LOOKUP_GIVEN_UP_S:
+            set_aside, said = _given_up(lookup, host)
+            lookup = None if set_aside else lookup
         if lookup is None:
             lookup = _LOOKUPS[(host, port)] = _Lookup(host, port)
+    if said is not None:
+        log.warning(said)
     if not lookup.done.wait(max(0.0, wait_s)):
         return None
     if lookup.error is not None:
@@ -74,6 +96,23 @@ def _addresses_of(host: str, port: int, wait_s: float) -> list[str] | None:
     if not lookup.addresses:
         raise OSError(f"no address for {host}")
     return lookup.addresses
+
+
+def _given_up(lookup: _Lookup, host: str) -> tuple[bool, str | None]:
+    """`lookup`, stuck, set aside for a fresh one (under _LOOKUPS_LOCK) unless MAX_STUCK_LOOKUPS are already: whether
+    it was, and what to log (said once for a lookup kept, the cap reached), None for nothing."""
+    age_s = time.monotonic() - lookup.started
+    if len(_STUCK) >= MAX_STUCK_LOOKUPS:
+        if lookup.cap_said:
+            return False, None
+        lookup.cap_said = True
+        return False, (f"the name lookup of {host} has not returned for {age_s:.0f} s, nor have {len(_STUCK)} "
+                       "before it (the most left behind): no new one is started, each try waits on it (check the "
+                       "resolver, /etc/resolv.conf; a restart of PySEB ends them)")
+    _STUCK.add(lookup)
+    del _LOOKUPS[lookup._key]
+    return True, (f"the name lookup of {host} has not returned for {age_s:.0f} s: given up, a fresh one started "
+                  f"(its thread left behind: {len(_STUCK)} of {MAX_STUCK_LOOKUPS} at most)")
 
 
 class _Deadline:

@@ -3,10 +3,12 @@ shell.http_deadline cut sockets only, and the lookup comes before there is one. 
 try's timeout_s passed long before), and the next try, on the same thread, waited for it: one that never answered
 ended the forecast until a restart. The lookup now ends with the try's timeout; a stop never waited on it (STOP_WAIT_S:
 the thread is left behind). No traffic beyond loopback: socket.getaddrinfo is stubbed, the name answered with
-127.0.0.1."""
+127.0.0.1. A lookup that never returns is given up after LOOKUP_GIVEN_UP_S, the next try starting a fresh one, within a
+bound of threads left behind."""
 
 from __future__ import annotations
 
+import logging
 import queue
 import socket
 import threading
@@ -17,6 +19,7 @@ from typing import Any
 
 import pytest
 
+import shell.http_deadline as http_deadline
 from field.forecast import ForecastFailure, OwmForecast
 from field.forecast_settings import OwmSettings
 from shell.forecast_fetch import ForecastFetched, ForecastFetcher, fetch_once
@@ -108,3 +111,39 @@ def test_a_stop_does_not_wait_for_a_lookup_that_hangs(server: OwmServer, slow_re
     began = time.monotonic()
     fetcher.stop()
     assert time.monotonic() - began < 2.5
+
+
+def test_a_lookup_stuck_past_its_give_up_time_is_started_afresh(
+        server: OwmServer, slow_resolver: Resolver, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # A lookup that never returned failed every later try of its name, each waiting on it, until a restart: the
+    # resolver back after a hiccup, the forecast stayed lost. Past LOOKUP_GIVEN_UP_S a try starts a fresh one.
+    monkeypatch.setattr(http_deadline, "LOOKUP_GIVEN_UP_S", 2.0)
+    slow_resolver.delays += [30.0, 0.0]
+    began = time.monotonic()
+    assert isinstance(fetch_once(named(server)), ForecastFailure)
+    assert isinstance(fetch_once(named(server)), ForecastFailure)  # (within the give-up time: waits on the same)
+    assert len(slow_resolver.asked) == 1
+    time.sleep(max(0.0, began + 2.2 - time.monotonic()))
+    with caplog.at_level(logging.WARNING, logger="shell.http_deadline"):
+        result = fetch_once(named(server, timeout_s=2.0))
+    assert isinstance(result, OwmForecast) and len(slow_resolver.asked) == 2
+    assert f"the name lookup of {NAME} has not returned for 2 s: given up, a fresh one started" in caplog.text
+
+
+def test_the_stuck_lookups_threads_are_bounded(
+        server: OwmServer, slow_resolver: Resolver, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # (each stuck lookup holds its thread for as long as getaddrinfo does, maybe for ever: at most MAX_STUCK_LOOKUPS
+    # left behind; then the tries wait on the last one again, said once)
+    monkeypatch.setattr(http_deadline, "LOOKUP_GIVEN_UP_S", 0.4)
+    monkeypatch.setattr(http_deadline, "MAX_STUCK_LOOKUPS", 1)
+    slow_resolver.delays += [30.0, 30.0, 30.0, 30.0]
+    caplog.set_level(logging.WARNING, logger="shell.http_deadline")
+    for _ in range(4):
+        assert isinstance(fetch_once(named(server)), ForecastFailure)
+        time.sleep(0.3)
+    assert len(slow_resolver.asked) == 2
+    assert [r.getMessage().split(": ")[0] for r in caplog.records] == [
+        f"the name lookup of {NAME} has not returned for 1 s", f"the name lookup of {NAME} has not returned for 1 s, "
+        "nor have 1 before it (the most left behind)"]
