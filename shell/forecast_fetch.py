@@ -55,6 +55,7 @@ class ForecastFetcher:
         self._last_round_at: float | None = None
         self._held: tuple[float, float] | None = None  # a failure's time and the server's ask_again_after, kept
         self._good_at: float | None = None  # when the last good answer was fetched (or the one kept at start)
+        self._stood_for: float | None = None  # the round a good answer fetched before it stands for, once said
         # The round at start's last failure, while it stands for the daily round (a start in the hour before check_at)
         self._failed_at_start: ForecastFailure | None = None
 
@@ -140,8 +141,10 @@ class ForecastFetcher:
         at 00:10 for the same forecast (the check's day covered all the same, 5 days ahead): a free key's call for
         nothing."""
         if self._good_at is not None and self._good_at >= round_at - FETCH_LEAD_S:
-            if self._last_round_at is not None and self._last_round_at < round_at:
-                self._last_round_at = round_at  # (said once)
+            # (said once; `_last_round_at` is left as it is, a time the clock gave: set to the round's, ahead of the
+            # clock, a step back of seconds was logged as one of the 40 min up to the round)
+            if self._stood_for != round_at and self._last_round_at is not None and self._last_round_at < round_at:
+                self._stood_for = round_at
                 log.info("forecast: the one fetched at %s stands for the round before check_at (from %s): not asked "
                          "again", _local(self._good_at, self.tz), _local(round_at, self.tz))
             return False

@@ -42,9 +42,11 @@ def unreachable(now: float) -> ForecastFailure:
 
 def night(monkeypatch: pytest.MonkeyPatch, started_at: float, outcome: Callable[[float], Outcome],
           settings: OwmSettings | None = None, until: float = CHECK_AT + 600.0,
-          kept_at: float | None = None) -> tuple[list[str], list[ForecastFetched]]:
+          kept_at: float | None = None,
+          step_back: tuple[float, float] | None = None) -> tuple[list[str], list[ForecastFetched]]:
     """The fetcher started at `started_at`, run until `until`: the times of its tries (DD HH:MM:SS) and what it handed
-    over. `outcome(now)` says what a try at `now` gets."""
+    over. `outcome(now)` says what a try at `now` gets. `step_back`: at that time the wall clock steps back so many
+    seconds (once), a wait under way ending then, as the real one does."""
     clock = [started_at]
     tries: list[str] = []
     events: queue.SimpleQueue[object] = queue.SimpleQueue()
@@ -55,6 +57,10 @@ def night(monkeypatch: pytest.MonkeyPatch, started_at: float, outcome: Callable[
         return outcome(clock[0])(clock[0])
 
     def wait_until(moment: float) -> bool:
+        nonlocal step_back
+        if step_back is not None and clock[0] <= step_back[0] <= moment:
+            clock[0], step_back = step_back[0] - step_back[1], None
+            return False
         if moment > until:
             return True
         clock[0] = max(clock[0], moment)
@@ -160,3 +166,21 @@ def test_a_forecast_kept_from_just_before_the_round_stands_for_it(monkeypatch: p
     assert tries == []
     tries, _ = night(monkeypatch, at(2024, 1, 11, 0, 5), lambda now: good, kept_at=at(2024, 1, 10, 23, 0))
     assert tries == ["11 00:10:00"]
+
+
+def test_a_small_clock_step_after_a_stand_in_is_not_taken_for_a_big_one(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # Fetched at 23:30, the answer stands for the round of 00:10; NTP steps the clock back 3 s at 23:31. The stand-in
+    # had dated the last round 00:10, ahead of the clock: "the clock went back 2343 s", and the round planned again.
+    caplog.set_level(logging.INFO)
+    tries, _ = night(monkeypatch, at(2024, 1, 10, 23, 30), lambda now: good,
+                     step_back=(at(2024, 1, 10, 23, 31), 3.0))
+    assert tries == ["10 23:30:00"]
+    assert "clock went back" not in caplog.text
+    assert caplog.text.count("stands for the round before check_at") == 1
+    # (a real step back behind the fetch is still said, and the round planned again)
+    caplog.clear()
+    tries, _ = night(monkeypatch, at(2024, 1, 10, 23, 30), lambda now: good,
+                     step_back=(at(2024, 1, 10, 23, 31), 7200.0))
+    assert tries == ["10 23:30:00", "11 00:10:00"]
+    assert "the clock went back 7140 s behind the last fetch" in caplog.text
