@@ -56,8 +56,10 @@ class ForecastFetcher:
         self._held: tuple[float, float] | None = None  # a failure's time and the server's ask_again_after, kept
         self._good_at: float | None = None  # when the last good answer was fetched (or the one kept at start)
         self._stood_for: float | None = None  # the round a good answer fetched before it stands for, once said
-        # The round at start's last failure, while it stands for the daily round (a start in the hour before check_at)
-        self._failed_at_start: ForecastFailure | None = None
+        # The last failure of the round at start (while it stands for the daily round: a start in the hour before
+        # check_at) or of the daily round, and which round it ended: tried again before the check (_again_at)
+        self._failed: ForecastFailure | None = None
+        self._failed_why = ""
 
     def start(self, kept_at: float | None = None, held: ForecastFailure | None = None) -> None:
         """Fetch now, then daily before check_at. `kept_at`: when the forecast the status file kept was fetched; within
@@ -117,8 +119,8 @@ class ForecastFetcher:
                 if run_at is None:  # this round was asked, the server asks to wait past check_at: the next one asks
                     self._last_round_at = self._held[0] if self._held is not None else round_at
                     continue
-                if self._failed_at_start is not None:  # (one that ended past the round's time: not at once after it)
-                    run_at = max(run_at, self._failed_at_start.at + self.settings.retry_interval_s)
+                if self._failed is not None:  # (a start that ended past the round's time: not at once after it)
+                    run_at = max(run_at, self._failed.at + self.settings.retry_interval_s)
                 if self._wait_until(run_at):
                     return
                 if self._clock() >= run_at:  # else the clock went back while waiting: planned again
@@ -151,21 +153,22 @@ class ForecastFetcher:
         return self._last_round_at is None or self._last_round_at < round_at
 
     def _again_at(self, check_at: float) -> float | None:
-        """When to ask again before `check_at` after the round at start failed in the hour before it, where it stood
-        for the daily round: no network yet after a power cut, nothing was asked again, and the check counted 100 %
-        cloudy. Twice retry_interval_s after its last try (or when the server's wait ends), if a try then ends before
-        the check; None otherwise (and for a failure no retry mends)."""
-        failed, self._failed_at_start = self._failed_at_start, None
+        """When to ask again before `check_at` after the daily round failed, or the round at start in the hour before
+        it, where it stood for the daily round: no network yet after a power cut (or a network down for the round's
+        half hour), nothing was asked again, and the check counted 100 % cloudy. Twice retry_interval_s after its last
+        try (or when the server's wait ends), if a try then ends before the check; None otherwise (and for a failure
+        no retry mends)."""
+        failed, self._failed = self._failed, None
         if failed is None or not failed.retry:
             return None
+        what = "the fetch at start" if self._failed_why == "at start" else "the round before check_at"
         again_at = max(failed.at + 2.0 * self.settings.retry_interval_s, failed.ask_again_after or 0.0)
         if again_at + self.settings.timeout_s > check_at:
-            log.info("forecast: the fetch at start failed (%s); no time left to ask again before check_at",
-                     failed.cause)
+            log.info("forecast: %s failed (%s); no time left to ask again before check_at", what, failed.cause)
             return None
-        self._failed_at_start = failed  # (kept for a wait the clock cuts short: planned again)
-        log.info("forecast: the fetch at start failed (%s); asked again before check_at from %s, each try twice as far "
-                 "from the last, %d at most, the last one ending before the check", failed.cause,
+        self._failed = failed  # (kept for a wait the clock cuts short: planned again)
+        log.info("forecast: %s failed (%s); asked again before check_at from %s, each try twice as far "
+                 "from the last, %d at most, the last one ending before the check", what, failed.cause,
                  datetime.fromtimestamp(again_at, self.tz).strftime("%H:%M:%S"), self.settings.attempts)
         return again_at
 
@@ -187,7 +190,7 @@ class ForecastFetcher:
         retry mends (a refused key, an unknown place) ends the round at once. `until`: tries again before that check,
         2, 4, 8... x retry_interval_s apart (a free key's calls), none that would end past it."""
         started = self._last_round_at = self._clock()
-        self._failed_at_start = None
+        self._failed = None
         attempts = self.settings.attempts
         for attempt in range(1, attempts + 1):
             try:
@@ -222,11 +225,12 @@ class ForecastFetcher:
                 return
 
     def _handed(self, result: OwmForecast | ForecastFailure, why: str) -> None:
-        """A round's outcome to the main loop; a good answer's time, and a failed round at start, remembered."""
+        """A round's outcome to the main loop; a good answer's time, and a failed round at start or before check_at
+        (tried again before the check), remembered."""
         if isinstance(result, OwmForecast):
             self._good_at = result.fetched_at
-        elif why == "at start":
-            self._failed_at_start = result
+        elif why in ("at start", "before check_at"):
+            self._failed, self._failed_why = result, why
         self._events.put(ForecastFetched(result))
 
     def _pause(self, seconds: float) -> bool:

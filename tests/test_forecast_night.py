@@ -97,8 +97,10 @@ def test_a_start_before_the_round_that_fails_still_gets_the_round(monkeypatch: p
 
 def test_a_failed_start_ending_past_the_round_s_time_is_not_followed_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     # Started at 00:08, its last try at 00:18: the round of 00:10 was asked right after it, three calls in a row.
+    # (the round's own failure then gets its tries again: 00:43, the next, 20 min later, past the check)
     tries, _ = night(monkeypatch, at(2024, 1, 11, 0, 8), lambda now: unreachable)
-    assert tries == ["11 00:08:00", "11 00:13:00", "11 00:18:00", "11 00:23:00", "11 00:28:00", "11 00:33:00"]
+    assert tries == ["11 00:08:00", "11 00:13:00", "11 00:18:00", "11 00:23:00", "11 00:28:00", "11 00:33:00",
+                     "11 00:43:00"]
 
 
 def test_a_failed_start_in_the_hour_before_check_at_is_tried_again_before_it(
@@ -184,3 +186,23 @@ def test_a_small_clock_step_after_a_stand_in_is_not_taken_for_a_big_one(
                      step_back=(at(2024, 1, 10, 23, 31), 7200.0))
     assert tries == ["10 23:30:00", "11 00:10:00"]
     assert "the clock went back 7140 s behind the last fetch" in caplog.text
+
+
+def test_a_failed_daily_round_is_tried_again_before_the_check(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # The network down from 00:00 to 00:25: the round of 00:10 failed (00:10, 00:15, 00:20) and nothing was asked again
+    # before the check at 01:00, which counted 100 % cloudy; a failed start in that hour got tries again, the round not.
+    caplog.set_level(logging.INFO)
+    tries, handed = night(monkeypatch, at(2024, 1, 10, 23, 0),
+                          lambda now: unreachable if at(2024, 1, 11, 0, 0) <= now < at(2024, 1, 11, 0, 25) else good)
+    assert tries == ["10 23:00:00", "11 00:10:00", "11 00:15:00", "11 00:20:00", "11 00:30:00"]
+    assert [type(event.result) for event in handed] == [OwmForecast, ForecastFailure, OwmForecast]
+    assert f"forecast: the round before check_at failed ({NO_NETWORK}); asked again before check_at from 00:30:00" \
+        in caplog.text
+    # (no network all night: 2 x 5 min after the last try, then 20 min after that one; 40 min more is past the check)
+    tries, handed = night(monkeypatch, at(2024, 1, 10, 23, 0), lambda now: unreachable)
+    assert tries[-5:] == ["11 00:10:00", "11 00:15:00", "11 00:20:00", "11 00:30:00", "11 00:50:00"]
+    assert len(handed) == 3
+    # (and the next night's round is made as ever, with its own tries again)
+    tries, _ = night(monkeypatch, at(2024, 1, 10, 23, 0), lambda now: unreachable, until=at(2024, 1, 12, 1, 5))
+    assert tries[-5:] == ["12 00:10:00", "12 00:15:00", "12 00:20:00", "12 00:30:00", "12 00:50:00"]
