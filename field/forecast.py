@@ -138,6 +138,9 @@ class ForecastFailure:
     # it does not fetch (a restart loop asked at every start); None for a failure that is not the server's word.
     ask_again_after: float | None = None
     request_digest: str | None = None  # of the request that failed (url, place, key; never the key itself)
+    # False: a try of a round whose next try is still to come, handed over at once (a check meanwhile says what failed,
+    # not "no forecast received"); True: the round's outcome, warned of
+    final: bool = True
 
 
 @dataclass(frozen=True, slots=True)

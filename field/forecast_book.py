@@ -102,10 +102,13 @@ class ForecastBook:
 
     # --- input --------------------------------------------------------------------------------------------
     def on_fetched(self, result: OwmForecast | ForecastFailure) -> None:
-        """A fetch's outcome. A failure keeps an earlier good answer (its days may still be covered)."""
+        """A fetch's outcome, or a failed try of a round not over (`final` False: kept for a check meanwhile, not warned
+        of: the fetch thread logged it, and the round's outcome is warned of). A failure keeps an earlier good answer
+        (its days may still be covered)."""
         if isinstance(result, ForecastFailure):
             self.owm_failure = result
-            log.warning("forecast from %s not usable: %s", result.source, result.cause)
+            if result.final:
+                log.warning("forecast from %s not usable: %s", result.source, result.cause)
             return
         # (each earlier answer kept with where it ends; one with no entries covers no day)
         earlier = [(owm, span[1]) for owm in (self.owm, *self.owm_earlier)
@@ -291,8 +294,10 @@ class ForecastBook:
             pick = max(candidates, key=lambda c: c.received_at or 0.0)
         else:
             cause = self._missing_cause(day, now)
-            # One warning per cause: a failed fetch was warned about when it came; no source at all is normal.
-            warned = self.owm_failure is not None or not (self.owm_enabled or self.mqtt_topic)
+            # One warning per cause: a round's failure was warned about when it came (a try of a round not over was
+            # not); no source at all is normal.
+            warned = (self.owm_failure is not None and self.owm_failure.final) or not (self.owm_enabled
+                                                                                         or self.mqtt_topic)
             log.log(logging.INFO if warned else logging.WARNING, "no cloud forecast for %s (%s): counted as "
                     "%.0f %% cloudy, as the seed did", day, cause, DEFAULT_CLOUDS_PERCENT)
             pick = CloudPick(day, DEFAULT_CLOUDS_PERCENT, SOURCE_DEFAULT, None, cause)
@@ -312,6 +317,10 @@ class ForecastBook:
                        f"{MAX_OWM_AGE_S / 3600:.0f} h old")
         if self.owm_failure is not None:
             failed = f"{self.owm_failure.source}: {self.owm_failure.cause}"
+            if not self.owm_failure.final:
+                tried_at = datetime.fromtimestamp(self.owm_failure.at, self.tz) if self.tz else \
+                    datetime.fromtimestamp(self.owm_failure.at).astimezone()
+                failed += f" (the try at {tried_at:%H:%M:%S}; its round not over)"
             return f"{failed}; {too_old}" if too_old else failed
         if too_old:
             return too_old

@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 
 from field.forecast import ForecastFailure, OwmForecast
@@ -221,6 +221,8 @@ class ForecastFetcher:
                 return
             log.info("forecast fetch %s, try %d of %d failed: %s; again in %.0f s", why, attempt, attempts,
                      result.cause, wait_s)
+            # (to the main loop at once: a check before the round's end says what failed, not "no forecast received")
+            self._events.put(ForecastFetched(replace(result, final=False)))
             if self._pause(wait_s):
                 return
 

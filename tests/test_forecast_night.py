@@ -43,10 +43,12 @@ def unreachable(now: float) -> ForecastFailure:
 def night(monkeypatch: pytest.MonkeyPatch, started_at: float, outcome: Callable[[float], Outcome],
           settings: OwmSettings | None = None, until: float = CHECK_AT + 600.0,
           kept_at: float | None = None,
-          step_back: tuple[float, float] | None = None) -> tuple[list[str], list[ForecastFetched]]:
+          step_back: tuple[float, float] | None = None,
+          tries_too: bool = False) -> tuple[list[str], list[ForecastFetched]]:
     """The fetcher started at `started_at`, run until `until`: the times of its tries (DD HH:MM:SS) and what it handed
     over. `outcome(now)` says what a try at `now` gets. `step_back`: at that time the wall clock steps back so many
-    seconds (once), a wait under way ending then, as the real one does."""
+    seconds (once), a wait under way ending then, as the real one does. What it handed over: the rounds' outcomes
+    (`tries_too`: with the failed tries of a round not over)."""
     clock = [started_at]
     tries: list[str] = []
     events: queue.SimpleQueue[object] = queue.SimpleQueue()
@@ -80,7 +82,8 @@ def night(monkeypatch: pytest.MonkeyPatch, started_at: float, outcome: Callable[
     while not events.empty():
         event = events.get_nowait()
         assert isinstance(event, ForecastFetched)
-        handed.append(event)
+        if tries_too or not isinstance(event.result, ForecastFailure) or event.result.final:
+            handed.append(event)
     return tries, handed
 
 

@@ -39,8 +39,11 @@ def a_round(server: OwmServer, attempts: int = 3,
 
     fetcher._pause = pause  # type: ignore[method-assign]
     fetcher._round("at start")
-    (event,) = [events.get_nowait()]
+    *tries, event = [events.get_nowait() for _ in range(len(pauses) + 1)]
     assert events.empty() and isinstance(event, ForecastFetched)
+    # (a failed try before each pause, handed over as it came, not final: the round's outcome is the last)
+    assert all(isinstance(t, ForecastFetched) and isinstance(t.result, ForecastFailure) and not t.result.final
+               for t in tries)
     return event, pauses
 
 
