@@ -192,6 +192,11 @@ class ForecastFetcher:
         started = self._last_round_at = self._clock()
         self._failed = None
         attempts = self.settings.attempts
+        # A round in the hour before check_at (the daily one, or a start then) is for that check: no try ending past
+        # it (a start at 00:55 asked at 01:00, with the check, and 01:05, after it, for nothing); another's tries
+        # end within FETCH_LEAD_S of its start, the daily round's time.
+        check_at = next_occurrence(started, hour(self.check_at_hour), self.tz)
+        for_check = until is None and check_at - started <= FETCH_LEAD_S
         for attempt in range(1, attempts + 1):
             try:
                 result = fetch_once(self.settings, self._clock)
@@ -201,15 +206,16 @@ class ForecastFetcher:
             if isinstance(result, OwmForecast) or attempt == attempts or not result.retry:
                 self._handed(result, why)
                 return
-            if until is not None:  # (tries again before the check: doubling gaps, none ending past it)
-                wait_s = max(self.settings.retry_interval_s * 2 ** (attempt + 1), result.retry_after_s or 0.0)
-                past = self._clock() + wait_s + self.settings.timeout_s > until
+            if until is not None or for_check:  # (none ending past the check; tries again: doubling gaps)
+                gap_s = self.settings.retry_interval_s * (2 ** (attempt + 1) if until is not None else 1)
+                wait_s = max(gap_s, result.retry_after_s or 0.0)
+                past = self._clock() + wait_s + self.settings.timeout_s > (until or check_at)
                 past_said = "the next, %.0f s later, would end past check_at"
             else:
                 wait_s = max(self.settings.retry_interval_s, result.retry_after_s or 0.0)
-                # (a wait the server lengthened that would bring the next try past check_at, FETCH_LEAD_S after the
-                # round's start, ends the round: the forecast would come after the check it is for, and a Retry-After
-                # of a day would hold the thread past the next rounds)
+                # (a start before the hour before check_at: a wait the server lengthened that would bring the next
+                # try past FETCH_LEAD_S after the round's start ends the round: the daily round asks again, and a
+                # Retry-After of a day would hold the thread past the next rounds)
                 past = wait_s > self.settings.retry_interval_s and \
                     self._clock() + wait_s + self.settings.timeout_s > started + FETCH_LEAD_S
                 past_said = ("the server asks for %.0f s before the next, past this round's time: the next round asks "

@@ -44,7 +44,7 @@ def night(monkeypatch: pytest.MonkeyPatch, started_at: float, outcome: Callable[
           settings: OwmSettings | None = None, until: float = CHECK_AT + 600.0,
           kept_at: float | None = None,
           step_back: tuple[float, float] | None = None,
-          tries_too: bool = False) -> tuple[list[str], list[ForecastFetched]]:
+          tries_too: bool = False, check_at_hour: int = 1) -> tuple[list[str], list[ForecastFetched]]:
     """The fetcher started at `started_at`, run until `until`: the times of its tries (DD HH:MM:SS) and what it handed
     over. `outcome(now)` says what a try at `now` gets. `step_back`: at that time the wall clock steps back so many
     seconds (once), a wait under way ending then, as the real one does. What it handed over: the rounds' outcomes
@@ -52,7 +52,7 @@ def night(monkeypatch: pytest.MonkeyPatch, started_at: float, outcome: Callable[
     clock = [started_at]
     tries: list[str] = []
     events: queue.SimpleQueue[object] = queue.SimpleQueue()
-    fetcher = ForecastFetcher(settings or owm(), 1, PARIS, events, clock=lambda: clock[0])
+    fetcher = ForecastFetcher(settings or owm(), check_at_hour, PARIS, events, clock=lambda: clock[0])
 
     def fetch_once(_settings: OwmSettings, _clock: Any) -> OwmForecast | ForecastFailure:
         tries.append(datetime.fromtimestamp(clock[0], PARIS).strftime("%d %H:%M:%S"))
@@ -209,3 +209,27 @@ def test_a_failed_daily_round_is_tried_again_before_the_check(
     # (and the next night's round is made as ever, with its own tries again)
     tries, _ = night(monkeypatch, at(2024, 1, 10, 23, 0), lambda now: unreachable, until=at(2024, 1, 12, 1, 5))
     assert tries[-5:] == ["12 00:10:00", "12 00:15:00", "12 00:20:00", "12 00:30:00", "12 00:50:00"]
+
+
+def test_a_start_just_before_the_check_makes_no_try_past_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Started at 00:55, no network: its tries 5 min apart came at 01:00, with the check, and 01:05, after it, for a
+    # forecast no check reads (tomorrow's round asks afresh): a free key's calls for nothing. As the daily round's
+    # tries, none that would end past check_at.
+    tries, handed = night(monkeypatch, at(2024, 1, 11, 0, 55), lambda now: unreachable)
+    assert tries == ["11 00:55:00"] and len(handed) == 1
+    # (around midnight: a check at 00:00, a start at 23:55 the day before)
+    tries, _ = night(monkeypatch, at(2024, 1, 10, 23, 55), lambda now: unreachable, check_at_hour=0)
+    assert tries == ["10 23:55:00"]
+    # (a start earlier in that hour: its tries fit before the check, spaced as ever)
+    tries, _ = night(monkeypatch, at(2024, 1, 10, 23, 40), lambda now: unreachable, check_at_hour=0)
+    assert tries == ["10 23:40:00", "10 23:45:00", "10 23:50:00"]
+
+
+def test_a_wait_the_server_asks_past_the_check_ends_a_start_s_round(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A start at 00:30 whose 503 asks 30 min: the next try at 01:00, with the check; the round's horizon was 50 min
+    # from its start (01:20), not the check it stands for.
+    def in_trouble(now: float) -> ForecastFailure:
+        return ForecastFailure("HTTP 503", now, retry_after_s=1800.0, ask_again_after=now + 1800.0)
+
+    tries, _ = night(monkeypatch, at(2024, 1, 11, 0, 30), lambda now: in_trouble)
+    assert tries == ["11 00:30:00"]

@@ -1,7 +1,8 @@
 """A round's failed tries reach the main loop as they come, not only its outcome: a check made while the round is not
-over (a start at 00:55 for the check at 01:00, its next try at 01:00 and 01:05) said `no forecast received for that
-day`, as if nothing had been asked, where a try had failed. The tries are logged by the fetch thread (INFO); the check
-warns once of the one it goes without, and the round's outcome is warned of as before."""
+over (a start at 00:55 for the check at 01:00 tried again at 01:00 and 01:05, before a round's tries ended at the check;
+still a late check, the clock set forward by NTP between two tries) said `no forecast received for that day`, as if
+nothing had been asked, where a try had failed. The tries are logged by the fetch thread (INFO); the check warns once
+of the one it goes without, and the round's outcome is warned of as before."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from tests.test_forecast_night import NO_NETWORK, night, unreachable
 
 
 def test_each_failed_try_is_handed_over_the_last_as_the_round_s_outcome(monkeypatch: pytest.MonkeyPatch) -> None:
-    tries, handed = night(monkeypatch, at(2024, 1, 11, 0, 55), lambda now: unreachable, tries_too=True)
-    assert tries == ["11 00:55:00", "11 01:00:00", "11 01:05:00"]
+    tries, handed = night(monkeypatch, at(2024, 1, 11, 0, 40), lambda now: unreachable, tries_too=True)
+    assert tries == ["11 00:40:00", "11 00:45:00", "11 00:50:00"]
     assert [(type(event.result), getattr(event.result, "final", None)) for event in handed] == [
         (ForecastFailure, False), (ForecastFailure, False), (ForecastFailure, True)]
 
