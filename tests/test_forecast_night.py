@@ -1,6 +1,7 @@
 """The fetch thread's night, on a clock that jumps (no sleep, no network: each try's outcome is scripted): a start in
 the hour before check_at whose fetch fails (no network yet after a power cut) still gets the daily round's tries,
-after a back-off and before the check; a start whose fetch succeeded just before the daily round does not ask again."""
+after a back-off and before the check, and so does a daily round that failed; no try of a round in that hour ends past
+the check; a start whose fetch succeeded just before the daily round does not ask again."""
 
 from __future__ import annotations
 
