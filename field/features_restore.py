@@ -104,7 +104,7 @@ class FieldRestore:
         its power number, and a change of its duration re-forced the heater at that max, from the grid); and where
         the last run announced its entities (its configs removed at the connect when that was elsewhere)."""
         return self.homeassistant.restore(doc.get("equipments")) + self.homeassistant.restore_announced(
-            doc.get("ha_discovery"))
+            doc.get("ha_discovery"), doc.get("ha_discovery_left_alone"))
 
     def restore_mode_off(self, doc: dict[str, Any]) -> str | None:
         """From a file whose date cannot be trusted (dated days ahead of a clock not synced yet), the water heater's

@@ -229,9 +229,10 @@ class HomeAssistantBridge:
         """Top-level fields of the status document: where this run's entities are announced (EarlierAnnouncement)."""
         return self._moved.status()
 
-    def restore_announced(self, record: Any) -> list[str]:
-        """Where an earlier run announced, from a status file's `ha_discovery` (EarlierAnnouncement.restore)."""
-        return self._moved.restore(record)
+    def restore_announced(self, record: Any, left: Any = None) -> list[str]:
+        """Where an earlier run announced, from a status file's `ha_discovery`, and the old places whose configs it
+        left alone, its `ha_discovery_left_alone` (EarlierAnnouncement.restore)."""
+        return self._moved.restore(record, left)
 
     def after_status(self, status: dict[str, Any]) -> None:
         """The state document for the status just published (retained; skipped when unchanged)."""

@@ -3,7 +3,9 @@ when that was under another prefix, node id or topic_regul, the configs it left 
 connect and removed (ours only: their unique id and availability topic the earlier run's), before this run's
 announcement after a new prefix or node id (EARLIER_WAIT_S). Kept, a new node id left the old device in HA beside the
 new one, showing the same states. Not when the old place's availability topic says `online`: another PySEB runs there
-(LiveOldPlace). Part of HomeAssistantBridge (field/homeassistant.py), which announces."""
+(LiveOldPlace); that place is then kept in the status file (`ha_discovery_left_alone`) and looked at again at the next
+start, as at the first (an `online` the broker kept from a run whose end it never heard left the old device in HA for
+good, said once). Part of HomeAssistantBridge (field/homeassistant.py), which announces."""
 
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ log = logging.getLogger("field.homeassistant")
 # whose id an old one still held would get sensor.pyseb_grid_2). The broker sends them at the subscribe, within
 # milliseconds.
 EARLIER_WAIT_S = 1.0
+# The old places left alone that the status file keeps (a bound on a hand-edited list: each start looks at one).
+MAX_LEFT_ALONE = 4
 
 Send = Callable[[str, str, bool], None]  # (topic, payload, retain)
 
@@ -63,6 +67,9 @@ class EarlierAnnouncement:
         # The old place's availability topic, when it is not this run's: `online` there, another PySEB runs at the
         # old place now, and the configs read back are its own (the earlier run's to the letter): not removed.
         self._live = LiveOldPlace()
+        # The old places whose configs were left alone (another PySEB said `online` there), saved in the status file:
+        # the next start looks at the first again (forgotten, a stale `online` kept that device in HA for good).
+        self._left: list[Topics] = []
         self._read_at: float | None = None  # when a connect will have read them back (EARLIER_WAIT_S after it)
         self.waiting = False  # the first connect's announcement, waiting for them (EARLIER_WAIT_S)
 
@@ -121,7 +128,7 @@ class EarlierAnnouncement:
     def connected(self, now: float) -> bool:
         """The broker connected at `now`: the earlier configs are read back until EARLIER_WAIT_S after it; True when
         this run's announcement waits for them (tick)."""
-        if self._kept is not None and not self._earlier_read:
+        if (self._kept is not None or self._earlier is not None) and not self._earlier_read:
             self._read_at = now + EARLIER_WAIT_S
         self._live = LiveOldPlace()  # (what a connection dropped within the wait read comes again, retained)
         if self._earlier_read:
@@ -137,9 +144,15 @@ class EarlierAnnouncement:
         self._read_at = None
         watched = self.watched()
         self._earlier_read = True
-        if watched and self._earlier is not None:
-            for topic, state in self._live.decided(self._left_alone(self._earlier)):
-                self._remove(topic, state)  # (before this run's announcement, which follows)
+        earlier = self._earlier
+        if earlier is not None:
+            left_alone = bool(watched) and self._live.leaves_alone()
+            if watched:
+                for topic, state in self._live.decided(self._left_alone(earlier)):
+                    self._remove(topic, state)  # (before this run's announcement, which follows)
+            # Kept while left alone, last in the list: the next start looks at another left alone first, if any.
+            self._left = [place for place in self._left if place != earlier] + ([earlier] if left_alone else [])
+            self._left = self._left[-MAX_LEFT_ALONE:]
         return self.waiting
 
     def handle(self, topic: str, payload: bytes, own: bool) -> bool:
@@ -201,26 +214,55 @@ class EarlierAnnouncement:
         """Top-level fields of the status document: where the configs of ours that may be retained were announced
         (`ha_discovery`), read back at the next start (restore). The status file's (the earlier run's, discovery on
         or off) until a connect read its configs back; then this run's, nothing with discovery off."""
+        left = {"ha_discovery_left_alone": [place.record() for place in self._left]} if self._left else {}
         if self._kept is not None and not self._earlier_read:
-            return {"ha_discovery": self._kept.record()}
-        return {"ha_discovery": self.topics.record()} if self.enabled else {}
+            return {"ha_discovery": self._kept.record(), **left}
+        return {"ha_discovery": self.topics.record(), **left} if self.enabled else left
 
-    def restore(self, record: Any) -> list[str]:
+    def restore(self, record: Any, left: Any = None) -> list[str]:
         """Where an earlier run announced, from a status file's `ha_discovery`: when it is not here (another prefix,
-        node id or topic_regul), its configs are read back at the connect and removed (the warnings: a record that is
-        not one)."""
+        node id or topic_regul), its configs are read back at the connect and removed; and the old places whose
+        configs were left alone (`ha_discovery_left_alone`), the first looked at so when the last run's place is this
+        one's (one a start). The warnings: a record that is not one."""
+        warnings = self._restore_left(left)
         if record is None:
-            return []
+            self._look_again()
+            return warnings
         earlier = earlier_topics(record)
         if earlier is None:
+            self._look_again()
             return [f"its ha_discovery {str(record)[:200]!r} is not where a run announced: the configs it left in "
-                    "Home Assistant, if any, are not looked for"]
+                    "Home Assistant, if any, are not looked for", *warnings]
         self._kept = earlier
         if earlier != self.topics:
             self._earlier = earlier
             log.info("Home Assistant: an earlier run announced under %s: its configs are removed at the connect",
                      self._change(earlier))
+        self._left = [place for place in self._left if place != earlier]  # (looked at now, as the last run's place)
+        self._look_again()
+        return warnings
+
+    def _restore_left(self, left: Any) -> list[str]:
+        """The old places left alone, from a status file's `ha_discovery_left_alone` (this run's own place dropped:
+        it announces there itself); the warnings: a list that is not one of places."""
+        if left is None:
+            return []
+        places = [earlier_topics(record) for record in left] if isinstance(left, list) else [None]
+        for place in places:
+            if place is not None and place != self.topics and place not in self._left:
+                self._left.append(place)
+        self._left = self._left[:MAX_LEFT_ALONE]
+        if None in places:
+            return [f"its ha_discovery_left_alone {str(left)[:200]!r} is not a list of places a run announced: the "
+                    "configs an earlier run left alone there, if any, are not looked at again"]
         return []
+
+    def _look_again(self) -> None:
+        """With no other place to read back at the connect, the first old place left alone is (as at the first)."""
+        if self._earlier is None and self._left:
+            self._earlier = self._left[0]
+            log.info("Home Assistant: an earlier run left alone the configs under %s (another PySEB said online "
+                     "there): they are removed at the connect unless it still says online", self._change(self._earlier))
 
 
 class LiveOldPlace:
@@ -252,6 +294,10 @@ class LiveOldPlace:
 
     def hold(self, topic: str, state: object) -> None:
         self._held.append((topic, state))
+
+    def leaves_alone(self) -> bool:
+        """True when the wait's end leaves configs alone: the last word `online`, configs held."""
+        return bool(self.online) and bool(self._held)
 
     def decided(self, warning: str) -> list[tuple[str, object]]:
         """At the wait's end: the held removals to send, none when the old place is `online` (`warning` said, when

@@ -47,7 +47,9 @@ def orders_of(document: dict[str, Any]) -> tuple[Any, ...]:
     # Where Home Assistant's entities were announced (after a new node id, prefix or topic_regul, once the last run's
     # were removed): saved at status_time only, a power cut meanwhile left the old place in the file, and the next
     # start never looked for the device this run announced (field.homeassistant's status).
-    return loads, heater.get("mode") if isinstance(heater, dict) else None, day, fetched, document.get("ha_discovery")
+    # So are the old places whose configs were left alone (another PySEB `online` there): looked at again at a start.
+    return (loads, heater.get("mode") if isinstance(heater, dict) else None, day, fetched, document.get("ha_discovery"),
+            document.get("ha_discovery_left_alone"))
 
 
 # What a failed save leaves at the status file's path, as its message says it (what_is_there).

@@ -148,6 +148,38 @@ def test_another_pyseb_running_at_the_old_place_keeps_its_device(tmp_path: Path,
         assert running.terminate() == 0, running.output
 
 
+def test_an_online_the_broker_kept_at_the_old_place_is_looked_at_again_at_each_restart(
+        tmp_path: Path, broker: PrivateBroker, ha: FakeHomeAssistant, probe: MqttProbe) -> None:
+    # The first run's end unheard (a broker restarted with its retained messages, not the `offline` sent while it was
+    # down): `online` stays retained at the old place. The move leaves its configs alone, said; the status file forgot
+    # the place, and the old device stayed in HA for good. Now it is kept and looked at again at each start: still
+    # `online`, said again; once it says `offline`, removed.
+    first_run(tmp_path, broker.port, ha)
+    probe.publish("regul/availability", "online", retain=True)
+    config = with_mqtt_lines(write_config(tmp_path, port=broker.port, period=0.2, meter_timeout=5,
+                                          extra=HA + "node_id = garage\n"), "topic_regul = house\n")
+    status = tmp_path / "status.json"
+    for run in range(2):
+        proc = DaemonProcess(config)
+        try:
+            ha.wait(lambda: len(ours(ha, "garage")) == ENTITIES, "the new device's entities")
+            assert proc.wait_for("says online: another PySEB runs there now", 10), (run, proc.output)
+            assert len(ours(ha, "pyseb_test")) == ENTITIES and not ha.removed
+        finally:
+            assert proc.terminate() == 0, proc.output
+        assert json.loads(status.read_text())["ha_discovery_left_alone"][0]["node_id"] == "pyseb_test"
+    probe.publish("regul/availability", "offline", retain=True)
+    proc = DaemonProcess(config)
+    try:
+        ha.wait(lambda: not ours(ha, "pyseb_test") and len(ours(ha, "garage")) == ENTITIES, "the old device gone")
+        assert proc.wait_for("entities announced under", 10), proc.output  # (the wait's end: the place decided)
+        assert {t for t in retained(broker, "homeassistant/#") if t.split("/")[2] == "pyseb_test"} == {ANOTHER}
+        assert "says online: another PySEB" not in proc.output
+    finally:
+        assert proc.terminate() == 0, proc.output
+    assert "ha_discovery_left_alone" not in json.loads(status.read_text())
+
+
 def test_a_status_file_whose_record_no_topic_can_hold_stops_nothing(tmp_path: Path, broker: PrivateBroker,
                                                                    ha: FakeHomeAssistant) -> None:
     # A lone surrogate in the saved node id (JSON's "\ud800": a hand edit, a corrupt file): paho raised at the
