@@ -22,7 +22,7 @@ from equipments.variable_curve import default_calibration_paths, find_calibratio
 from integrations.domoticz_settings import MQTT_IGNORED
 from settings.config import read_parser
 from settings.device_checks import tasmota_field_warning
-from settings.load_building import OWN_SECTIONS, relay_sign, seed_relay_listed_as_variable
+from settings.load_building import OWN_SECTIONS, relay_sign, seed_keys_ignored, seed_relay_listed_as_variable
 from settings.options import SectionReader, is_unset_word
 from settings.problems import ConfigError, ConfigProblem, unused_why_elsewhere, warning_lines
 from settings.sections import EVALUATE_OPTIONS, MQTT_OPTIONS
@@ -170,6 +170,8 @@ def load_sweep_target(path: str | os.PathLike[str], name: str, house_meter: bool
     # (not the "unknown key" of [evaluate]'s other keys: the daemon's, only not read by a sweep)
     evaluate_keys = {name for o in evaluate_options for name in (o.name, *o.aliases)}
     warned = [w for w in reader.warnings if w.section != "evaluate" or w.key in evaluate_keys]
+    # (the seed's json_on/json_off left on its water heater: ignored, as the daemon's loader says, not refused)
+    warned += [ConfigProblem(name, key, f"ignored: {why}") for key, why in seed_keys_ignored(parser, name).items()]
 
     topic_regul = str(mqtt["topic_regul"]).rstrip("/")
     topic_set = _value(load, "topic_set_power")

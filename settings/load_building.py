@@ -13,6 +13,7 @@ from equipments.base import BuildContext, Equipment, EquipmentBuildError
 from equipments.constant import DOMOTICZ_IN
 from equipments.registry import BUILTIN, resolve_kind
 from field.config import FIELD_LOAD_OPTIONS, FIELD_SECTIONS
+from settings.device_checks import relay_command_topic
 from settings.ini_file import read_parser
 from settings.options import SectionReader, is_unset_word
 from settings.problems import ConfigError, ConfigProblem
@@ -106,7 +107,10 @@ def build_equipments(cp: configparser.ConfigParser, reader: SectionReader,
             reader.problems.append(ConfigProblem("equipments", name, relay))
             continue
         before = len(reader.problems)
-        options = reader.read(cp, name, cls.OPTIONS + FIELD_LOAD_OPTIONS, ignored=SEED_LOAD_IGNORED)
+        # (the seed's leftover json_on/json_off on its water heater: each said ignored on a line of its own, as a key
+        # the user must delete, not among the keys PySEB does not use)
+        options = reader.read(cp, name, cls.OPTIONS + FIELD_LOAD_OPTIONS, ignored=SEED_LOAD_IGNORED,
+                              misplaced=seed_keys_ignored(cp, name) or None)
         if len(reader.problems) > before:
             continue  # its options are wrong: building it would only add noise
         try:
@@ -134,25 +138,67 @@ def relay_sign(section: configparser.SectionProxy, keys: tuple[str, ...]) -> str
     return None
 
 
+_SEED_PAYLOADS = ("json_on", "json_off")
+# Why a leftover json_on/json_off on the seed's water heater is ignored (the seed's regulation.py read them for its
+# relays only: its first load, a water_heater, was built as a variator, whatever its section held).
+SEED_HEATER_PAYLOAD = ("a relay's on/off payload, which the seed ignored on its first load (its water heater, "
+                       "driven as a variator: it takes percents on its command topic); delete it")
+
+
+def _first_variable(cp: configparser.ConfigParser) -> str | None:
+    """The first load [equipments] lists as a built-in variable load (variable or water_heater), in lower case."""
+    listed = cp.items("equipments", raw=True) if cp.has_section("equipments") else []
+    return next((name.lower() for name, kind in listed if BUILTIN.get(kind.strip().lower()) == BUILTIN["variable"]),
+                None)
+
+
+def _seed_relay_rule(cp: configparser.ConfigParser, name: str) -> tuple[str | None, tuple[str, ...]]:
+    """The one rule for a load `name` listed as a built-in variable load with a relay's sign (relay_sign): why it is
+    refused (None: it is not), and its json_on/json_off the seed ignored (the first variable load, on a topic no
+    relay's: Coturex's regulation.py built the first load, its water_heater, as a variator, and every `variable` load
+    after it as a relay). (Refused whatever its place, the first one, a heater behind a variator with the seed's
+    leftovers, was told to write it constant.)"""
+    listed = cp.get("equipments", name, raw=True, fallback=None) if cp.has_section("equipments") else None
+    if listed is None or BUILTIN.get(listed.strip().lower()) != BUILTIN["variable"] or not cp.has_section(name):
+        return None, ()
+    section = cp[name]
+    said = relay_sign(section, _SEED_PAYLOADS)
+    if said is None:
+        return None, ()
+    topic = (section.get("topic_set_power", raw=True, fallback=None) or "").strip()
+    first = _first_variable(cp) == name.lower()
+    relay_topic = DOMOTICZ_IN if topic == DOMOTICZ_IN else relay_command_topic(topic)
+    if first and relay_topic is None:
+        return None, tuple(key for key in _SEED_PAYLOADS if key in section)
+    return _relay_refusal(cp, name, listed, said, first), ()
+
+
 def seed_relay_listed_as_variable(cp: configparser.ConfigParser, name: str) -> str | None:
     """Why the load `name`, listed in [equipments] as a built-in variable load, is a relay (None: it is not, or not
     listed so): Coturex's regulation.py ran every `variable` load after its first (the water_heater) as a relay, so a
     seed config lists a relay as `variable` with its json_on/json_off, or on domoticz/in. Driven as a variator, the
     relay was sent percents ("37.0" on cmnd/x/POWER). Said alike by the daemon's loader and the calibration sweep
     (after "[equipments] <name>: ")."""
-    listed = cp.get("equipments", name, raw=True, fallback=None) if cp.has_section("equipments") else None
-    if listed is None or BUILTIN.get(listed.strip().lower()) != BUILTIN["variable"] or not cp.has_section(name):
-        return None
-    said = relay_sign(cp[name], ("json_on", "json_off"))
-    if said is None:
-        return None
+    return _seed_relay_rule(cp, name)[0]
+
+
+def seed_keys_ignored(cp: configparser.ConfigParser, name: str) -> dict[str, str]:
+    """The first variable load's json_on/json_off the seed ignored, with why (key -> reason; empty: none): warned of,
+    not refused, by the daemon's loader and the calibration sweep alike."""
+    return {key: SEED_HEATER_PAYLOAD for key in _seed_relay_rule(cp, name)[1]}
+
+
+def _relay_refusal(cp: configparser.ConfigParser, name: str, listed: str, said: str, first: bool) -> str:
+    """seed_relay_listed_as_variable's words; for the first variable load, a heater behind a variator's way too."""
     max_power = cp.get(name, "max_power", raw=True, fallback=None)
     with_power = (f"its max_power ({max_power.strip()} W, the watts it draws when on)" if max_power is not None
                   and max_power.strip() and not is_unset_word(max_power) else
                   f"its max_power in [{name}] (the watts it draws when on: a constant load needs it)")
     return (f"listed as {listed.strip()}, but [{name}] {said}: the seed ran a variable load after the first as a "
             f"relay (on/off at max_power), which PySEB calls constant: write {name} = constant in [equipments], with "
-            f"{with_power}; driven as a variator, a relay's topic would be sent percents, which no relay takes")
+            f"{with_power}; driven as a variator, a relay's topic would be sent percents, which no relay takes"
+            + ("; if it is a heater behind a variator, give topic_set_power the variator's command topic (e.g. "
+               f"regul/vload/{name}/cmd) and delete json_on/json_off" if first else ""))
 
 
 def _listed(cp: configparser.ConfigParser) -> set[str]:
