@@ -316,7 +316,8 @@ def test_the_old_place_said_online_is_another_pysebs_and_left_alone(tmp_path: Pa
         assert removed(h) == sorted([*old, "regul/ha/state"]) and said == []
         last_removal, first_config = sent_order(h)
         assert last_removal < first_config
-    # either way the record now says this run's place: the next start looks for nothing at the old one
+    # either way the record now says this run's place (a place left alone is kept beside it: test_field_homeassistant_
+    # left_alone)
     assert h.reg.status(NOON + 2)["ha_discovery"]["node_id"] == "garage"
 
 
