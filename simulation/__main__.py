@@ -14,7 +14,8 @@ from shell.deps import dependency_problem
 from shell.output_file import overwritten_input
 from shell.plot_file import missing_folder, output_file_folder_later, plot_file_folder_later
 from simulation.log_clock import ReplayClock
-from simulation.tune_cli import SIM_CONFIG_HELP, SIM_CONFIG_NEEDS, add_report_parser, add_tune_parser, refuse_unknown
+from simulation.report_cli import add_report_parser
+from simulation.tune_cli import SIM_CONFIG_HELP, SIM_CONFIG_NEEDS, add_tune_parser, refuse_unknown
 from values.number_options import decimal_option
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -251,8 +252,9 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from simulation.metrics import LogError
     from simulation.plot import PlotUnavailable
     from simulation.replay_inputs import ReplayError
+    from simulation.report_cli import run_report
     from simulation.trace import TraceError
-    from simulation.tune_cli import run_report, run_tune
+    from simulation.tune_cli import run_tune
     from simulation.tune_grid import TuneError
 
     user_errors = (ConfigError, TraceError, CalibrationError, ReplayError, LogError, PlotUnavailable, TuneError,

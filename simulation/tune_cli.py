@@ -1,31 +1,26 @@
-"""The `tune` and `report` commands of `python3 -m simulation`."""
+"""The `tune` command of `python3 -m simulation` (`report`'s: simulation.report_cli)."""
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from settings.version import DEFAULT_CONFIG
-from shell.plot_file import plot_file
 from values.number_options import decimal_option, whole_option
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from core.daily_report import DailyReport
-    from recording.format import RecordedDay
     from simulation.tune_grid import Axis
 
 # (The commands' modules are imported when a command runs: they need numpy, and the options and --help
 # are read before `python3 -m simulation` has checked that it is installed.)
 
-__all__ = ["SIM_CONFIG_HELP", "SIM_CONFIG_NEEDS", "add_report_parser", "add_tune_parser", "refuse_unknown",
-           "run_report", "run_tune"]
+__all__ = ["SIM_CONFIG_HELP", "SIM_CONFIG_NEEDS", "add_tune_parser", "refuse_unknown", "run_tune"]
 
 # What replay and tune read in their config, which they take with -c, else config.ini here (settings.ini_file)
 SIM_CONFIG_NEEDS = "(the loads, [simulation])"
@@ -82,105 +77,6 @@ def add_tune_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     tune.add_argument("-j", "--jobs", type=whole_option, default=default_jobs(),
                       help="processes (default and at most: every core)")
     tune.set_defaults(own_parser=tune)  # (an argument it does not take refused with its usage: simulation.__main__)
-
-
-def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """The `report` command's options."""
-    report = sub.add_parser("report", help="a recorded day's report (what the daemon publishes after midnight)",
-                            description="Print a recorded day's report: PV, house, diverted, exported and imported "
-                                        "energy, the import the loads caused, each relay's switches and the energy "
-                                        "exported while a load still had room; --plot draws the day.")
-    report.add_argument("days", metavar="DAY", nargs="+",
-                        help="recorded days: files (pyseb-DAY.csv.gz, or unpacked), folders (all their days), "
-                             "patterns, or dates YYYY-MM-DD (found in the config's [record] dir); each reported")
-    report.add_argument("-c", "--config", type=Path,
-                        help=f"PySEB config, to find a date's file in [record] dir (default: {DEFAULT_CONFIG}, "
-                             "if here)")
-    report.add_argument("--plot", type=plot_file, metavar="PNG", help="draw the day (one day; needs matplotlib)")
-    report.set_defaults(own_parser=report)
-
-
-def run_report(args: argparse.Namespace) -> int:
-    """Print each recorded day's report (and draw the one day given with --plot); 2 when a day cannot be read."""
-    from recording.format import RecordError, read_record
-    from recording.store import day_of_file
-    from simulation.report import find_day, plot_report
-    from simulation.tune_days import DayReads, resolve_days
-
-    # (each day read once, for resolve_days' checks and its report: its report and its heading kept, not the day)
-    reads = DayReads(_reported, (RecordError,))
-    unread = 0
-    found: list[Path] = []
-    for day in args.days:
-        try:
-            found.append(find_day(day, args.config))
-        except RecordError as exc:  # (a date not recorded, the Pi off that day: said as a day that cannot be read)
-            print(f"error: {exc}", file=sys.stderr)
-            unread += 1
-    # (as tune takes its days: a folder its days, a pattern no shell expanded its files, a day given twice once)
-    files, notes = resolve_days(found, reads)
-    if args.plot and len(files) > 1:
-        dates = {named[1] if (named := day_of_file(path)) else str(path) for path in files}
-        if len(dates) == 1:  # (one day recorded in parts: a folder of one day)
-            raise RecordError(f"--plot draws one file: {len(files)} given, the {len(files)} parts of {dates.pop()} "
-                              "(give the part to draw alone)")
-        raise RecordError(f"--plot draws one day: {len(files)} given (give the one to draw alone)")
-    for note in notes:
-        print(note)
-    for path in files:
-        try:  # (a day resolve_days did not read, or could not: read here, and its error said)
-            heading, report = reads.kept((path,)) or _reported(path, read_record(path))
-        except RecordError as exc:  # (said, and the other days reported: the exit code says one was not)
-            print(f"error: {exc}", file=sys.stderr)
-            unread += 1
-            continue
-        if path is not files[0] or notes:
-            print()
-        print(heading)
-        parts_note = _other_parts_note(path, files)
-        if parts_note:
-            print(parts_note)
-        print(report.text())
-        print(f"\nlog line: {report.line()}")
-        if args.plot:  # (the one day read again: its readings are not kept)
-            plot_report(args.plot, report, read_record(path))
-            print(f"plot: {args.plot}")
-    return 2 if unread else 0
-
-
-def _reported(path: Path, day: RecordedDay) -> tuple[str, DailyReport]:
-    """The heading of the report of `day` (the file `path`), and the report."""
-    from recording.format import TEXT_MODE_COPY
-    from simulation.recorded_house import below_zero_note, own_load_w
-    from simulation.report import report_of
-    from values.shown import counted
-
-    report = report_of(path, day)  # (first: a day without a decision has no heading either)
-    unseen = below_zero_note(str(path), own_load_w(day), held_at_zero=False)
-    return (f"Report of {path} ({counted(len(day.records), 'decision')})"
-            + (" -- its last batch was cut short (a crash): lost" if day.truncated else "")
-            + (f" -- {day.damaged_bytes} bytes of damaged batches skipped (their decisions are lost)"
-               if day.damaged_bytes else "")
-            + (f" -- {TEXT_MODE_COPY}" if day.text_mode_copy else "")
-            + (f"\nnote: {unseen}" if unseen else "")), report
-
-
-def _other_parts_note(path: Path, given: list[Path]) -> str | None:
-    """A note when the day of `path` was recorded in several files (PARTS_WHY) and some are not among the `given`
-    ones: each part has its own columns, and its own report."""
-    from recording.store import PARTS_WHY, day_of_file, day_parts, part_of_file
-
-    key = day_of_file(path)
-    if key is None:
-        return None
-    folder, day = key
-    reported = {part_of_file(other) for other in given if day_of_file(other) == key}  # (packed or not)
-    parts = day_parts(folder, day)
-    others = [part for part in parts if part_of_file(part) not in reported]
-    if not others:
-        return None
-    return (f"note: {day} was recorded in {len(parts)} files ({PARTS_WHY}); this report "
-            f"covers {path.name} only; the other(s): {', '.join(str(part) for part in others)}")
 
 
 def run_tune(args: argparse.Namespace) -> int:

@@ -46,7 +46,7 @@ def test_the_parts_of_a_day_are_one_day_whatever_their_packing(tmp_path: Path, u
     for name in ("pyseb-2026-05-01.csv", "pyseb-2026-05-01.csv.gz"):  # (both packings of one part: the daemon's)
         (tmp_path / name).write_bytes(b"")
     assert day_parts(tmp_path, "2026-05-01") == [tmp_path / "pyseb-2026-05-01.csv.gz", parts[1]]
-    from simulation.tune_cli import _other_parts_note  # (report's: the part given, packed or not, is not another)
+    from simulation.report_cli import _other_parts_note  # (report's: the part given, packed or not, is not another)
 
     given = tmp_path / "pyseb-2026-05-01.csv"
     assert str(_other_parts_note(given, [given])).endswith(f"the other(s): {parts[1]}")
