@@ -4,37 +4,37 @@ after midnight (same code: `core.daily_report`), and optionally its picture."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
 
-from core.daily_report import DailyFigures, DailyReport
+from core.daily_report import DailyFigures, DailyReport, LoadDay
 from recording.format import RecordedDay, RecordError, read_record
 from recording.store import day_parts
 from settings.ini_file import NoConfigHere, given_or_default_config
 from shell.plot_file import pyplot
 from simulation.plot import clock_format, kwh_text
 
-__all__ = ["dated_or_given", "find_day", "plot_report", "report_day", "report_of"]
+__all__ = ["dated_or_given", "day_total", "find_day", "plot_report", "report_day", "report_of"]
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def find_day(day: str, config: Path | None) -> Path:
-    """The file of `day`: a path (a file, a folder, a pattern: as given), or a date looked up in the config's
-    `[record] dir` (its first part, packed or not); without a config, the daemon's default: config.ini here."""
+def find_day(day: str, config: Path | None) -> list[Path]:
+    """The files of `day`: a path (a file, a folder, a pattern: as given), or a date looked up in the config's
+    `[record] dir` (every part of that day, packed or not, as replay and tune take it: dated_or_given); without a
+    config, the daemon's default: config.ini here."""
     path = Path(day)
     if not path.exists() and not DATE.match(day) and not any(char in day for char in "*?["):
         # ("records: cannot read: No such file or directory", where an empty folder was said much better)
         raise RecordError(f"{day}: no such file or folder (give a recorded day's file, a folder of them, or a date, "
                           "YYYY-MM-DD, looked up in the config's [record] dir)")
-    if path.exists() or not DATE.match(day):
-        return path
-    return _dated_parts(day, config)[0]
+    return dated_or_given(path, config)
 
 
-def dated_or_given(day: Path, config: Path) -> list[Path]:
+def dated_or_given(day: Path, config: Path | None) -> list[Path]:
     """`day` as given (`replay` and `tune` take a trace, a folder, a pattern), or, a date with no file of that name,
     every part of the day recorded in `config`'s `[record] dir`, as `report` finds it (`replay 2026-06-01` was
     "trace file not found")."""
@@ -54,8 +54,7 @@ def _dated_parts(day: str, config: Path | None) -> list[Path]:
 
     settings = load_settings(config, daemon_files=False)  # (to find the records: a copy of the config, say)
     directory = settings.record.dir
-    # (as replay and tune take a day: its file unpacked too, the daemon's .csv.gz when it is there both ways; its
-    # first part, whose report names the others)
+    # (as replay and tune take a day: its file unpacked too, the daemon's .csv.gz when it is there both ways)
     parts = day_parts(directory, day)
     if not parts:
         why = ""
@@ -92,6 +91,23 @@ def report_of(path: str | Path, day: RecordedDay) -> DailyReport:
     midnight = datetime.combine(last.date() + timedelta(days=1), time(), timezone(offset) if offset is not None
                                 else None)
     return figures.close(day.date or Path(path).name, midnight.timestamp())
+
+
+def day_total(parts: Sequence[DailyReport]) -> DailyReport:
+    """The report of a day recorded in `parts` (each part's report, in order), as the daemon's own report of that day
+    counts it across the restarts that began them: the energies summed, each load by its name (a load in several parts
+    its figures summed, of the kind its last part gives it; one removed keeps what it drew before)."""
+    loads: dict[str, LoadDay] = {}
+    for load in (load for part in parts for load in part.loads):
+        was = loads.get(load.name)
+        loads[load.name] = load if was is None else LoadDay(
+            load.name, load.relay, was.energy_wh + load.energy_wh, was.switches + load.switches,
+            was.recheck_probes + load.recheck_probes)
+    def total(key: str) -> float:
+        return float(sum(getattr(part, key) for part in parts))
+    return DailyReport(parts[0].date, total("covered_h"), total("pv_wh"), total("house_wh"), total("diverted_wh"),
+                       total("exported_wh"), total("imported_wh"), total("caused_import_wh"), total("missed_wh"),
+                       tuple(loads.values()))
 
 
 def _minute_means(times: np.ndarray, values: np.ndarray, start: float) -> tuple[np.ndarray, np.ndarray]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,7 +42,8 @@ def run_report(args: argparse.Namespace) -> int:
     """Print each recorded day's report (and draw the one day given with --plot); 2 when a day cannot be read."""
     from recording.format import RecordError, read_record
     from recording.store import day_of_file
-    from simulation.report import find_day, plot_report
+    from simulation.report import day_total, find_day, plot_report
+    from simulation.tune import day_groups
     from simulation.tune_days import DayReads, resolve_days
 
     # (each day read once, for resolve_days' checks and its report: its report and its heading kept, not the day)
@@ -49,7 +52,7 @@ def run_report(args: argparse.Namespace) -> int:
     found: list[Path] = []
     for day in args.days:
         try:
-            found.append(find_day(day, args.config))
+            found += find_day(day, args.config)  # (a date: every part of that day)
         except RecordError as exc:  # (a date not recorded, the Pi off that day: said as a day that cannot be read)
             print(f"error: {exc}", file=sys.stderr)
             unread += 1
@@ -63,29 +66,68 @@ def run_report(args: argparse.Namespace) -> int:
         raise RecordError(f"--plot draws one day: {len(files)} given (give the one to draw alone)")
     for note in notes:
         print(note)
-    for path in files:
-        try:  # (a day resolve_days did not read, or could not: read here, and its error said)
-            heading, report = reads.kept((path,)) or _reported(path, read_record(path))
-        except RecordError as exc:  # (said, and the other days reported: the exit code says one was not)
-            print(f"error: {exc}", file=sys.stderr)
-            unread += 1
-            continue
-        if path is not files[0] or notes:
-            print()
-        print(heading)
-        parts_note = _other_parts_note(path, files)
-        if parts_note:
-            print(parts_note)
-        print(report.text())
-        print(f"\nlog line: {report.line()}")
-        if args.plot:  # (the one day read again: its readings are not kept)
-            plot_report(args.plot, report, read_record(path))
-            print(f"plot: {args.plot}")
+    groups, _ = day_groups(files)  # (the parts of one day together, in order, as tune replays them as one)
+    for group in groups:
+        reports: list[DailyReport] = []
+        before: _Part | None = None
+        for path in group:
+            try:  # (a day resolve_days did not read, or could not: read here, and its error said)
+                heading, report, part = reads.kept((path,)) or _reported(path, read_record(path))
+            except RecordError as exc:  # (said, and the other days reported: the exit code says one was not)
+                print(f"error: {exc}", file=sys.stderr)
+                unread += 1
+                continue
+            if path is not files[0] or notes:
+                print()
+            print(heading)
+            if len(group) > 1:
+                print(part.begins(path, before))
+            parts_note = _other_parts_note(path, files)
+            if parts_note:
+                print(parts_note)
+            print(report.text())
+            reports.append(report)
+            before = part
+            if len(group) == 1:
+                print(f"\nlog line: {report.line()}")
+            if args.plot:  # (the one day read again: its readings are not kept)
+                plot_report(args.plot, report, read_record(path))
+                print(f"plot: {args.plot}")
+        if len(group) > 1 and len(reports) == len(group):
+            # (the day's one report, as the daemon published it after that midnight: a part's alone is half a day)
+            total = day_total(reports)
+            print(f"\n{total.date} in total, its {len(group)} parts:\n{total.text()}\n\nlog line: {total.line()}")
     return 2 if unread else 0
 
 
-def _reported(path: Path, day: RecordedDay) -> tuple[str, DailyReport]:
-    """The heading of the report of `day` (the file `path`), and the report."""
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """What tells one part of a day from the part before it: its header, and where it begins."""
+
+    names: tuple[str, ...]
+    relays: tuple[bool, ...]
+    max_gap_s: float
+    date: str
+    first: str  # HH:MM:SS, its first decision's
+
+    def begins(self, path: Path, before: _Part | None) -> str:
+        """Which part of its day the file `path` is, where it begins and, after the part `before`, what changed."""
+        from recording.store import day_of_file, day_parts, part_of_file
+
+        key = day_of_file(path)
+        count = len(day_parts(*key)) if key is not None else 0
+        said = f"part {part_of_file(path)} of {count} of {self.date}, from {self.first}"
+        if before is None:
+            return said
+        if (before.names, before.relays) != (self.names, self.relays):
+            return f"{said}: its loads changed ({', '.join(before.names)}, now {', '.join(self.names)})"
+        if before.max_gap_s != self.max_gap_s:
+            return (f"{said}: [evaluate] meter_timeout changed ({before.max_gap_s:g} s, now {self.max_gap_s:g} s)")
+        return f"{said}: the file format changed (an update of PySEB)"
+
+
+def _reported(path: Path, day: RecordedDay) -> tuple[str, DailyReport, _Part]:
+    """The heading of the report of `day` (the file `path`), the report, and what tells it from another part."""
     from recording.format import TEXT_MODE_COPY
     from simulation.recorded_house import below_zero_note, own_load_w
     from simulation.report import report_of
@@ -98,7 +140,9 @@ def _reported(path: Path, day: RecordedDay) -> tuple[str, DailyReport]:
             + (f" -- {day.damaged_bytes} bytes of damaged batches skipped (their decisions are lost)"
                if day.damaged_bytes else "")
             + (f" -- {TEXT_MODE_COPY}" if day.text_mode_copy else "")
-            + (f"\nnote: {unseen}" if unseen else "")), report
+            + (f"\nnote: {unseen}" if unseen else "")), report, _Part(
+        day.names, day.relays, day.max_gap_s, day.date or "", datetime.fromtimestamp(day.records[0].time_s, day.tz)
+        .strftime("%H:%M:%S"))
 
 
 def _other_parts_note(path: Path, given: list[Path]) -> str | None:
