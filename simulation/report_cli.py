@@ -57,7 +57,8 @@ def run_report(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             unread += 1
     # (as tune takes its days: a folder its days, a pattern no shell expanded its files, a day given twice once)
-    files, notes = resolve_days(found, reads)
+    files, folders, twice = resolve_days(found, reads)
+    notes = [*folders, *twice]
     if args.plot and len(files) > 1:
         dates = {named[1] if (named := day_of_file(path)) else str(path) for path in files}
         if len(dates) == 1:  # (one day recorded in parts: a folder of one day)

@@ -131,10 +131,12 @@ def run_tune(args: argparse.Namespace) -> int:
                          (ConfigError, ReplayError, TraceError),  # (the daylight's errors, said in its turn)
                          min_decisions=MIN_REPLAYED_DECISIONS)
         # (a folder: its days; a pattern no shell expanded: its files; a file given twice, one day in two folders: once)
-        files, given_notes = resolve_days(args.days, reads)
+        files, folders, left_out = resolve_days(args.days, reads)
         groups, split_notes = day_groups(files)
         windows = [reads.kept(day) or daylight(variants[0], day, step_s, shown_as=args.config) for day in groups]
         days = len(windows)
+        for note in folders:  # (what a folder gave, before the plan: it was among the days, after them)
+            print(note)
         print(f"tune: {counted(len(grid), 'setting')} x {counted(days, 'day')} = "
               f"{counted(len(grid) * days, 'replay')} on {counted(min(jobs, len(grid) * days), 'process')}; "
               f"{'the day replayed over its' if days == 1 else 'days replayed over their'} daylight:")
@@ -145,7 +147,7 @@ def run_tune(args: argparse.Namespace) -> int:
         _check_periods(args.config, axes, grid[1:], variants[1:], args.period)
         for window in windows:
             print(f"  {window.label}: {window.said()}")
-        for note in (*given_notes, *split_notes):
+        for note in (*left_out, *split_notes):
             print(f"  {note}")
         for note in (note for window in windows for note in window.notes):
             print(f"  {note}")

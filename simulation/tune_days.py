@@ -95,15 +95,17 @@ class DayReads(Generic[T]):
         return read.kept
 
 
-def resolve_days(paths: Sequence[Path], reads: DayReads[Any] | None = None) -> tuple[list[Path], list[str]]:
+def resolve_days(paths: Sequence[Path], reads: DayReads[Any] | None = None,
+                 ) -> tuple[list[Path], list[str], list[str]]:
     """The days `paths` give, as `tune` and `report` take them: a folder its days, a pattern its files (given_days),
-    a file given twice once, one day under two names once (same_days); and the notes that say what was done. Each
-    recorded day is read once, by `reads`."""
+    a file given twice once, one day under two names once (same_days); the notes of the folders (what each gave: said
+    before the days, which they introduce) and those of the days left out. Each recorded day is read once, by
+    `reads`."""
     reads = DayReads() if reads is None else reads
-    files, notes = given_days(paths, reads)
+    files, folders = given_days(paths, reads)
     files = list({path.resolve(): path for path in files}.values())
     files, twice = same_days(files, reads)
-    return files, [*notes, *twice]
+    return files, folders, twice
 
 
 def _in_day_order(paths: Iterable[Path]) -> list[Path]:

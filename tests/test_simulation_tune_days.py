@@ -128,6 +128,9 @@ def test_a_folder_or_a_pattern_the_shell_left_gives_its_days(tmp_path: Path,
     out = capsys.readouterr().out
     assert "2 settings x 2 days = 4 replays" in out and f"{folder}: a folder: its 2 recorded days" in out
     assert f"  {first}: " in out and f"  {second}: " in out
+    # (the folder's line first, before the plan and its list of days: it was printed in the list, after the days)
+    lines = out.splitlines()
+    assert lines[0] == f"{folder}: a folder: its 2 recorded days" and lines[1].startswith("tune: 2 settings")
     assert main(["tune", str(folder / "pyseb-2026-06-0*.csv.gz"), "-c", str(config), *grid]) == 0
     out = capsys.readouterr().out
     assert "2 settings x 2 days = 4 replays" in out and f"  {first}: " in out and f"  {second}: " in out
