@@ -27,7 +27,14 @@ from settings.config import load_settings
 from settings.problems import ConfigError
 from shell.stop_signals import STOP_SIGNALS, hangups_as_interrupt
 from simulation.config import SimConfig, read_sim_config
-from simulation.demo_config import DEMO_CONFIG_NAME, DEMO_TEMPLATE, MIN_METER_TIMEOUT_S, played_zone, write_demo_config
+from simulation.demo_config import (
+    DEMO_CONFIG_NAME,
+    DEMO_TEMPLATE,
+    MIN_METER_TIMEOUT_S,
+    played_zone,
+    write_demo_config,
+    zone_note,
+)
 from simulation.demo_log import DecisionLines, describe_house
 from simulation.devices import DeviceClient, MeterDevice, RelayDevice, StatusMonitor, VariatorDevice
 from simulation.house import SimHouse
@@ -177,7 +184,7 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
     if not (math.isfinite(options.minutes) and options.minutes > 0):
         raise ReplayError(f"--minutes {options.minutes:g}: a number of simulated minutes > 0 (default 30)")
     template = read_sim_config(options.template)
-    template_zone = template.timezone or "this machine's"
+    house_zone = template.timezone
     zone = played_zone(options.trace, template)  # (a day recorded in another zone: played at its own offset)
     if zone is not None:
         template = replace(template, timezone=zone)
@@ -238,8 +245,7 @@ def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> None:
               f"work dir {work}", file=out, flush=True)
         print(describe_house(config.loads), file=out, flush=True)
         if zone is not None:
-            print(f"{options.trace} was recorded in another time zone than the demo house's ({template_zone}): the "
-                  f"house plays it at its own clock ({zone})", file=out, flush=True)
+            print(zone_note(options.trace, house_zone, zone, start_s), file=out, flush=True)
         print(f"{trace.said(start_s)} + {options.minutes:g} simulated minutes at x{options.speed:g} "
               f"(about {options.minutes * 60 / options.speed:.0f} s); Ctrl-C stops everything.", file=out,
               flush=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import configparser
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from equipments.constant import RELAY_OPTIONS
@@ -17,7 +17,7 @@ from settings.sections import EVALUATE_OPTIONS
 if TYPE_CHECKING:
     from simulation.config import SimConfig
 
-__all__ = ["DEMO_TEMPLATE", "played_zone", "write_demo_config"]
+__all__ = ["DEMO_TEMPLATE", "played_zone", "write_demo_config", "zone_note"]
 
 DEMO_TEMPLATE = Path(__file__).resolve().parent / "demo.ini"
 DEMO_CONFIG_NAME = "demo.ini"  # the daemon's config, written in the demo's folder
@@ -55,11 +55,14 @@ def played_zone(trace: Path, template: SimConfig) -> str | None:
 
 
 def _zone_at(offset: timedelta, first_s: float, last_s: float) -> str | None:
-    """A zone at `offset` from `first_s` to `last_s` (the day played), one of a fixed offset all year first
-    (Asia/Kolkata for +05:30), else one in summer time then (Australia/Adelaide for +10:30 in January); by name among
+    """A zone at `offset` from `first_s` to `last_s` (the day played): one of the tz database's current names first
+    (Asia/Kolkata, not its old Asia/Calcutta, kept as an alias: the first by name, it was the one said), then one of
+    a fixed offset all year (Asia/Kolkata for +05:30), else one in summer time then (Australia/Adelaide for +10:30 in
+    January), then the one at that offset the longest (Asia/Kolkata since 1945, Asia/Colombo since 2006); by name among
     equals. None: no zone has it."""
     year = datetime.fromtimestamp(first_s, timezone.utc).year
-    found: list[tuple[bool, str]] = []
+    current = _current_names()
+    found: list[tuple[bool, bool, int, str]] = []
     for name in available_timezones():
         try:
             zone = ZoneInfo(name)
@@ -67,8 +70,49 @@ def _zone_at(offset: timedelta, first_s: float, last_s: float) -> str | None:
             continue
         if all(datetime.fromtimestamp(when, zone).utcoffset() == offset for when in (first_s, last_s)):
             seasons = {datetime(year, month, 1, tzinfo=zone).utcoffset() for month in (1, 7)}
-            found.append((len(seasons) > 1, name))
-    return min(found)[1] if found else None
+            # (the same month's offset, each of the 50 years before: how long the zone has kept it)
+            month = datetime.fromtimestamp(first_s, zone).month
+            kept = sum(datetime(year - back, month, 15, tzinfo=zone).utcoffset() == offset for back in range(50))
+            found.append((name not in current, len(seasons) > 1, -kept, name))
+    return min(found)[-1] if found else None
+
+
+def _current_names() -> frozenset[str]:
+    """The tz database's current zone names (zone1970.tab's, beside the zone files; tzdata's package on a machine
+    without them), not its old ones kept as aliases (backward); empty when neither has the list: every name equal."""
+    import zoneinfo
+    from importlib import resources
+
+    places: list[Any] = [Path(folder) / "zone1970.tab" for folder in zoneinfo.TZPATH]
+    try:
+        places.append(resources.files("tzdata").joinpath("zoneinfo").joinpath("zone1970.tab"))
+    except ModuleNotFoundError:
+        pass
+    for place in places:
+        try:
+            text = place.read_text(encoding="utf-8")
+        except (OSError, ValueError):
+            continue
+        return frozenset(fields[2] for line in text.splitlines()
+                         if not line.startswith("#") and len(fields := line.split("\t")) > 2)
+    return frozenset()
+
+
+def zone_note(trace: Path, house_zone: str | None, zone: str, when_s: float) -> str:
+    """What the demo says of a day played at `zone` (played_zone), not at the demo house's `house_zone` (None: this
+    machine's): the offsets, which the day's rows carry, the zone only the one played at (a zone of that offset
+    that day, not one the record names: it names none)."""
+    here = ZoneInfo(house_zone) if house_zone else None
+    house = datetime.fromtimestamp(when_s, here) if here else datetime.fromtimestamp(when_s).astimezone()
+    played = datetime.fromtimestamp(when_s, ZoneInfo(zone))
+    clock = house_zone or "this machine's"
+    return (f"{trace} was recorded at {_utc(played)}, not at the demo house's clock ({clock}, {_utc(house)} that "
+            f"day): the house plays it at its own clock, {_utc(played)} (as the zone {zone})")
+
+
+def _utc(moment: datetime) -> str:
+    minutes = int((moment.utcoffset() or timedelta()).total_seconds() // 60)
+    return f"UTC{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def _absolute(cp: configparser.ConfigParser, section: str, key: str, base: Path) -> None:

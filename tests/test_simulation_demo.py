@@ -406,3 +406,29 @@ def test_the_demo_starts_on_a_traces_second_day_as_replay_does(tmp_path: Path, m
     else:
         with pytest.raises(ReplayError, match="go past the trace"):
             demo.run_demo(demo.DemoOptions(minutes=5, start=start, trace=trace), out=io.StringIO())
+
+
+def test_a_day_at_india_s_offset_plays_at_its_zone_s_name_said_with_the_offset(tmp_path: Path) -> None:
+    # `demo --trace` of a day recorded in India said "the house plays it at its own clock (Asia/Calcutta)": the first
+    # name of the zones at +05:30 that day, the tz database's old one for Asia/Kolkata (kept as an alias). The zone is
+    # the current name's, and the line says the offsets, which the record carries (not a zone).
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from core.decisions import DecisionRecord
+    from recording.format import format_rows, header_text
+    from recording.store import append_batch
+    from simulation.config import read_sim_config
+    from simulation.demo_config import DEMO_TEMPLATE, played_zone, zone_note
+
+    day = tmp_path / "pyseb-2026-01-10.csv.gz"
+    noon = datetime(2026, 1, 10, 12, tzinfo=ZoneInfo("Asia/Kolkata")).timestamp()
+    records = [DecisionRecord(noon + 4.0 * i, 500.0, 2500.0, (0.0,), (0.0,), (2000.0,), (0.0,)) for i in range(100)]
+    append_batch(day, format_rows(records, ZoneInfo("Asia/Kolkata")), header_text(["ecs"], [False], 10.0))
+    template = read_sim_config(DEMO_TEMPLATE)
+    zone = played_zone(day, template)
+    assert zone == "Asia/Kolkata"
+    assert zone_note(day, template.timezone, zone, noon) == (
+        f"{day} was recorded at UTC+05:30, not at the demo house's clock (Europe/Paris, UTC+01:00 that day): the "
+        "house plays it at its own clock, UTC+05:30 (as the zone Asia/Kolkata)")
+    assert "this machine's" in zone_note(day, None, zone, noon)
