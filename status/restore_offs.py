@@ -27,7 +27,23 @@ PENDING_OFF_MAX_STARTS = 5
 PENDING_OFF_MAX_AGE_S = 7 * 86400.0
 
 
-def removed_load_off(entry: dict[str, Any], configured_offs: set[tuple[str, str]],
+# What a load's entry in the status file gives it at a restore (status.restore_load), by its name.
+SAVED_STATE = "its energies, a force, a full tank, learned watts"
+
+
+def _not_configured(name: str, renamed_to: str | None) -> str:
+    """What the restore says of the saved load `name` that is not configured: a rename when the config has one load
+    the file does not (`renamed_to`) and the file this one alone (the state goes by name: it was "ignored", no word
+    of why nor of what became of its state)."""
+    if renamed_to is None:
+        return f"status has a load {name!r} that is not configured: its saved state ({SAVED_STATE}) is dropped"
+    return (f"status has a load {name!r} that is not configured, and {renamed_to!r} is configured but not in it: "
+            f"renamed? A load's saved state goes by its name: {renamed_to} starts afresh ({SAVED_STATE}), {name}'s is "
+            "dropped; to carry it over a rename, rename the load in the status file too, with PySEB stopped, before "
+            "starting it with the new config")
+
+
+def removed_load_off(entry: dict[str, Any], configured_offs: set[tuple[str, str]], renamed_to: str | None = None,
                      ) -> tuple[Command | None, str, bool]:
     """For the entry of a load the config no longer has: the command that switches it off, and what the restore's
     warning says of it. Sent even when the file shows it off: a load's command does not save the file at once (it
@@ -35,9 +51,10 @@ def removed_load_off(entry: dict[str, Any], configured_offs: set[tuple[str, str]
     a broker that was down; an off to a device already off costs nothing. None when a configured load has that very
     off command, retained or not (the same device, renamed: its own start command switches it; the old one, retained
     where the new name's is not, stayed on the broker, an order the device took at each reboot), or nothing usable
-    was saved; and whether what was saved was usable (False: an off_command dropped, said)."""
+    was saved; and whether what was saved was usable (False: an off_command dropped, said). `renamed_to`: the one
+    configured load the file has not, when this is the one load of the file not configured (_not_configured)."""
     name = str(entry["name"])[:80]
-    said = f"status has a load {name!r} that is not configured: ignored"
+    said = _not_configured(name, renamed_to)
     saved = entry.get("off_command")
     if saved is None:  # (the seed's file, or a PySEB's before off_command: nothing known of where it goes)
         drawn_w = saved_number(entry.get("current_power"), 0.0)
@@ -57,6 +74,8 @@ def removed_load_off(entry: dict[str, Any], configured_offs: set[tuple[str, str]
     state = (f"was left on ({shown(last, 60)} on {off.topic})" if last != off.payload else
              f"was saved off, maybe before its last command ({off.topic})")
     said = f"{name} is no longer configured but {state}: commanded off ({shown(off.payload, 60)}) at the start"
+    if renamed_to is not None:  # (a rename onto another device: its old one switched off, its state said too)
+        said += f"; {_not_configured(name, renamed_to)}"
     return off, said, True
 
 
@@ -98,6 +117,11 @@ def configured_entries(reg: RegulatorView, entries: list[Any], now: float, warni
     dropped, in `found` too (its first start `now`)."""
     seen: set[str] = set()
     configured_offs = _configured_offs(reg)
+    saved = {entry["name"].lower() for entry in entries
+             if isinstance(entry, dict) and isinstance(entry.get("name"), str)}
+    gone = [name for name in saved if name not in reg.loads_by_name]
+    new = [load.name for load in reg.loads if load.name not in saved]
+    renamed_to = new[0] if len(gone) == 1 and len(new) == 1 else None  # (one out, one in: a rename, likely)
     for entry in entries:
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             warnings.append(f"status entry without a name ignored: {str(entry)[:80]}")
@@ -110,7 +134,7 @@ def configured_entries(reg: RegulatorView, entries: list[Any], now: float, warni
         seen.add(name)
         load = reg.loads_by_name.get(name)
         if load is None:
-            off, said, usable = removed_load_off(entry, configured_offs)
+            off, said, usable = removed_load_off(entry, configured_offs, renamed_to)
             warnings.append(said)
             if off is not None:  # (nobody else would: left on, with nobody regulating it)
                 reg.switch_off_at_start(name, off, 1, now)

@@ -44,9 +44,11 @@ def test_a_removed_load_saved_off_is_commanded_off_all_the_same(tmp_path: Path) 
 
 
 @pytest.mark.parametrize(("drawn_w", "said"), [
-    (596, "status has a load 'resille' that is not configured: ignored; it drew 596 W when the file was saved, and "
-          "the file does not say how to switch it off: if it is still on, switch it off yourself"),
-    (0, "status has a load 'resille' that is not configured: ignored"),
+    (596, "status has a load 'resille' that is not configured: its saved state (its energies, a force, a full tank, "
+          "learned watts) is dropped; it drew 596 W when the file was saved, and the file does not say how to switch "
+          "it off: if it is still on, switch it off yourself"),
+    (0, "status has a load 'resille' that is not configured: its saved state (its energies, a force, a full tank, "
+        "learned watts) is dropped"),
 ])
 def test_a_load_of_the_seed_s_file_drawing_and_no_longer_configured_is_said_maybe_left_on(
         tmp_path: Path, drawn_w: int, said: str) -> None:
