@@ -201,7 +201,8 @@ class DayRecorder:
                 before = day_parts(self.directory, day.isoformat())
                 if before and part_of_file(before[-1]) < part_of_file(path):  # (not the part unpacked in place)
                     log.info("recorder: the rest of %s is recorded in %s, apart from %s (%s: replay and tune take "
-                             "the parts as one day, report reports each)", day, path.name, before[-1].name, PARTS_WHY)
+                             "the parts as one day, report reports each and the day in total)", day, path.name,
+                             before[-1].name, PARTS_WHY)
             pack_unpacked_twin(path)
             if self._left.get(day) != (path, file_state(path)):
                 # At the day's first write in this run (a crash's tail), and whenever the file is not as this run left

@@ -128,9 +128,10 @@ def _replay(args: argparse.Namespace) -> int:
     from simulation.report import dated_or_given
     from simulation.response import loads_glitch_notes
 
-    args.trace = dated_or_given(args.trace, args.config)[0]  # (a date, as report takes it: its first part)
+    parts = dated_or_given(args.trace, args.config)  # (a date: all its parts, replayed as one, as tune does)
+    args.trace = parts[0] if len(parts) == 1 else tuple(parts)
     # (--plot ends in an image format: never a trace or a config)
-    clobbered = overwritten_input(args.log, (args.trace, args.config, *_curves_read(args.config))) \
+    clobbered = overwritten_input(args.log, (*parts, args.config, *_curves_read(args.config))) \
         if args.log is not None else None
     if clobbered is not None:
         print(f"error: --log {args.log} is the replay's own input {clobbered}: name another file", file=sys.stderr)
@@ -180,7 +181,7 @@ def _replay(args: argparse.Namespace) -> int:
         write_log(args.log, result.names, result.rows, trace.tz)
         print(f"log: {args.log}")
     if args.plot:
-        title = f"{Path(trace.path).name} replayed with {args.config.name}"
+        title = f"{' + '.join(part.name for part in parts)} replayed with {args.config.name}"
         plot_day(args.plot, result.names, result.rows, result.summary, title, trace.tz)
         print(f"plot: {args.plot}")
     if recording is not None:

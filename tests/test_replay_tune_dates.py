@@ -56,3 +56,15 @@ def test_a_file_named_as_a_date_is_still_that_file(config: Path, monkeypatch: py
                                   + "".join(f"2026-06-01T12:{i:02d}:00,3000,500\n" for i in range(10)))
     assert main(["replay", "2026-06-01", "-c", str(config)]) == 0
     assert "Replay of 2026-06-01 with" in capsys.readouterr().out
+
+
+def test_replay_takes_a_date_with_all_its_parts(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `replay 2026-06-01` of a day in two parts replayed the first alone, "the day's other part(s) ... replayed
+    # without", where tune and report take the date for the whole day: the parts are replayed as one, as tune does.
+    records = config.parent / "records"
+    second = records / "pyseb-2026-06-01-2.csv.gz"
+    shutil.move(write_recorded_day(config.parent / "afternoon", "2026-06-01", 5, house_w=700.0), second)
+    assert main(["replay", "2026-06-01", "-c", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert f"Replay of {records / 'pyseb-2026-06-01.csv.gz'} + {second} with {config}" in out
+    assert "replayed without" not in out
