@@ -41,7 +41,7 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
 def run_report(args: argparse.Namespace) -> int:
     """Print each recorded day's report (and draw the one day given with --plot); 2 when a day cannot be read."""
     from recording.format import RecordError, read_record
-    from recording.store import day_of_file
+    from recording.store import day_of_file, day_parts
     from simulation.report import day_total, find_day, plot_report
     from simulation.tune import day_groups
     from simulation.tune_days import DayReads, resolve_days
@@ -97,7 +97,12 @@ def run_report(args: argparse.Namespace) -> int:
         if len(group) > 1 and len(reports) == len(group):
             # (the day's one report, as the daemon published it after that midnight: a part's alone is half a day)
             total = day_total(reports)
-            print(f"\n{total.date} in total, its {len(group)} parts:\n{total.text()}\n\nlog line: {total.line()}")
+            key = day_of_file(group[0])
+            recorded = len(day_parts(*key)) if key is not None else len(group)
+            # (a part left out, a folder's that cannot be read: not the day's whole total, said so)
+            which = (f"its {len(group)} parts" if recorded == len(group)
+                     else f"the {len(group)} parts above, of its {recorded}")
+            print(f"\n{total.date} in total, {which}:\n{total.text()}\n\nlog line: {total.line()}")
     return 2 if unread else 0
 
 

@@ -63,3 +63,12 @@ def test_a_part_given_alone_is_reported_alone(config: Path, capsys: pytest.Captu
     out = capsys.readouterr().out
     assert f"covers {second.name} only; the other(s): " in out and "in total" not in out
     assert out.count("log line: ") == 1
+
+
+def test_a_total_of_some_parts_says_so(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # (a third part that cannot be read, left out of the folder: the total is the two parts', said not the day's)
+    records = config.parent / "records"
+    (records / f"pyseb-{DAY}-3.csv.gz").write_bytes(b"\x1f\x8b")
+    assert main(["report", str(records)]) == 0
+    out = capsys.readouterr().out
+    assert f"{DAY} in total, the 2 parts above, of its 3:\n" in out
