@@ -27,3 +27,16 @@ def test_a_load_removed_is_said_what_becomes_of_its_state(tmp_path: Path) -> Non
     _, warnings = started(tmp_path, doc, loads=("ecs",))
     assert ("status has a load 'radiator' that is not configured: its saved state (its energies, a force, a full "
             "tank, learned watts) is dropped") in warnings, warnings
+
+
+def test_a_load_left_on_and_maybe_renamed_onto_another_device_is_switched_off_and_said_both(tmp_path: Path) -> None:
+    # (the radiator forced on, then the config has a plug in its place: its device is another one)
+    doc = saved_with(tmp_path, b'{"command":"force","name":"radiator","power":1000}')
+    h, warnings = started(tmp_path, doc, loads=("ecs", "plug"))
+    assert h.on("cmnd/radiator/POWER") == ["OFF"]
+    said = [w for w in warnings if w.startswith("radiator is no longer configured but was left on")]
+    assert len(said) == 1 and said[0].endswith(
+        "commanded off ('OFF') at the start; status has a load 'radiator' that is not configured, and 'plug' is "
+        "configured but not in it: renamed? A load's saved state goes by its name: plug starts afresh (its energies, "
+        "a force, a full tank, learned watts), radiator's is dropped; to carry it over a rename, rename the load in "
+        "the status file too, with PySEB stopped, before starting it with the new config"), warnings
