@@ -39,8 +39,9 @@ def _not_configured(name: str, renamed_to: str | None) -> str:
         return f"status has a load {name!r} that is not configured: its saved state ({SAVED_STATE}) is dropped"
     return (f"status has a load {name!r} that is not configured, and {renamed_to!r} is configured but not in it: "
             f"renamed? A load's saved state goes by its name: {renamed_to} starts afresh ({SAVED_STATE}), {name}'s is "
-            "dropped; to carry it over a rename, rename the load in the status file too, with PySEB stopped, before "
-            "starting it with the new config")
+            "dropped (the file saved from now on has it no more: this start's cannot be carried over); next time, to "
+            "carry a load's state over a rename, rename it in the status file too, PySEB stopped, before starting it "
+            "with the new config")
 
 
 def removed_load_off(entry: dict[str, Any], configured_offs: set[tuple[str, str]], renamed_to: str | None = None,

@@ -16,8 +16,9 @@ def test_a_load_renamed_is_said_a_rename_with_the_hint(tmp_path: Path) -> None:
     assert said == [
         "status has a load 'radiator' that is not configured, and 'heater' is configured but not in it: renamed? A "
         "load's saved state goes by its name: heater starts afresh (its energies, a force, a full tank, learned "
-        "watts), radiator's is dropped; to carry it over a rename, rename the load in the status file too, with "
-        "PySEB stopped, before starting it with the new config"], warnings
+        "watts), radiator's is dropped (the file saved from now on has it no more: this start's cannot be carried "
+        "over); next time, to carry a load's state over a rename, rename it in the status file too, PySEB stopped, "
+        "before starting it with the new config"], warnings
 
 
 def test_a_load_removed_is_said_what_becomes_of_its_state(tmp_path: Path) -> None:
@@ -38,5 +39,6 @@ def test_a_load_left_on_and_maybe_renamed_onto_another_device_is_switched_off_an
     assert len(said) == 1 and said[0].endswith(
         "commanded off ('OFF') at the start; status has a load 'radiator' that is not configured, and 'plug' is "
         "configured but not in it: renamed? A load's saved state goes by its name: plug starts afresh (its energies, "
-        "a force, a full tank, learned watts), radiator's is dropped; to carry it over a rename, rename the load in "
-        "the status file too, with PySEB stopped, before starting it with the new config"), warnings
+        "a force, a full tank, learned watts), radiator's is dropped (the file saved from now on has it no more: this "
+        "start's cannot be carried over); next time, to carry a load's state over a rename, rename it in the status "
+        "file too, PySEB stopped, before starting it with the new config"), warnings
