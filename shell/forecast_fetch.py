@@ -121,6 +121,12 @@ class ForecastFetcher:
                     continue
                 if self._failed is not None:  # (a start that ended past the round's time: not at once after it)
                     run_at = max(run_at, self._failed.at + self.settings.retry_interval_s)
+                    if run_at + self.settings.timeout_s > check_at:
+                        # (its last try late in the hour, tries far apart: the round's first try would end past the
+                        # check, and its next ones after it, for a forecast no check reads; the start stood for it,
+                        # dated by the clock)
+                        self._last_round_at = max(self._failed.at, round_at)
+                        continue
                 if self._wait_until(run_at):
                     return
                 if self._clock() >= run_at:  # else the clock went back while waiting: planned again

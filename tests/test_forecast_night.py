@@ -234,3 +234,15 @@ def test_a_wait_the_server_asks_past_the_check_ends_a_start_s_round(monkeypatch:
 
     tries, _ = night(monkeypatch, at(2024, 1, 11, 0, 30), lambda now: in_trouble)
     assert tries == ["11 00:30:00"]
+
+
+def test_a_start_whose_tries_end_late_in_the_hour_does_not_push_the_round_past_the_check(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # Tries 1400 s apart (a config that fits: 3 x 10 s + 2 x 1400 s), a start at 23:55 with no network: its last try at
+    # 00:41:40, the daily round was put 1400 s after it, at 01:05, after the check, and its 3 tries with it.
+    caplog.set_level(logging.INFO)
+    tries, _ = night(monkeypatch, at(2024, 1, 10, 23, 55), lambda now: unreachable,
+                     settings=owm(retry_interval_s=1400.0), until=at(2024, 1, 12, 1, 5))
+    assert tries == ["10 23:55:00", "11 00:18:20", "11 00:41:40", "12 00:10:00", "12 00:33:20", "12 00:56:40"]
+    assert f"the fetch at start failed ({NO_NETWORK}); no time left to ask again before check_at" in caplog.text
+
