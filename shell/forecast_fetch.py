@@ -129,19 +129,38 @@ class ForecastFetcher:
                         continue
                 if self._wait_until(run_at):
                     return
-                if self._clock() >= run_at:  # else the clock went back while waiting: planned again
-                    self._held = None
-                    self._round("before check_at")
+                if self._clock() < run_at:  # the clock went back while waiting: planned again
+                    continue
+                if not self._in_time(check_at, "the round before check_at"):
+                    self._last_round_at, self._failed = self._clock(), None  # (the next round is the next check's)
+                    continue
+                self._held = None
+                self._round("before check_at")
                 continue
             again_at = self._again_at(check_at)
             if again_at is not None:
                 if self._wait_until(again_at):
                     return
-                if self._clock() >= again_at:  # (else the clock went back while waiting: planned again)
-                    self._round("again before check_at", until=check_at)
+                if self._clock() < again_at:  # the clock went back while waiting: planned again
+                    continue
+                if not self._in_time(check_at, "the try again before check_at"):
+                    self._failed = None  # (the next round is the next check's)
+                    continue
+                self._round("again before check_at", until=check_at)
                 continue
             if self._wait_until(check_at + 1.0):  # the next round is for the next check
                 return
+
+    def _in_time(self, check_at: float, what: str) -> bool:
+        """Whether a try starting now ends before `check_at`: a wall clock stepped forward past it while waiting (NTP at
+        a Pi's boot, fake-hwclock behind) made the round's tries after the check, for a forecast no check reads (the
+        next round asks afresh)."""
+        now = self._clock()
+        if now + self.settings.timeout_s <= check_at:
+            return True
+        log.info("forecast: the clock went forward to %s, past check_at (%s): %s is not asked, the next round asks",
+                 _local(now, self.tz), _local(check_at, self.tz), what)
+        return False
 
     def _round_due(self, round_at: float) -> bool:
         """Whether the round at `round_at` (FETCH_LEAD_S before check_at) is still to make: not when a round started

@@ -246,3 +246,19 @@ def test_a_start_whose_tries_end_late_in_the_hour_does_not_push_the_round_past_t
     assert tries == ["10 23:55:00", "11 00:18:20", "11 00:41:40", "12 00:10:00", "12 00:33:20", "12 00:56:40"]
     assert f"the fetch at start failed ({NO_NETWORK}); no time left to ask again before check_at" in caplog.text
 
+
+def test_a_clock_stepped_forward_past_the_check_asks_nothing_for_it(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # NTP steps the clock forward while the thread waits: the daily round (or its tries again) was asked at once, after
+    # the check or ending past it, for a forecast no check reads; the next night's round asks as ever.
+    caplog.set_level(logging.INFO)
+    tries, _ = night(monkeypatch, at(2024, 1, 10, 23, 0), lambda now: unreachable,
+                     step_back=(at(2024, 1, 11, 0, 5), -(55 * 60 - 5.0)), until=at(2024, 1, 12, 0, 12))
+    assert tries == ["10 23:00:00", "10 23:05:00", "10 23:10:00", "12 00:10:00"]
+    assert "forecast: the clock went forward to 2024-01-11T00:59:55+01:00, past check_at " \
+        "(2024-01-11T01:00:00+01:00): the round before check_at is not asked, the next round asks" in caplog.text
+    tries, _ = night(monkeypatch, at(2024, 1, 10, 23, 0), lambda now: unreachable,
+                     step_back=(at(2024, 1, 11, 0, 25), -3600.0), until=at(2024, 1, 12, 0, 12))
+    assert tries == ["10 23:00:00", "10 23:05:00", "10 23:10:00", "11 00:10:00", "11 00:15:00", "11 00:20:00",
+                     "12 00:10:00"]
+    assert "the try again before check_at is not asked" in caplog.text
