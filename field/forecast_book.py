@@ -4,81 +4,36 @@ about, the freshest valid source winning, else the seed's 100 % with one warning
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone, tzinfo
-from typing import Any, TypeGuard
+from typing import Any
 
 from field.forecast import (
-    CAUSE_MAX_CHARS,
     SOURCE_DEFAULT,
     SOURCE_MQTT,
     SOURCE_OWM,
-    SOURCE_SEED_FILE,
     CloudPick,
     DayForecast,
     ForecastError,
     ForecastFailure,
     OwmForecast,
     parse_mqtt_forecast,
-    saved_owm_failure,
-    saved_owm_forecast,
     unit_doubts,
 )
+from field.forecast_keep import FULL_AHEAD, KEEP_PAST_DAYS, KEPT_DIGEST, MAX_OWM_AGE_S, KeptForecasts, iso_at
 from values.local_time import local_date
-from values.saved_numbers import saved_instant
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CLOUDS_PERCENT = 100.0  # the seed: no forecast counts as a fully cloudy sky (the rule forces more)
-KEEP_PAST_DAYS = 2  # MQTT forecasts for dates older than this are dropped (memory stays bounded)
-# At most this many MQTT forecasts for dates after the local today are kept, the nearest: no rule looks past
-# tomorrow, and each date kept is one more entry in memory and in every status document (Open-Meteo, the longest free
-# horizon, gives 16 days). A count, not a distance from the clock: a Pi whose clock is behind (fake-hwclock after weeks
-# switched off, before NTP) sees the real tomorrow weeks ahead, and its retained forecast is not sent again.
-KEEP_AHEAD_DATES = 16
-FULL_AHEAD = f"only the {KEEP_AHEAD_DATES} nearest dates ahead are kept"
-# The oldest OpenWeatherMap answer a check takes: yesterday's round's (every try of tonight's failed), not older. OWM's
-# 5 days still cover the day asked about for 4 days, but a sky forecast 2 days ahead is a guess, and a grey day taken
-# for a sunny one leaves the water cold (the seed's 100 % forces more: the safe side).
-MAX_OWM_AGE_S = 36 * 3600.0
 # The earlier answers kept beside the newest, at most (each under MAX_OWM_AGE_S old when the newest came: a fetch
 # at each start and each night's check, and retries, make a few a day).
 KEEP_EARLIER_ANSWERS = 8
-# Beside daytime_clouds in the status file: the digest of what [openweathermap] asked (another's not taken back).
-KEPT_DIGEST = "daytime_request_digest"
 
 
-def _iso(at: float | None, tz: tzinfo | None) -> str | None:
-    if at is None:
-        return None
-    moment = datetime.fromtimestamp(at, tz) if tz else datetime.fromtimestamp(at).astimezone()
-    return moment.isoformat(timespec="seconds")
-
-
-def _is_percent(value: Any) -> TypeGuard[float]:
-    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 100
-
-
-def _saved_pick(used: Any) -> CloudPick:
-    """A CloudPick from the status document's `forecast.used`; ValueError naming what is wrong."""
-    if not isinstance(used, dict):
-        raise ValueError("not an object")
-    clouds, source, cause, time = (used.get(k) for k in ("clouds_percent", "source", "cause", "time"))
-    if not _is_percent(clouds):
-        raise ValueError(f"clouds_percent must be a number from 0 to 100, got {str(clouds)[:40]!r}")
-    if source not in (SOURCE_OWM, SOURCE_MQTT, SOURCE_DEFAULT, SOURCE_SEED_FILE):
-        raise ValueError(f"unknown source {str(source)[:40]!r}")
-    if not (cause is None or isinstance(cause, str)):
-        raise ValueError("cause must be text or null")
-    received_at = None if time is None else saved_instant(time)
-    return CloudPick(date.fromisoformat(str(used.get("date"))), float(clouds), source, received_at,
-                     None if cause is None else cause[:CAUSE_MAX_CHARS])
-
-
-class ForecastBook:
-    """Forecasts received so far; `clouds_for(day)` at a check, `pv_wh_for(day)` for the deadline rule."""
+class ForecastBook(KeptForecasts):
+    """Forecasts received so far; `clouds_for(day)` at a check, `pv_wh_for(day)` for the deadline rule; `restore` and
+    `restore_last_pick` (field.forecast_keep) at start."""
 
     def __init__(self, tz: tzinfo | None, owm_enabled: bool, mqtt_topic: str | None,
                  owm_digest: str | None = None) -> None:
@@ -123,7 +78,7 @@ class ForecastBook:
         if further is not None and span is not None:
             log.warning("forecast from openweathermap: this answer ends at %s UTC, the one before (fetched at %s) at "
                         "%s UTC: a day this one does not cover is taken from that one while it is up to %.0f h old",
-                        span[1].strftime("%Y-%m-%d %H:%M"), _iso(further[0].fetched_at, self.tz),
+                        span[1].strftime("%Y-%m-%d %H:%M"), iso_at(further[0].fetched_at, self.tz),
                         further[1].strftime("%Y-%m-%d %H:%M"), MAX_OWM_AGE_S / 3600)
 
     def on_mqtt(self, payload: bytes, now: float) -> bool:
@@ -174,14 +129,6 @@ class ForecastBook:
         clouds_at = earlier.clouds_received_at() if clouds is not None and clouds == earlier.clouds_percent else None
         return DayForecast(earlier.day, clouds, pv_wh, now, clouds_at=clouds_at)
 
-    def _drop_furthest_ahead(self, now: float) -> list[date]:
-        """Drop the dates ahead of the local today at `now` beyond the KEEP_AHEAD_DATES nearest; the dates dropped."""
-        today = local_date(now, self.tz)
-        dropped = sorted(d for d in self.mqtt if d > today)[KEEP_AHEAD_DATES:]
-        for day in dropped:
-            del self.mqtt[day]
-        return dropped
-
     def _warn_units(self, forecast: DayForecast) -> None:
         """A value that looks like the wrong unit (a fraction of clouds, kWh of PV) is warned once, again only after
         one that looked right: an automation that sends it every hour is one line, not one an hour."""
@@ -193,87 +140,6 @@ class ForecastBook:
                 log.warning("forecast on %s for %s: %s (warned once until a value looks right)", self.mqtt_topic,
                             forecast.day, doubt, extra={"limit_key": self.mqtt_topic})
 
-    def restore(self, saved: Any, now: float) -> list[str]:
-        """The OpenWeatherMap forecast (`_restore_owm`) and the MQTT forecasts of a status file (its
-        `forecast.mqtt.days`), so that a forecast published once and not retained survives a restart. Each is checked
-        as a message would be; those older than KEEP_PAST_DAYS or received after `now` are dropped, and the dates ahead
-        beyond the KEEP_AHEAD_DATES nearest. Returns warnings."""
-        warnings = self._restore_owm(saved.get(SOURCE_OWM) if isinstance(saved, dict) else None, now)
-        mqtt = saved.get(SOURCE_MQTT) if isinstance(saved, dict) else None
-        days = mqtt.get("days") if isinstance(mqtt, dict) else None
-        if not self.mqtt_topic or not isinstance(days, dict):
-            return warnings
-        oldest = local_date(now, self.tz) - timedelta(days=KEEP_PAST_DAYS)
-        for text, entry in days.items():
-            try:
-                if not isinstance(entry, dict):
-                    raise ForecastError("not an object")
-                received_at = saved_instant(entry.get("time"))
-                if received_at > now:
-                    raise ForecastError(f"received at {entry.get('time')}, after now")
-                doc = {"date": text, "clouds_percent": entry.get("clouds_percent"), "pv_wh": entry.get("pv_wh")}
-                forecast = parse_mqtt_forecast(json.dumps(doc).encode(), received_at)
-                if entry.get("clouds_time") is not None and forecast.clouds_percent is not None:
-                    clouds_at = saved_instant(entry.get("clouds_time"))
-                    if clouds_at > received_at:
-                        raise ForecastError(f"clouds received at {entry.get('clouds_time')}, after its time")
-                    forecast = replace(forecast, clouds_at=clouds_at)
-            except (ForecastError, ValueError, OverflowError, OSError) as exc:
-                warnings.append(f"status file's forecast for {str(text)[:40]!r} ignored: {exc}")
-                continue
-            if forecast.day >= oldest:
-                self.mqtt[forecast.day] = forecast
-        warnings += [f"status file's forecast for {day.isoformat()!r} ignored: {FULL_AHEAD}"
-                     for day in self._drop_furthest_ahead(now)]
-        return warnings
-
-    def _restore_owm(self, saved: Any, now: float) -> list[str]:
-        """The OpenWeatherMap forecast a status file kept, up to MAX_OWM_AGE_S old (a check takes no older), and the
-        last failure while the server's wait holds; the start does not fetch again within KEEP_AT_START_S of the one,
-        nor before the other's ask_again_after (shell.forecast_fetch). Returns warnings."""
-        if not self.owm_enabled:
-            return []
-        warnings: list[str] = []
-        try:
-            self.owm_failure = saved_owm_failure(saved, now)
-        except (ValueError, TypeError, OverflowError, OSError) as exc:
-            warnings.append(f"status file's openweathermap failure ignored: {exc}")
-        if isinstance(saved, dict) and saved.get("daytime_clouds") is not None \
-                and saved.get(KEPT_DIGEST) != self.owm_digest:
-            # (the place corrected within 3 h: the start fetched nothing, the check read the old town's clouds)
-            log.info("status file's openweathermap forecast: [openweathermap] changed since: not kept")
-            return warnings
-        try:
-            kept = saved_owm_forecast(saved, now, MAX_OWM_AGE_S)
-        except (ValueError, TypeError, OverflowError, OSError) as exc:
-            return [*warnings, f"status file's openweathermap forecast ignored: {exc}"]
-        if kept is not None:
-            self.owm = kept
-            log.info("forecast from openweathermap fetched at %s kept from the status file (%d daytime entries)",
-                     _iso(kept.fetched_at, self.tz), len(kept.clouds_by_utc))
-        return warnings
-
-    def restore_last_pick(self, doc: dict[str, Any], saved_at: float, now: float) -> list[str]:
-        """What the last check used, from a status file: PySEB's `forecast.used`, or the seed's CLOUD_forecast (the
-        seed read it back and published it until its next check; without this the status said null until the next
-        check after every restart). One about a day older than KEEP_PAST_DAYS is no longer "the last". Returns
-        warnings."""
-        forecast = doc.get("forecast")
-        used = forecast.get("used") if isinstance(forecast, dict) else None
-        try:
-            if "schema_version" in doc:
-                pick = None if used is None else _saved_pick(used)
-            else:
-                # (the seed's day is the one it was saved: its 01:00 check asked about that day; Coturex wrote its
-                # fetch's errors, -404 and -1, and null: no cover, nothing to show)
-                clouds = doc.get("CLOUD_forecast")
-                pick = (CloudPick(local_date(saved_at, self.tz), float(clouds), SOURCE_SEED_FILE, saved_at)
-                        if _is_percent(clouds) else None)
-        except (ValueError, TypeError, OverflowError, OSError) as exc:
-            return [f"status file's forecast.used ignored: {exc}"]
-        if pick is not None and pick.day >= local_date(now, self.tz) - timedelta(days=KEEP_PAST_DAYS):
-            self.last_pick = pick
-        return []
 
     # --- use ----------------------------------------------------------------------------------------------
     def clouds_for(self, day: date, now: float | None = None) -> CloudPick:
@@ -312,7 +178,7 @@ class ForecastBook:
     def _missing_cause(self, day: date, now: float | None) -> str:
         too_old = ""
         if self.owm is not None and now is not None and self._owm_too_old(now):
-            too_old = (f"the openweathermap forecast fetched at {_iso(self.owm.fetched_at, self.tz)} is "
+            too_old = (f"the openweathermap forecast fetched at {iso_at(self.owm.fetched_at, self.tz)} is "
                        f"{(now - self.owm.fetched_at) / 3600:.0f} h old: a check uses one up to "
                        f"{MAX_OWM_AGE_S / 3600:.0f} h old")
         if self.owm_failure is not None:
@@ -327,7 +193,7 @@ class ForecastBook:
         if self.owm is not None:
             span = self.owm.span()
             covered = f"{span[0]:%Y-%m-%d %H:%M} to {span[1]:%Y-%m-%d %H:%M} UTC" if span else "nothing"
-            return (f"the openweathermap forecast fetched at {_iso(self.owm.fetched_at, self.tz)} has no entries "
+            return (f"the openweathermap forecast fetched at {iso_at(self.owm.fetched_at, self.tz)} has no entries "
                     f"from 09:00 to 15:00 local time for {day} (it covers {covered})")
         if not self.owm_enabled and not self.mqtt_topic:
             return "no forecast source configured"
@@ -342,9 +208,9 @@ class ForecastBook:
     def _day_status(self, forecast: DayForecast) -> dict[str, Any]:
         """An MQTT forecast in the status document; `clouds_time` when its cloud cover came before its `time`."""
         doc = {"clouds_percent": forecast.clouds_percent, "pv_wh": forecast.pv_wh,
-               "time": _iso(forecast.received_at, self.tz)}
+               "time": iso_at(forecast.received_at, self.tz)}
         if forecast.clouds_at is not None:
-            doc["clouds_time"] = _iso(forecast.clouds_at, self.tz)
+            doc["clouds_time"] = iso_at(forecast.clouds_at, self.tz)
         return doc
 
     def status(self) -> dict[str, Any]:
@@ -352,18 +218,18 @@ class ForecastBook:
         pick = self.last_pick
         used = None if pick is None else {
             "date": pick.day.isoformat(), "clouds_percent": round(pick.clouds_percent, 1), "source": pick.source,
-            "time": _iso(pick.received_at, self.tz), "cause": pick.cause}
+            "time": iso_at(pick.received_at, self.tz), "cause": pick.cause}
         owm: dict[str, Any] = {"enabled": self.owm_enabled}
         if self.owm is not None:
             span = self.owm.span()
-            owm.update({"time": _iso(self.owm.fetched_at, self.tz), "entries": len(self.owm.clouds_by_utc),
+            owm.update({"time": iso_at(self.owm.fetched_at, self.tz), "entries": len(self.owm.clouds_by_utc),
                         "until_utc": span[1].astimezone(timezone.utc).isoformat() if span else None,
                         "daytime_clouds": self.owm.daytime(self.tz), KEPT_DIGEST: self.owm_digest})
         failure = self.owm_failure
         if failure is not None:
-            owm.update({"error": failure.cause, "error_time": _iso(failure.at, self.tz)})
+            owm.update({"error": failure.cause, "error_time": iso_at(failure.at, self.tz)})
             if failure.ask_again_after is not None:  # (a start before it does not ask: shell.forecast_fetch)
-                owm.update({"ask_again_after": _iso(failure.ask_again_after, self.tz),
+                owm.update({"ask_again_after": iso_at(failure.ask_again_after, self.tz),
                             "request_digest": failure.request_digest})
         mqtt = {"topic": self.mqtt_topic, "error": self.mqtt_error,
                 "days": {d.isoformat(): self._day_status(f) for d, f in sorted(self.mqtt.items())}}

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from field.forecast import ForecastError, ForecastFailure, parse_mqtt_forecast, parse_owm_answer
-from field.forecast_book import KEEP_AHEAD_DATES, ForecastBook
+from field.forecast_book import ForecastBook
+from field.forecast_keep import KEEP_AHEAD_DATES
 from tests.owm_server import ERROR_401, ERROR_404, fixture, forecast_doc, utc
 
 PARIS = ZoneInfo("Europe/Paris")
