@@ -27,13 +27,6 @@ _SHELLY_RELAY = re.compile(r"shellies/.+/relay/\d+/command")
 _SHELLY_WORDS = frozenset({"on", "off"})
 
 
-def relay_command_topic(topic: str) -> str | None:
-    """What firmware's relay takes commands on `topic` by its shape (Tasmota's, a Shelly gen 1's), or None."""
-    if _TASMOTA_POWER.fullmatch(topic):
-        return "a Tasmota relay's POWER command"
-    return "a Shelly relay's command" if _SHELLY_RELAY.fullmatch(topic) else None
-
-
 def warn_meter_fields(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: Sequence[Equipment]) -> None:
     """A meter read on a Tasmota device's `tele/<device>/SENSOR` with a flat JSON field (the seed's `power`): each
     reading dropped for "no 'power' field", the meters silent at the first start."""

@@ -13,7 +13,6 @@ from equipments.base import BuildContext, Equipment, EquipmentBuildError
 from equipments.constant import DOMOTICZ_IN
 from equipments.registry import BUILTIN, resolve_kind
 from field.config import FIELD_LOAD_OPTIONS, FIELD_SECTIONS
-from settings.device_checks import relay_command_topic
 from settings.ini_file import read_parser
 from settings.options import SectionReader, is_unset_word
 from settings.problems import ConfigError, ConfigProblem
@@ -145,6 +144,10 @@ SEED_HEATER_PAYLOAD = ("a relay's on/off payload, which the seed ignored on its 
                        "driven as a variator: it takes percents on its command topic); delete it")
 
 
+# How the variator firmware's command topic ends (settings.topic_checks warns of a variable load's other topics).
+VARIATOR_COMMAND_END = "/cmd"
+
+
 def _first_variable(cp: configparser.ConfigParser) -> str | None:
     """The first load [equipments] lists as a built-in variable load (variable or water_heater), in lower case."""
     listed = cp.items("equipments", raw=True) if cp.has_section("equipments") else []
@@ -154,9 +157,9 @@ def _first_variable(cp: configparser.ConfigParser) -> str | None:
 
 def _seed_relay_rule(cp: configparser.ConfigParser, name: str) -> tuple[str | None, tuple[str, ...]]:
     """The one rule for a load `name` listed as a built-in variable load with a relay's sign (relay_sign): why it is
-    refused (None: it is not), and its json_on/json_off the seed ignored (the first variable load, on a topic no
-    relay's: Coturex's regulation.py built the first load, its water_heater, as a variator, and every `variable` load
-    after it as a relay). (Refused whatever its place, the first one, a heater behind a variator with the seed's
+    refused (None: it is not), and its json_on/json_off the seed ignored (the first variable load, on the variator's
+    command topic: Coturex's regulation.py built the first load, its water_heater, as a variator, and every `variable`
+    load after it as a relay). (Refused whatever its place, the first one, a heater behind a variator with the seed's
     leftovers, was told to write it constant.)"""
     listed = cp.get("equipments", name, raw=True, fallback=None) if cp.has_section("equipments") else None
     if listed is None or BUILTIN.get(listed.strip().lower()) != BUILTIN["variable"] or not cp.has_section(name):
@@ -167,8 +170,11 @@ def _seed_relay_rule(cp: configparser.ConfigParser, name: str) -> tuple[str | No
         return None, ()
     topic = (section.get("topic_set_power", raw=True, fallback=None) or "").strip()
     first = _first_variable(cp) == name.lower()
-    relay_topic = DOMOTICZ_IN if topic == DOMOTICZ_IN else relay_command_topic(topic)
-    if first and relay_topic is None:
+    # Ignored on the variator firmware's command topic alone (<topic>/<name>/cmd, the seed's regul/vload/ECS/cmd): a
+    # list of relays' topics (domoticz/in, cmnd/<device>/POWER, shellies/.../relay/<n>/command) let the others
+    # through, sent percents, their json_on said ignored: Tasmota's in another case (cmnd/x/Power1) or FullTopic, a
+    # Shelly gen 2's, ESPHome's, Zigbee2MQTT's.
+    if first and topic.endswith(VARIATOR_COMMAND_END):
         return None, tuple(key for key in _SEED_PAYLOADS if key in section)
     return _relay_refusal(cp, name, listed, said, first), ()
 
