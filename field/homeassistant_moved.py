@@ -254,6 +254,10 @@ class EarlierAnnouncement:
             if place is not None and place != self.topics and place not in self._left:
                 self._left.append(place)
         self._left = self._left[:MAX_LEFT_ALONE]
+        bad = [record for record in left if earlier_topics(record) is None] if isinstance(left, list) else []
+        if bad and len(bad) < len(places):  # (the places in it are still looked at)
+            return [f"its ha_discovery_left_alone holds {str(bad)[:200]} that is no place a run announced: ignored; "
+                    "the places in it are looked at again"]
         if None in places:
             return [f"its ha_discovery_left_alone {str(left)[:200]!r} is not a list of places a run announced: the "
                     "configs an earlier run left alone there, if any, are not looked at again"]

@@ -139,3 +139,13 @@ def test_a_left_alone_list_that_is_not_one_is_said_and_dropped(tmp_path: Path, j
     assert len(warnings) == 1 and "ha_discovery_left_alone" in warnings[0], warnings
     assert "regul/availability" not in h.reg.subscriptions()
     assert "ha_discovery_left_alone" not in h.reg.status(NOON + 2)
+
+
+def test_a_list_with_one_entry_that_is_not_a_place_says_the_others_are_still_looked_at(tmp_path: Path) -> None:
+    # (found by a review: the warning said none was looked at again, where the places in it were)
+    _, saved = _left_alone_run(tmp_path)
+    saved["ha_discovery_left_alone"] = [OLD_PLACE, "junk"]
+    h, warnings = next_run(tmp_path / "c", saved, MOVED, mqtt_lines=HOUSE)
+    assert "regul/availability" in h.reg.subscriptions()
+    assert len(warnings) == 1 and "'junk'" in warnings[0] and "not looked at again" not in warnings[0], warnings
+    assert "the places in it are" in warnings[0]
