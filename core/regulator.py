@@ -188,9 +188,7 @@ class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSu
         status_due = status_due or (self._stale_guard.reason is not None and pacing.interval_over(now))
         if self.field.tick(now) or changed or status_due:
             self.publish_status(now)
-        # (the gate asked only while a decision waits: decide_after_wait's own first test, at every tick)
-        if self._stale_guard.reason is None and self._gate.waiting_until is not None and \
-                self._gate.decide_after_wait(now, self.loads):
+        if self._stale_guard.reason is None and self._gate.decide_after_wait(now, self.loads):
             self._decide(now)  # (a house reading's decision that waited for a production reading, which did not come)
         if self._reconciles:
             self.field.reconcile(now)

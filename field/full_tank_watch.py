@@ -235,17 +235,14 @@ class FullTankWatch:
             changed = self._probes.tick(now, left_out()) or changed
         several = len(self._inferred_loads) > 1  # (re-probes take turns; one heater: nothing to ask at every tick)
         metered = self.metered
-        # (the usual case answered here at every tick, without the calls that would return it: a load with no meter of
-        # its own is always inferred, a gate is asked only while shut, and no re-probe is due without a suspicion)
         for load, detector in self._inferred_loads:
             detector.follow_clock(now)
-            if load.overed or (getattr(load, "output_off", False) and self._gated(load)):
+            if load.overed or self._gated(load):
                 if load.overed and load.name in metered:
                     self._own.infers(load, now)  # (its silence said still: the status said it read, dead all day)
                 continue
-            if (load.name not in metered or self._own.infers(load, now)) and \
-                    not (several and self._probes.other_reprobing(load, now)) and \
-                    detector.suspect_since is not None and detector.reprobe_due(load.current_power_w, now):
+            if self._own.infers(load, now) and not (several and self._probes.other_reprobing(load, now)) and \
+                    detector.reprobe_due(load.current_power_w, now):
                 self._held.add(load.name)
                 load.set_power(0.0, now, "full-tank check: held at 0 W to watch the house meter")
                 changed = True
