@@ -128,7 +128,8 @@ def _replay(args: argparse.Namespace) -> int:
     from simulation.report import dated_or_given
     from simulation.response import loads_glitch_notes
 
-    parts = dated_or_given(args.trace, args.config)  # (a date: all its parts, replayed as one, as tune does)
+    # (a date: all its parts, replayed as one, as tune does; one that cannot be read left out, said)
+    parts, left_out = dated_or_given(args.trace, args.config)
     args.trace = parts[0] if len(parts) == 1 else tuple(parts)
     # (--plot ends in an image format: never a trace or a config)
     clobbered = overwritten_input(args.log, (*parts, args.config, *_curves_read(args.config))) \
@@ -172,7 +173,7 @@ def _replay(args: argparse.Namespace) -> int:
     if assumed:
         print(assumed)
     print(format_summary(result.summary))
-    for note in trace.notes:
+    for note in (*left_out, *trace.notes):
         print(f"\n{note}")
     for note in loads_glitch_notes(result.config.loads):
         print(f"\n{note}")

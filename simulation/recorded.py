@@ -126,8 +126,10 @@ def _what_it_lacks(day: RecordedDay, part: Path, given: Sequence[Path]) -> list[
     notes = []
     if day.text_mode_copy:
         notes.append(f"{part}: {TEXT_MODE_COPY}")
-    if day.truncated:
-        notes.append(f"{part}: its last batch was cut short (a crash): lost; the replay ends at its last decision")
+    if day.truncated:  # (a part before the day's next one: the replay goes on there, over the gap, as ever)
+        ends = ("the replay ends at its last decision" if part == given[-1] else
+                "the replay goes on at the next part's first decision, the time between replayed as a gap")
+        notes.append(f"{part}: its last batch was cut short (a crash): lost; {ends}")
     if day.damaged_bytes:
         notes.append(f"{part}: {day.damaged_bytes} bytes of damaged batches skipped (their decisions are lost)")
     key = day_of_file(part)

@@ -22,10 +22,10 @@ __all__ = ["dated_or_given", "day_total", "find_day", "plot_report", "report_day
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def find_day(day: str, config: Path | None) -> list[Path]:
+def find_day(day: str, config: Path | None) -> tuple[list[Path], list[str]]:
     """The files of `day`: a path (a file, a folder, a pattern: as given), or a date looked up in the config's
     `[record] dir` (every part of that day, packed or not, as replay and tune take it: dated_or_given); without a
-    config, the daemon's default: config.ini here."""
+    config, the daemon's default: config.ini here. And the notes of the date's parts left out (dated_or_given)."""
     path = Path(day)
     if not path.exists() and not DATE.match(day) and not any(char in day for char in "*?["):
         # ("records: cannot read: No such file or directory", where an empty folder was said much better)
@@ -34,13 +34,28 @@ def find_day(day: str, config: Path | None) -> list[Path]:
     return dated_or_given(path, config)
 
 
-def dated_or_given(day: Path, config: Path | None) -> list[Path]:
+def dated_or_given(day: Path, config: Path | None) -> tuple[list[Path], list[str]]:
     """`day` as given (`replay` and `tune` take a trace, a folder, a pattern), or, a date with no file of that name,
     every part of the day recorded in `config`'s `[record] dir`, as `report` finds it (`replay 2026-06-01` was
-    "trace file not found")."""
+    "trace file not found"); and a note of the date's parts left out, those that cannot be read (an empty file a full
+    disk left, a power cut in a part's first write), as a folder's are: the owner did not name them (one stopped the
+    replay and the tune of the whole date, the other parts' hours with it, and left the report without its total)."""
     if day.exists() or not DATE.match(str(day)):
-        return [day]
-    return _dated_parts(str(day), config)
+        return [day], []
+    parts = _dated_parts(str(day), config)
+    if len(parts) < 2:
+        return parts, []  # (the day's one file: its reader says why it cannot be read, as ever)
+    unread: dict[Path, str] = {}
+    for part in parts:
+        try:
+            read_record(part)
+        except RecordError as exc:
+            unread[part] = str(exc).removeprefix(f"{part}: ")
+    if not unread or len(unread) == len(parts):
+        return parts, []  # (none that can be read: each said by its reader)
+    left_out = ", ".join(f"{part.name} ({why})" for part, why in unread.items())
+    return [part for part in parts if part not in unread], [
+        f"{day}: recorded in {len(parts)} files, {len(parts) - len(unread)} of them read; left out: {left_out}"]
 
 
 def _dated_parts(day: str, config: Path | None) -> list[Path]:

@@ -41,7 +41,7 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
 def run_report(args: argparse.Namespace) -> int:
     """Print each recorded day's report (and draw the one day given with --plot); 2 when a day cannot be read."""
     from recording.format import RecordError, read_record
-    from recording.store import day_of_file, day_parts
+    from recording.store import day_of_file, day_parts, part_of_file
     from simulation.report import day_total, find_day, plot_report
     from simulation.tune import day_groups
     from simulation.tune_days import DayReads, resolve_days
@@ -50,15 +50,18 @@ def run_report(args: argparse.Namespace) -> int:
     reads = DayReads(_reported, (RecordError,))
     unread = 0
     found: list[Path] = []
+    dated: list[str] = []  # (a date's parts that cannot be read: left out, as a folder's)
     for day in args.days:
         try:
-            found += find_day(day, args.config)  # (a date: every part of that day)
+            parts, left_out = find_day(day, args.config)  # (a date: every part of that day)
+            found += parts
+            dated += left_out
         except RecordError as exc:  # (a date not recorded, the Pi off that day: said as a day that cannot be read)
             print(f"error: {exc}", file=sys.stderr)
             unread += 1
     # (as tune takes its days: a folder its days, a pattern no shell expanded its files, a day given twice once)
     files, folders, twice = resolve_days(found, reads)
-    notes = [*folders, *twice]
+    notes = [*dated, *folders, *twice]
     if args.plot and len(files) > 1:
         dates = {named[1] if (named := day_of_file(path)) else str(path) for path in files}
         if len(dates) == 1:  # (one day recorded in parts: a folder of one day)
@@ -70,6 +73,7 @@ def run_report(args: argparse.Namespace) -> int:
     groups, _ = day_groups(files)  # (the parts of one day together, in order, as tune replays them as one)
     for group in groups:
         reports: list[DailyReport] = []
+        read: list[Path] = []  # (the parts reported)
         before: _Part | None = None
         for path in group:
             try:  # (a day resolve_days did not read, or could not: read here, and its error said)
@@ -83,25 +87,31 @@ def run_report(args: argparse.Namespace) -> int:
             print(heading)
             if len(group) > 1:
                 print(part.begins(path, before))
-            parts_note = _other_parts_note(path, files)
+            # (a part among several: the day's total below says which parts it lacks; "this report covers ... only"
+            # was said of each part, above a total of them)
+            parts_note = _other_parts_note(path, files) if len(group) == 1 else None
             if parts_note:
                 print(parts_note)
             print(report.text())
             reports.append(report)
+            read.append(path)
             before = part
             if len(group) == 1:
                 print(f"\nlog line: {report.line()}")
             if args.plot:  # (the one day read again: its readings are not kept)
                 plot_report(args.plot, report, read_record(path))
                 print(f"plot: {args.plot}")
-        if len(group) > 1 and len(reports) == len(group):
+        if len(reports) > 1:
             # (the day's one report, as the daemon published it after that midnight: a part's alone is half a day)
             total = day_total(reports)
             key = day_of_file(group[0])
-            recorded = len(day_parts(*key)) if key is not None else len(group)
-            # (a part left out, a folder's that cannot be read: not the day's whole total, said so)
-            which = (f"its {len(group)} parts" if recorded == len(group)
-                     else f"the {len(group)} parts above, of its {recorded}")
+            recorded = day_parts(*key) if key is not None else list(group)
+            # (a part left out, one of a folder or a date that cannot be read, one given that could not: not the
+            # day's whole total, said so, and which; a part that could not be read left the day without its total)
+            reported = {part_of_file(path) for path in read}
+            lacks = [part.name for part in recorded if part_of_file(part) not in reported]
+            which = (f"its {len(reports)} parts" if not lacks
+                     else f"the {len(reports)} parts above, of its {len(recorded)} (not {', '.join(lacks)})")
             print(f"\n{total.date} in total, {which}:\n{total.text()}\n\nlog line: {total.line()}")
     return 2 if unread else 0
 
@@ -115,26 +125,34 @@ class _Part:
     max_gap_s: float
     date: str
     first: str  # HH:MM:SS, its first decision's
+    number: int  # which part of its day (part_of_file)
 
     def begins(self, path: Path, before: _Part | None) -> str:
         """Which part of its day the file `path` is, where it begins and, after the part `before`, what changed."""
-        from recording.store import day_of_file, day_parts, part_of_file
+        from recording.store import day_of_file, day_parts
 
         key = day_of_file(path)
         count = len(day_parts(*key)) if key is not None else 0
-        said = f"part {part_of_file(path)} of {count} of {self.date}, from {self.first}"
+        said = f"part {self.number} of {count} of {self.date}, from {self.first}"
         if before is None:
             return said
+        # (after a part not reported (left out, or not given), what changed at this one's start is not known: part 3
+        # after part 1 of the same loads was said "the file format changed", part 2's other loads between them)
+        since = "" if before.number == self.number - 1 else f" since part {before.number}"
         if (before.names, before.relays) != (self.names, self.relays):
-            return f"{said}: its loads changed ({', '.join(before.names)}, now {', '.join(self.names)})"
+            return f"{said}: its loads changed{since} ({', '.join(before.names)}, now {', '.join(self.names)})"
         if before.max_gap_s != self.max_gap_s:
-            return (f"{said}: [evaluate] meter_timeout changed ({before.max_gap_s:g} s, now {self.max_gap_s:g} s)")
+            return (f"{said}: [evaluate] meter_timeout changed{since} ({before.max_gap_s:g} s, now "
+                    f"{self.max_gap_s:g} s)")
+        if since:
+            return f"{said}: after part {before.number} (the part(s) between not reported)"
         return f"{said}: the file format changed (an update of PySEB)"
 
 
 def _reported(path: Path, day: RecordedDay) -> tuple[str, DailyReport, _Part]:
     """The heading of the report of `day` (the file `path`), the report, and what tells it from another part."""
     from recording.format import TEXT_MODE_COPY
+    from recording.store import part_of_file
     from simulation.recorded_house import below_zero_note, own_load_w
     from simulation.report import report_of
     from values.shown import counted
@@ -148,7 +166,7 @@ def _reported(path: Path, day: RecordedDay) -> tuple[str, DailyReport, _Part]:
             + (f" -- {TEXT_MODE_COPY}" if day.text_mode_copy else "")
             + (f"\nnote: {unseen}" if unseen else "")), report, _Part(
         day.names, day.relays, day.max_gap_s, day.date or "", datetime.fromtimestamp(day.records[0].time_s, day.tz)
-        .strftime("%H:%M:%S"))
+        .strftime("%H:%M:%S"), part_of_file(path))
 
 
 def _other_parts_note(path: Path, given: list[Path]) -> str | None:

@@ -115,7 +115,8 @@ def run_tune(args: argparse.Namespace) -> int:
     began = time.perf_counter()
     if args.jobs < 1:
         raise TuneError("--jobs must be at least 1")
-    args.days = [part for day in args.days for part in dated_or_given(day, args.config)]  # (a date: all its parts)
+    dated = [dated_or_given(day, args.config) for day in args.days]  # (a date: all its parts that can be read)
+    args.days = [part for parts, _ in dated for part in parts]
     cores = default_jobs()
     jobs = min(args.jobs, cores)  # (more processes only share the cores, each holding a replay's memory)
     axes = build_grid(args.config, args.sets)
@@ -147,7 +148,7 @@ def run_tune(args: argparse.Namespace) -> int:
         _check_periods(args.config, axes, grid[1:], variants[1:], args.period)
         for window in windows:
             print(f"  {window.label}: {window.said()}")
-        for note in (*left_out, *split_notes):
+        for note in (*(note for _, notes in dated for note in notes), *left_out, *split_notes):
             print(f"  {note}")
         for note in (note for window in windows for note in window.notes):
             print(f"  {note}")

@@ -68,3 +68,49 @@ def test_replay_takes_a_date_with_all_its_parts(config: Path, capsys: pytest.Cap
     out = capsys.readouterr().out
     assert f"Replay of {records / 'pyseb-2026-06-01.csv.gz'} + {second} with {config}" in out
     assert "replayed without" not in out
+
+
+def _afternoon_after_an_empty_part(config: Path) -> Path:
+    """The day's -3 part (the afternoon), after a -2 a full disk left empty at the restart that began it."""
+    records = config.parent / "records"
+    (records / "pyseb-2026-06-01-2.csv.gz").write_bytes(b"")
+    third = records / "pyseb-2026-06-01-3.csv.gz"
+    shutil.move(write_recorded_day(config.parent / "afternoon", "2026-06-01", 5, house_w=700.0), third)
+    return third
+
+
+def test_replay_of_a_date_leaves_out_a_part_that_cannot_be_read(config: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # `replay 2026-06-01` stopped at the empty part, "empty: nothing recorded in it", the whole day unplayable by its
+    # date (replay takes one file: the two others could not be given instead); a folder's is left out, and said.
+    third = _afternoon_after_an_empty_part(config)
+    assert main(["replay", "2026-06-01", "-c", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert f"Replay of {config.parent / 'records' / 'pyseb-2026-06-01.csv.gz'} + {third} with {config}" in out
+    assert ("2026-06-01: recorded in 3 files, 2 of them read; left out: pyseb-2026-06-01-2.csv.gz (empty: nothing "
+            "recorded in it") in out
+
+
+def test_tune_of_a_date_leaves_out_a_part_that_cannot_be_read(config: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    _afternoon_after_an_empty_part(config)
+    assert main(["tune", "2026-06-01", "-c", str(config), "--set", "evaluate.margin=0,10", "-j", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "2 settings x 1 day = 2 replays" in out and "best" in out
+    assert "left out: pyseb-2026-06-01-2.csv.gz (empty: " in out
+
+
+def test_a_part_cut_short_before_the_next_is_not_said_to_end_the_replay(
+        config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # (a power cut in the morning's part, the afternoon's after it: the replay went on, "the replay ends at its last
+    # decision" said otherwise)
+    records = config.parent / "records"
+    first = records / "pyseb-2026-06-01.csv.gz"
+    first.write_bytes(first.read_bytes()[:-20])
+    second = records / "pyseb-2026-06-01-2.csv.gz"
+    shutil.move(write_recorded_day(config.parent / "afternoon", "2026-06-01", 5, house_w=700.0), second)
+    assert main(["replay", "2026-06-01", "-c", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert (f"{first}: its last batch was cut short (a crash): lost; the replay goes on at the next part's first "
+            "decision") in out
+    assert "the replay ends" not in out

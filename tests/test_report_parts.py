@@ -71,4 +71,30 @@ def test_a_total_of_some_parts_says_so(config: Path, capsys: pytest.CaptureFixtu
     (records / f"pyseb-{DAY}-3.csv.gz").write_bytes(b"\x1f\x8b")
     assert main(["report", str(records)]) == 0
     out = capsys.readouterr().out
-    assert f"{DAY} in total, the 2 parts above, of its 3:\n" in out
+    assert f"{DAY} in total, the 2 parts above, of its 3 (not pyseb-{DAY}-3.csv.gz):\n" in out
+
+
+def test_a_date_with_a_part_that_cannot_be_read_is_reported_as_its_folder(config: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    # A part a full disk left empty between two others (the loads changed at each restart): `report DATE` said its
+    # error, gave no total and exited 2 where `report records` left it out and totalled the others.
+    records = config.parent / "records"
+    (records / f"pyseb-{DAY}-2.csv.gz").rename(records / f"pyseb-{DAY}-3.csv.gz")
+    (records / f"pyseb-{DAY}-2.csv.gz").write_bytes(b"")
+    assert main(["report", DAY, "-c", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert f"{DAY}: recorded in 3 files, 2 of them read; left out: pyseb-{DAY}-2.csv.gz (empty: " in out
+    assert f"part 3 of 3 of {DAY}, from 13:00:00: its loads changed since part 1 (ecs, now ecs, radiator)\n" in out
+    assert f"{DAY} in total, the 2 parts above, of its 3 (not pyseb-{DAY}-2.csv.gz):\n" in out
+    assert "covers" not in out  # (each part was said "this report covers ... only", above their total)
+
+
+def test_a_part_after_one_not_reported_of_the_same_loads_is_not_said_an_update(
+        config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    records = config.parent / "records"
+    _part(records / f"pyseb-{DAY}-3.csv.gz", 15, 5, ("ecs",), (False,))  # (back to the first part's loads)
+    assert main(["report", str(records / f"pyseb-{DAY}.csv.gz"), str(records / f"pyseb-{DAY}-3.csv.gz")]) == 0
+    out = capsys.readouterr().out
+    assert f"part 3 of 3 of {DAY}, from 15:00:00: after part 1 (the part(s) between not reported)\n" in out
+    assert "file format changed" not in out
+    assert f"{DAY} in total, the 2 parts above, of its 3 (not pyseb-{DAY}-2.csv.gz):\n" in out
