@@ -49,17 +49,25 @@ def played_zone(trace: Path, template: SimConfig) -> str | None:
     if recorded is None or recorded == here:
         return None
     minutes = int(recorded.total_seconds() // 60)
-    if minutes % 60:  # (India's +05:30, Nepal's +05:45: no Etc zone; it was refused, "set [evaluate] timezone")
-        return _zone_at(recorded, day.records[0].time_s, day.records[-1].time_s)
+    last = day.records[-1].time_s
+    at_last = datetime.fromtimestamp(last, day.tz).utcoffset()
+    recorded_last = recorded if at_last is None else at_last  # (UTC's timedelta(0) is false: not `or`)
+    # (a day its clocks changed on, each end at its own offset: Newfoundland's, Adelaide's, Lord Howe's found no zone
+    # at the first's offset at both ends, and the demo of that day was refused; London's played at Etc/GMT-1 all day)
+    if minutes % 60 or recorded_last != recorded:  # (India's +05:30, Nepal's +05:45: no Etc zone)
+        found = _zone_at(recorded, first, recorded_last, last)
+        if found is not None or minutes % 60:
+            return found
     return "Etc/UTC" if minutes == 0 else f"Etc/GMT{-minutes // 60:+d}"  # (the Etc zones' sign is POSIX's: inverted)
 
 
-def _zone_at(offset: timedelta, first_s: float, last_s: float) -> str | None:
+def _zone_at(offset: timedelta, first_s: float, last_offset: timedelta, last_s: float) -> str | None:
     """A zone at `offset` from `first_s` to `last_s` (the day played): one of the tz database's current names first
     (Asia/Kolkata, not its old Asia/Calcutta, kept as an alias: the first by name, it was the one said), then one of
     a fixed offset all year (Asia/Kolkata for +05:30), else one in summer time then (Australia/Adelaide for +10:30 in
     January), then the one at that offset the longest (Asia/Kolkata since 1945, Asia/Colombo since 2006); by name among
-    equals. None: no zone has it."""
+    equals; at `last_offset` at `last_s` (a day the clocks changed on: a zone that changes them then). None: no zone
+    has it."""
     year = datetime.fromtimestamp(first_s, timezone.utc).year
     current = _current_names()
     found: list[tuple[bool, bool, int, str]] = []
@@ -68,7 +76,8 @@ def _zone_at(offset: timedelta, first_s: float, last_s: float) -> str | None:
             zone = ZoneInfo(name)
         except (ValueError, OSError):  # (a name the tzdata lists and cannot load)
             continue
-        if all(datetime.fromtimestamp(when, zone).utcoffset() == offset for when in (first_s, last_s)):
+        if all(datetime.fromtimestamp(when, zone).utcoffset() == at for when, at in ((first_s, offset),
+                                                                                   (last_s, last_offset))):
             seasons = {datetime(year, month, 1, tzinfo=zone).utcoffset() for month in (1, 7)}
             # (the same month's offset, each of the 50 years before: how long the zone has kept it)
             month = datetime.fromtimestamp(first_s, zone).month

@@ -432,3 +432,33 @@ def test_a_day_at_india_s_offset_plays_at_its_zone_s_name_said_with_the_offset(t
         f"{day} was recorded at UTC+05:30, not at the demo house's clock (Europe/Paris, UTC+01:00 that day): the "
         "house plays it at its own clock, UTC+05:30 (as the zone Asia/Kolkata)")
     assert "this machine's" in zone_note(day, None, zone, noon)
+
+
+@pytest.mark.parametrize(("zone", "day"), [("America/St_Johns", "2026-03-08"), ("Australia/Adelaide", "2026-04-05"),
+                                           ("Australia/Lord_Howe", "2026-04-05"), ("Europe/London", "2026-10-25")])
+def test_a_day_its_clocks_changed_on_plays_at_both_its_offsets(tmp_path: Path, zone: str, day: str) -> None:
+    # A day of a house at a half-hour offset on which its clocks changed (Newfoundland's spring, Adelaide's autumn): no
+    # zone at the first decision's offset at both ends of the day, played_zone gave None and the demo of that day was
+    # refused ("set [evaluate] timezone", which the demo's user cannot); a whole-hour one (London's autumn) was played
+    # at Etc/GMT-1 all day, its afternoon an hour off. The zone found keeps each end's own offset.
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from core.decisions import DecisionRecord
+    from recording.format import format_rows, header_text
+    from recording.store import append_batch
+    from simulation.config import read_sim_config
+    from simulation.demo_config import DEMO_TEMPLATE, played_zone
+
+    path = tmp_path / f"pyseb-{day}.csv.gz"
+    there = ZoneInfo(zone)
+    start = datetime.fromisoformat(f"{day}T00:00:05").replace(tzinfo=there).timestamp()
+    end = datetime.fromisoformat(f"{day}T23:59:55").replace(tzinfo=there).timestamp()
+    times = [start + (end - start) * i / 99 for i in range(100)]
+    records = [DecisionRecord(t, 500.0, 0.0, (0.0,), (0.0,), (2000.0,), (0.0,)) for t in times]
+    append_batch(path, format_rows(records, there), header_text(["ecs"], [False], 10.0))
+    played = played_zone(path, read_sim_config(DEMO_TEMPLATE))
+    assert played is not None
+    for when in (start, end):
+        assert datetime.fromtimestamp(when, ZoneInfo(played)).utcoffset() == datetime.fromtimestamp(when,
+                                                                                                   there).utcoffset()
