@@ -109,9 +109,11 @@ def report_of(path: str | Path, day: RecordedDay) -> DailyReport:
 
 
 def day_total(parts: Sequence[DailyReport]) -> DailyReport:
-    """The report of a day recorded in `parts` (each part's report, in order), as the daemon's own report of that day
-    counts it across the restarts that began them: the energies summed, each load by its name (a load in several parts
-    its figures summed, of the kind its last part gives it; one removed keeps what it drew before)."""
+    """The report of a day recorded in `parts` (each part's report, in order), across the restarts that began them:
+    the energies summed, each load by its name (a load in several parts its figures summed, of the kind its last part
+    gives it; one removed keeps what it drew before). Near the daemon's own report of that day, not the same: that one
+    counts a relay's switches at a stop and a start (no recorded decision shows them), lists no load removed, and a
+    load removed then added again from its return only."""
     loads: dict[str, LoadDay] = {}
     for load in (load for part in parts for load in part.loads):
         was = loads.get(load.name)
