@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from calibration.meter import echo_percent
+from calibration.sweep_base import SweepError, format_percent
 from calibration.sweep_config import SweepTarget
 from shell.broker_hints import connect_failure_hint, silent_broker_reason, unanswered_reason
 from shell.link_health import AnswerWatch
@@ -35,16 +36,6 @@ END_RESEND_S = 2.0  # the end percent sent again this often while the variator h
 # paho's reconnect delays (s). Its default backoff doubles up to 120 s: by the end of a sweep stopped by its
 # meter timeout (30 s), a broker back within the wait above would often not be tried again in time.
 RECONNECT_DELAY_S = (1, 2)
-
-
-class SweepError(RuntimeError):
-    """The sweep cannot start (broker unreachable, regulator online, nothing to resume...)."""
-
-
-def format_percent(percent: float) -> str:
-    """A percent as the variator and the CSV take it: `100.0`, `42.5`, `42.25`."""
-    text = f"{percent:.2f}".rstrip("0")
-    return text + "0" if text.endswith(".") else text
 
 
 class SweepLink:

@@ -9,7 +9,6 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from calibration.meter import (
     Refusal,
@@ -24,6 +23,7 @@ from calibration.meter import (
 )
 from calibration.sweep_config import SweepTarget
 from calibration.sweep_link import format_percent
+from calibration.sweep_plan import SweepPlan
 from values.boots import whole_percent
 
 __all__ = ["Event", "StepMeasure", "SweepPlan", "SweepStopped"]
@@ -38,35 +38,6 @@ ANSWER_WAIT_S = 10.0
 # A command not answered within this long is sent again (until ANSWER_WAIT_S): the variator's module reconnecting (the
 # broker back from a restart, its Wi-Fi) subscribes again with a clean session, and a command sent before is lost.
 RESEND_S = 2.0
-
-
-@dataclass(frozen=True, slots=True)
-class SweepPlan:
-    """The steps and timings of a sweep (defaults: the seed's)."""
-
-    start_percent: float = 100.0
-    stop_percent: float = 0.0
-    step_percent: float = 0.5
-    first_settle_s: float = 500.0  # at the first step (also after --resume or a reconnect): the element heats up
-    settle_s: float = 6.0  # after each later step, before readings count
-    readings_per_step: int = 6
-    end_percent: float = 0.0  # where the load is left, however the sweep ends
-    meter_timeout_s: float = 30.0  # no usable reading for this long: stop
-    availability_wait_s: float = 1.0  # how long to wait for the regulator's retained availability
-
-    def percents(self) -> list[float]:
-        """start, start - step, ... down to stop (stop included)."""
-        values: list[float] = []
-        k = 0
-        while True:
-            p = round(self.start_percent - k * self.step_percent, 4)
-            if p < self.stop_percent - 1e-9:
-                break
-            values.append(p)
-            k += 1
-        if values[-1] > self.stop_percent + 1e-9:
-            values.append(self.stop_percent)
-        return values
 
 
 class SweepStopped(Exception):
@@ -133,28 +104,21 @@ class StepMeasure:
             confirmed_before = self._confirmed
             if kind == "reading":
                 assert isinstance(data, bytes)
-                watts = usable_watts(data, self.target, self._last_reading)
-                if isinstance(watts, Unusable):
+                watts = self.take_reading(data, percent)
+                if watts is None:
                     invalid += 1
-                    self._note_unusable(watts, percent, data)
                     continue
-                self._last_reading, self._repeats, self._huge_w, self._field_advice = data, 0, None, None
                 last_valid = at
                 if at >= settled_at and self._confirmed:  # (before its answer, the variator may be elsewhere)
                     values.append(watts)
             elif kind == "stop":
                 raise SweepStopped(str(data))
             elif kind in ("disconnected", "refused"):
-                if self._broker_lost is None:  # (the loss's reason, once; paho's retries after it: the log file)
-                    log.warning("the connection to the broker is lost (%s): reconnecting; the step is measured "
-                                "again once it is back", data)
-                    self._broker_lost = str(data)
-                else:
-                    log.debug("the broker is still out of reach: %s", data)
+                self.link_lost(data)
             elif kind == "availability" and data == "online" and not self.ignore_availability:
                 raise SweepStopped(f"the regulator came online ({self.target.topic_availability})")
             elif kind == "variator" and isinstance(data, bytes) and output_gated_off(data):
-                raise SweepStopped(self._output_off_reason())
+                raise SweepStopped(self.output_off_reason())
             elif (why := self._restart_reason(kind, data, percent)) is not None:
                 # A reconnect, a variator reboot, or a variator at another percent: command again and start the step
                 # over. After a reconnect the broker has sent our will (the end percent): the element cooled as after
@@ -163,7 +127,6 @@ class StepMeasure:
                 if kind == "connected":
                     # (the meter's module reconnects on its own pace: its timeout runs from now, not from its last
                     # reading before the loss; a broker back within it stopped the sweep, blaming the meter)
-                    self._broker_lost = None
                     last_valid = max(last_valid, at)
                 settle_s = self.plan.first_settle_s if kind == "connected" else self.plan.settle_s
                 self.command(percent)
@@ -177,6 +140,32 @@ class StepMeasure:
                 # had its first readings, still at the step before's percent, counted in (1612 W for 1505 W at 60 %).
                 settled_at = max(settled_at, at + settle_s)
         return values, invalid, last_valid
+
+    def take_reading(self, data: bytes, percent: float) -> float | None:
+        """The watts of a meter reading at the step of `percent`, remembered as the last usable one; None when it is
+        not counted (noted for the stop's message)."""
+        watts = usable_watts(data, self.target, self._last_reading)
+        if isinstance(watts, Unusable):
+            self._note_unusable(watts, percent, data)
+            return None
+        self._last_reading, self._repeats, self._huge_w, self._field_advice = data, 0, None, None
+        return watts
+
+    def link_lost(self, why: object) -> None:
+        """The broker link dropped (or a reconnect failed): said once, remembered for the stop's message."""
+        if self._broker_lost is None:  # (the loss's reason, once; paho's retries after it: the log file)
+            log.warning("the connection to the broker is lost (%s): reconnecting; the step is measured again once it "
+                        "is back", why)
+            self._broker_lost = str(why)
+        else:
+            log.debug("the broker is still out of reach: %s", why)
+
+    def reconnected(self) -> None:
+        """The broker link is back. The answers sent while we were away are lost; the broker may have sent our will
+        (the end percent), whose answer may come yet; the variator may have taken a retained percent again."""
+        self._broker_lost = None
+        self._echo_resent = False
+        self._unanswered = [self.plan.end_percent]
 
     def command(self, percent: float) -> None:
         """Command the variator to `percent` (remembered: what its echo should say from now on)."""
@@ -201,10 +190,7 @@ class StepMeasure:
         says another percent again once commanded again stops the sweep (SweepStopped): sent again and again,
         forever."""
         if kind == "connected":
-            self._echo_resent = False  # (a new situation: the variator may have taken a retained percent again)
-            # The answers sent while we were away are lost; the broker may have sent our will (the end percent),
-            # whose answer may come yet.
-            self._unanswered = [self.plan.end_percent]
+            self.reconnected()
             return "reconnected"
         if kind != "variator" or not isinstance(data, bytes):
             return None
@@ -271,7 +257,7 @@ class StepMeasure:
                 self._field_advice = field_advice(data, self.target, f"[{self.target.name}] json_read_power")
             log.debug("unusable reading at %s %%: %r", at, data)
 
-    def _output_off_reason(self) -> str:
+    def output_off_reason(self) -> str:
         """Why the sweep stops when the variator says its output is gated off."""
         said = f" on {self.target.topic_variator_status}: an `off` was sent to it"
         return output_off_reason(self.target, "the load", said) + ", the step is not kept"
