@@ -18,6 +18,7 @@ from calibration.sweep_config import SweepTarget
 from calibration.sweep_files import Row, SweepFiles, hold_variator
 from calibration.sweep_link import SweepError, format_percent
 from calibration.sweep_measure import StepMeasure, SweepPlan, SweepStopped
+from calibration.sweep_reboot import MAX_REMEASURES, RebootCheck
 from calibration.thermostat import step_cut_reason, sweep_cut_reason
 from values.durations import spoken_duration
 from values.shown import counted
@@ -51,6 +52,8 @@ class Sweeper(VariatorSession):
         self.files = files
         self._done: list[Row] | None = None
         self._step = StepMeasure(target, plan, self._next_event, self._link.set_percent, ignore_availability)
+        self._reboots = RebootCheck(self._step, self._next_event, self._link.ask_status, ignore_availability)
+        self.remeasured: list[float] = []  # the steps measured again after the variator rebooted (the CLI's note)
 
     def prepare(self) -> None:
         """Read what is already measured and refuse what the files do not allow (SweepError); no connection."""
@@ -147,18 +150,10 @@ class Sweeper(VariatorSession):
             if index == 0:
                 self._say(f"{format_percent(percent)} %: stabilising for {settle_s:g} s (until "
                           f"{time.strftime('%H:%M:%S', time.localtime(time.time() + settle_s))})")
-            values, invalid, last_valid = self._step.measure(percent, step_started + settle_s, last_valid)
+            values, invalid, last_valid, again = self._measured(percent, step_started + settle_s, last_valid,
+                                                                previous, highest_w)
             # (the median: one glitch under max_meter_power, 5 kW among six readings of 1500 W, made the mean 2083 W)
             watts = statistics.median(values)
-            # (its readings drew, then fell: not kept)
-            cut = step_cut_reason(percent, values, highest_w, None if previous is None else previous[1])
-            if cut is not None:
-                raise SweepStopped(cut)
-            cut = sweep_cut_reason(percent, watts, previous, highest_w)
-            if cut is not None:
-                note = self.target.command_topic_note
-                raise SweepStopped(cut if note is None or previous is not None
-                                   else f"{cut}; or the variator never got the percents: {note}")
             previous, highest_w = (percent, watts), max(highest_w, watts)
             step_s = time.monotonic() - step_started
             if index > 0:
@@ -167,7 +162,54 @@ class Sweeper(VariatorSession):
             typical_s = (sum(later_steps_s) / len(later_steps_s) if later_steps_s
                          else self.plan.settle_s + 2.0 * self.plan.readings_per_step)
             note = f", {counted(invalid, 'unusable reading')} skipped" if invalid else ""
+            if again:
+                note += f"; measured again: {again[-1]}"
+                self.remeasured.append(percent)
             self._say(f"[{index + 1:>3}/{total}] {format_percent(percent):>6} % -> {watts:8.2f} W "
                       f"({counted(len(values), 'reading')}{note})  "
                       f"elapsed {spoken_duration(time.monotonic() - started)}  ETA {spoken_duration(left * typical_s)}")
             yield percent, watts
+
+    def _measured(self, percent: float, settled_at: float, last_valid: float, previous: Row | None,
+                  highest_w: float) -> tuple[list[float], int, float, list[str]]:
+        """The step's readings (StepMeasure.measure), and why it was measured again (empty: it was not). Readings
+        that fell to the off level stop the sweep as a thermostat cut (SweepStopped) only once the variator answers
+        at the step's percent (RebootCheck): rebooted, away or at another percent, the step is commanded and measured
+        again, MAX_REMEASURES times at most. A variator whose answers are not heard (--no-answers, no status topic)
+        cannot be asked: a cut, as before."""
+        again: list[str] = []
+        while True:
+            values, invalid, last_valid = self._step.measure(percent, settled_at, last_valid)
+            cut = self._cut_reason(percent, values, previous, highest_w)
+            if cut is None:
+                return values, invalid, last_valid, again
+            if self.target.topic_variator_status is None:
+                raise SweepStopped(cut)
+            verdict = self._reboots.verdict(percent, values[-1], last_valid)
+            last_valid = verdict.last_valid
+            if verdict.again is None:
+                raise SweepStopped(cut)
+            said = f"{verdict.again} during the step at {format_percent(percent)} %"
+            if len(again) >= MAX_REMEASURES:
+                raise SweepStopped(f"{said}, {len(again) + 1} times in a row: its power supply or its firmware (a "
+                                   f"boot loop?); its readings of nothing are no thermostat cut; the step is not kept")
+            again.append(verdict.again)
+            log.warning("%s: its readings fell to %.1f W, not taken for a thermostat cut; command sent again at %s %%, "
+                        "the step measured again (%d/%d)", said, values[-1], format_percent(percent), len(again),
+                        MAX_REMEASURES)
+            # (as after a boot_detected during a step: the later steps' settle; after a reconnect, the first one)
+            settle_s = self.plan.first_settle_s if verdict.reconnected else self.plan.settle_s
+            self._step.command(percent)
+            settled_at = time.monotonic() + settle_s
+
+    def _cut_reason(self, percent: float, values: list[float], previous: Row | None, highest_w: float) -> str | None:
+        """Why the step's readings look cut by the thermostat (calibration.thermostat), or None."""
+        # (its readings drew, then fell: not kept)
+        cut = step_cut_reason(percent, values, highest_w, None if previous is None else previous[1])
+        if cut is not None:
+            return cut
+        cut = sweep_cut_reason(percent, statistics.median(values), previous, highest_w)
+        note = self.target.command_topic_note
+        if cut is None or note is None or previous is not None:
+            return cut
+        return f"{cut}; or the variator never got the percents: {note}"

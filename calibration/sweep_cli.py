@@ -23,6 +23,7 @@ from shell.logsetup import LogFile
 from shell.output_file import overwritten_input
 from shell.stdout_gone import say
 from shell.stop_signals import stopping_on_signals
+from values.shown import counted
 
 __all__ = ["default_csv_path", "run_sweep"]
 
@@ -163,6 +164,11 @@ def run_sweep(args: argparse.Namespace) -> int:
         finally:
             logging.getLogger("calibration").removeHandler(handler)
             _close_log(handler)
+    if sweeper.remeasured:  # (said apart from the outcome's lines: a reboot is no thermostat cut, but worth a look)
+        shown = ", ".join(f"{p:g} %" for p in sweeper.remeasured)
+        say(f"note: the variator rebooted or was away during {counted(len(sweeper.remeasured), 'step')} ({shown}): "
+            f"measured again once it was back, not taken for a thermostat cut (the log says when); a variator that "
+            f"reboots often: check its power supply")
     where = sweeper.where_it_ended()
     if _say_where_the_load_is(sweeper, target, plan.end_percent):
         measured = (f"complete: {csv_path}" if outcome.completed

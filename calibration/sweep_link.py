@@ -193,6 +193,13 @@ class SweepLink:
         self.last_percent = percent
         self.client.publish(self.target.topic_set_power, format_percent(percent), qos=COMMAND_QOS)
 
+    def ask_status(self) -> None:
+        """Ask the variator its status (the firmware's `status` word): it answers with the percent it runs at, its
+        state, and `boot_detected` right after a reboot. Changes nothing on the variator; not `last_percent`."""
+        if not self.armed:
+            raise RuntimeError("an unarmed (checking) link never commands the variator")
+        self.client.publish(self.target.topic_set_power, "status", qos=COMMAND_QOS)
+
     def clear_retained(self) -> bool:
         """Delete the message retained on the command topic (an empty retained one, QoS 1); True once the broker has
         it. The one thing an unarmed link sends: what the variator would take again at its next reconnect."""

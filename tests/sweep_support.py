@@ -61,6 +61,16 @@ class SimulatedLoad:
         # The variator misses the first command at this percent (a Wi-Fi blip): no answer, the load left as it was
         self.miss_first_at_percent: float | None = None
         self.lag_s = 0.0  # the meter reads the load as it drew this long before (a PZEM's averaging)
+        # The variator reboots after CUT_AFTER_READINGS readings at this percent (during its step), away for
+        # `reboot_s`: no command taken nor answered meanwhile (its session is clean), the load at 0 W; back, it says
+        # boot_detected at its default, 0 %
+        self.reboot_during_percent: float | None = None
+        self.reboot_s = 1.5
+        self.reboot_times = 1  # how many of its commands at that percent reboot it (more: a boot loop)
+        self._readings_to_reboot: int | None = None
+        self._away_until = 0.0
+        self._back: threading.Timer | None = None
+        self.boots = 0
         self._percents: list[tuple[float, float]] = [(0.0, 0.0)]  # (monotonic s, percent) as the variator set them
         self._deaf = False
         self._stuck = False
@@ -81,6 +91,14 @@ class SimulatedLoad:
         self._thread.start()
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        if time.monotonic() < self._away_until:
+            return  # (rebooting: off the network)
+        if msg.payload == b"status" and not self.mute and not self._deaf:  # (the firmware's word: its status, as is)
+            with self._lock:
+                percent, state = self.percent, "OFF" if self._off else "ON"
+            client.publish(STATUS, f'{{"percent": {percent:.2f}, "power": 0, "mode": 0, "state": "{state}", '
+                                   f'"msg": "status"}}')
+            return
         try:
             value = float(msg.payload.decode())
         except ValueError:
@@ -106,6 +124,8 @@ class SimulatedLoad:
                 self._cut = True
             if self.cut_during_percent == value:
                 self._readings_to_cut = CUT_AFTER_READINGS
+            if self.reboot_during_percent == value and self.reboot_times > 0:
+                self.reboot_times, self._readings_to_reboot = self.reboot_times - 1, CUT_AFTER_READINGS
             if self.frozen_from_percent is not None and value <= self.frozen_from_percent:
                 self._frozen = True
             if self.off_from_percent is not None and value <= self.off_from_percent:
@@ -154,12 +174,29 @@ class SimulatedLoad:
                         self._readings_to_cut -= 1
                         if self._readings_to_cut == 0:
                             self._cut, self._readings_to_cut = True, None
+                    if self._readings_to_reboot is not None:
+                        self._readings_to_reboot -= 1
+                        if self._readings_to_reboot == 0:
+                            self._reboot()
             try:
                 self.client.publish(METER, payload)
             except OSError:
                 # (paho 1.6 writes a publish from this thread: its network loop may close the socket under it as the
                 # broker goes, EBADF in this thread, a warning in CI: the reading is lost, as a real meter's would be)
                 pass
+
+    def _reboot(self) -> None:
+        """Off the network for `reboot_s` (under the lock), the load at 0 W; then back, saying so."""
+        self._readings_to_reboot = None
+        self.percent = 0.0
+        self._percents = [*self._percents[-20:], (time.monotonic(), 0.0)]
+        self._away_until = time.monotonic() + self.reboot_s
+        self._back = threading.Timer(self.reboot_s, self._booted)
+        self._back.start()
+
+    def _booted(self) -> None:
+        self.boots += 1
+        self.client.publish(STATUS, '{"percent": 0.00, "power": 0, "mode": 0, "state": "ON", "msg": "boot_detected"}')
 
     def speak_again(self) -> None:
         """The meter comes back."""
@@ -170,6 +207,9 @@ class SimulatedLoad:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(5)
+        if self._back is not None:
+            self._back.cancel()
+            self._back.join(5)
         self.client.disconnect()
         self.client.loop_stop()
 
