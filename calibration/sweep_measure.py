@@ -99,7 +99,7 @@ class StepMeasure:
                     continue  # (woken to send the command again)
                 if answer_due is not None and answer_due <= silent_deadline:
                     raise SweepStopped(self._unanswered_reason(percent))
-                raise SweepStopped(self._silent_meter_reason())
+                raise SweepStopped(self.silent_meter_reason())
             kind, at, data = event
             confirmed_before = self._confirmed
             if kind == "reading":
@@ -150,6 +150,11 @@ class StepMeasure:
             return None
         self._last_reading, self._repeats, self._huge_w, self._field_advice = data, 0, None, None
         return watts
+
+    @property
+    def broker_lost(self) -> bool:
+        """The broker link is down (no answer nor reading can come)."""
+        return self._broker_lost is not None
 
     def link_lost(self, why: object) -> None:
         """The broker link dropped (or a reconnect failed): said once, remembered for the stop's message."""
@@ -242,7 +247,7 @@ class StepMeasure:
                 f"command: sweep with --no-answers")
 
     def _note_unusable(self, unusable: Unusable, percent: float, data: bytes) -> None:
-        """Log a reading not counted, and remember what the stop's message names (_silent_meter_reason): the highest
+        """Log a reading not counted, and remember what the stop's message names (silent_meter_reason): the highest
         reading above max_meter_power, how many times the last one came again."""
         at = format_percent(percent)
         if unusable.refusal is Refusal.ABOVE_MAX:
@@ -262,7 +267,7 @@ class StepMeasure:
         said = f" on {self.target.topic_variator_status}: an `off` was sent to it"
         return output_off_reason(self.target, "the load", said) + ", the step is not kept"
 
-    def _silent_meter_reason(self) -> str:
+    def silent_meter_reason(self) -> str:
         """Why the sweep stops when no usable reading came for meter_timeout: a silent meter, or a frozen one."""
         topic, timeout = self.target.topic_read_power, self.plan.meter_timeout_s
         if self._broker_lost is not None:

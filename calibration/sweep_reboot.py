@@ -62,6 +62,8 @@ class RebootCheck:
         target = self._step.target
         while True:
             now = time.monotonic()
+            if now >= deadline and self._step.broker_lost:
+                raise SweepStopped(self._step.silent_meter_reason())  # (the broker's loss, said as the measure says it)
             if now >= deadline:
                 raise SweepStopped(
                     f"the variator did not answer its status request for {REBOOT_WAIT_S:g} s after the readings at "
