@@ -35,7 +35,8 @@ class InferredFullTank(TankSuspicion):
 
     def __init__(self, name: str, min_power_w: float, rule: InferenceRule = _DEFAULT_RULE,
                  heard_after: Callable[[float], bool] | None = None,
-                 off_command_since: Callable[[float], bool] | None = None) -> None:
+                 off_command_since: Callable[[float], bool] | None = None,
+                 silent: Callable[[float], bool] | None = None) -> None:
         super().__init__(name, min_power_w, rule)
         # Whether the load's device answered a command sent at a time: a probe it did not hear is void
         # (a variator off the network draws what it drew; the house not moving is no full tank).
@@ -43,6 +44,10 @@ class InferredFullTank(TankSuspicion):
         # Whether the load's device ran off our command at some time since a given one (a variator's boot: at its
         # default until our command reaches it): a probe across that time measured its default, not our step.
         self.off_command_since = off_command_since
+        # Whether the load's device has left our last command unanswered past the time its answer takes, or its status
+        # asked at a fall unanswered (a variator rebooting after it answered a probe's step: its boot is said only once
+        # it is back, after the probe's readings).
+        self.silent = silent
         self._command_w: float | None = None
         self._changed_at: float | None = None
         self._settled: deque[tuple[float, float]] = deque(maxlen=2)  # (at, consumption - others)
@@ -176,6 +181,11 @@ class InferredFullTank(TankSuspicion):
             self._void_command_at = probe.changed_at
             log.info("%s: probe void, %s at most but the variator did not answer the command (next re-probe in %.0f s "
                      "at the earliest)", self.name, moved, self._reprobe_wait_s)
+            return False
+        # (it answered the step, then went: its boot is said once it is back, after these readings)
+        if self.silent is not None and self.silent(now):
+            log.info("%s: probe void, %s at most but the variator has left PySEB's last command unanswered since "
+                     "(rebooting, or off the network)", self.name, moved)
             return False
         return self._verdict(False, f"{moved} at most (< {needed_w:.0f} W)", probe.started_at, now)
 

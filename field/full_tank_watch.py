@@ -61,7 +61,7 @@ class FullTankWatch:
                 # (settle_s is the config's, divided by the demo already: the rule's own waits by demo_speed)
                 rule = InferenceRule(loop=LoopRule(evidence_s=settle_s)).faster(demo_speed, evidence_s=settle_s)
                 detector = InferredFullTank(load.name, load.min_power_w, rule, load.heard_after,
-                                            load.off_command_since)
+                                            load.off_command_since, load.silent)
                 self.inferred[load.name] = detector
                 load.add_power_listener(detector.on_command)
         # The loads whose fullness is inferred, with their detectors, in priority order: what every tick and

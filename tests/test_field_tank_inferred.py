@@ -227,3 +227,10 @@ period = 2
     summary = replay(config, root / "simulation" / "traces" / "serf-east-2022-03-19.csv").summary
     assert "ecs is full" not in caplog.text
     assert summary.capture_pct is not None and summary.capture_pct > 99.0
+
+
+def test_the_house_meters_probes_are_told_whether_the_variator_is_silent(tmp_path: Path) -> None:
+    # (a variator that answered a probe's step, then rebooted before its readings: silent for PySEB's next commands,
+    # its probe is void; tests/test_full_tank_inferred_probes.py)
+    h = Harness(field_config(tmp_path))
+    assert h.reg.field.tanks.inferred["ecs"].silent == h.load("ecs").silent
