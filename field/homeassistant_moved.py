@@ -4,17 +4,23 @@ connect and removed (ours only: their unique id and availability topic the earli
 announcement after a new prefix or node id (EARLIER_WAIT_S). Kept, a new node id left the old device in HA beside the
 new one, showing the same states. Not when the old place's availability topic says `online`: another PySEB runs there
 (LiveOldPlace, field/homeassistant_old_place.py); that place is then kept in the status file
-(`ha_discovery_left_alone`) and looked at again at the next start, as at the first (an `online` the broker kept from a
-run whose end it never heard left the old device in HA for good, said once). Part of HomeAssistantBridge
-(field/homeassistant.py), which announces."""
+(`ha_discovery_left_alone`) and looked at again at a few starts (LeftAlone, field/homeassistant_left_alone.py). Part of
+HomeAssistantBridge (field/homeassistant.py), which announces."""
 
 from __future__ import annotations
 
 import logging
-import shlex
 from collections.abc import Callable
 from typing import Any
 
+from field.homeassistant_left_alone import (
+    LEFT_ALONE_MAX_AGE_S,
+    LEFT_ALONE_MAX_STARTS,
+    LeftAlone,
+    LeftPlace,
+    forgotten,
+    listing,
+)
 from field.homeassistant_old_place import LiveOldPlace
 from integrations.homeassistant import Topics, announced_config, earlier_topics
 
@@ -26,16 +32,8 @@ log = logging.getLogger("field.homeassistant")
 # whose id an old one still held would get sensor.pyseb_grid_2). The broker sends them at the subscribe, within
 # milliseconds.
 EARLIER_WAIT_S = 1.0
-# The old places left alone that the status file keeps (a bound on a hand-edited list: each start looks at one).
-MAX_LEFT_ALONE = 4
 
 Send = Callable[[str, str, bool], None]  # (topic, payload, retain)
-
-
-def _listing(topic_filter: str) -> str:
-    """The command that lists the retained configs under `topic_filter` and ends (without --retained-only and -W, it
-    listed them and waited for more for ever; a prefix with a quote in it broke the quoting)."""
-    return f"mosquitto_sub -v --retained-only -W 2 -t {shlex.quote(topic_filter)}"
 
 
 def is_config(topics: Topics, topic: str) -> bool:
@@ -70,8 +68,10 @@ class EarlierAnnouncement:
         # old place now, and the configs read back are its own (the earlier run's to the letter): not removed.
         self._live = LiveOldPlace()
         # The old places whose configs were left alone (another PySEB said `online` there), saved in the status file:
-        # the next start looks at the first again (forgotten, a stale `online` kept that device in HA for good).
-        self._left: list[Topics] = []
+        # the next starts look at the first again, a few of them (forgotten, a stale `online` kept that device in HA
+        # for good, said once); and the one this start looks at again, if any (not at its first look).
+        self._left = LeftAlone()
+        self._again: LeftPlace | None = None
         self._read_at: float | None = None  # when a connect will have read them back (EARLIER_WAIT_S after it)
         self.waiting = False  # the first connect's announcement, waiting for them (EARLIER_WAIT_S)
 
@@ -96,10 +96,18 @@ class EarlierAnnouncement:
         filter (an ACL for the new node id or prefix only); None for any other topic. (Said as any refusal, it was an
         ERROR asking to allow it, "PySEB subscribes again at its next connection", where it is read at the first connect
         only, and the old device was left in HA unsaid.) The old place's availability topic refused: the removals held
-        for its word go at once."""
+        for its word go at once; at a later look at a place left alone, none (forgotten, said)."""
         earlier = self._earlier
         # (not this run's own availability topic, the old one's under the same topic_regul: the daemon's echo's)
         if earlier is not None and topic == earlier.availability != self.topics.availability:
+            if self._again is not None and topic in self.watched():  # (a later look at a place left alone: no removal)
+                self._left.drop(earlier)
+                self._earlier = None
+                return (f"the broker does not let PySEB read {topic}, the availability topic of the place an earlier "
+                        f"run left alone ({self._change(earlier)}): whether another PySEB runs there now is not "
+                        "known: its configs are left alone, the place no longer looked at; if none runs there, delete "
+                        f"that device in Home Assistant (or clear its retained configs: {listing(earlier.own_configs)} "
+                        "lists them, mosquitto_pub -r -n -t <topic> clears each)")
             if topic in self.watched():
                 self.availability(b"")  # (no word will come: the removals held for one go now, not at the wait's end)
             return (f"the broker does not let PySEB read {topic}, the availability topic of the place an earlier run "
@@ -110,7 +118,7 @@ class EarlierAnnouncement:
         return (f"the broker does not let PySEB read {topic}, where an earlier run announced its Home Assistant "
                 f"entities (under {self._change(earlier)}): its configs cannot be read back, and are not removed; "
                 f"delete that device in Home Assistant (or clear its retained configs, as a user the broker lets read "
-                f"there: {_listing(topic)} lists them, mosquitto_pub -r -n -t <topic> clears each)")
+                f"there: {listing(topic)} lists them, mosquitto_pub -r -n -t <topic> clears each)")
 
     def is_config(self, topic: str) -> bool:
         """True for a config topic of the earlier run's node."""
@@ -132,7 +140,9 @@ class EarlierAnnouncement:
         this run's announcement waits for them (tick)."""
         if (self._kept is not None or self._earlier is not None) and not self._earlier_read:
             self._read_at = now + EARLIER_WAIT_S
-        self._live = LiveOldPlace()  # (what a connection dropped within the wait read comes again, retained)
+        # (what a connection dropped within the wait read comes again, retained; a later start's look at a place
+        # left alone waits for the wait's end: a retained `offline`, then the `online` of a PySEB starting there)
+        self._live = LiveOldPlace(patient=self._again is not None)
         if self._earlier_read:
             self._earlier = None  # (read back by the last connection, late ones too: the old place is left alone)
         self.waiting = self.enabled and bool(self.filters()) and not self._earlier_read
@@ -150,12 +160,29 @@ class EarlierAnnouncement:
         if earlier is not None:
             left_alone = bool(watched) and self._live.leaves_alone()
             if watched:
-                for topic, state in self._live.decided(self._left_alone(earlier)):
+                for topic, state in self._live.decided():
                     self._remove(topic, state)  # (before this run's announcement, which follows)
             # Kept while left alone, last in the list: the next start looks at another left alone first, if any.
-            self._left = [place for place in self._left if place != earlier] + ([earlier] if left_alone else [])
-            self._left = self._left[-MAX_LEFT_ALONE:]
+            self._left.drop(earlier)
+            if left_alone:
+                self._say_left_alone(earlier, now)
         return self.waiting
+
+    def _say_left_alone(self, earlier: Topics, now: float) -> None:
+        """The old place's configs left alone at `now` (it says `online`): said, and kept to be looked at again at the
+        next starts, or forgotten once it was at LEFT_ALONE_MAX_STARTS or for LEFT_ALONE_MAX_AGE_S."""
+        place, kept = self._left.left_again(earlier, now, self._again)
+        days = (now - (place.since or now)) / 86400
+        if self._again is None:
+            log.warning("%s", self._left_alone(earlier))
+        elif kept:
+            log.info("Home Assistant: %s, where an earlier run announced its entities (%s), still says online: its "
+                     "configs left alone again (%d starts of %d at most, %.1f days of %g)", earlier.availability,
+                     self._change(earlier), place.starts, LEFT_ALONE_MAX_STARTS, days, LEFT_ALONE_MAX_AGE_S / 86400)
+        elif self.enabled and earlier.own_configs == self.topics.own_configs:
+            log.warning("%s; no longer looked at", self._left_alone(earlier))
+        else:
+            log.warning("%s", forgotten(earlier, self._change(earlier), place.starts, days))
 
     def handle(self, topic: str, payload: bytes, own: bool) -> bool:
         """A config the broker kept retained on `topic` (`own`: this run's node's): True when it was the earlier
@@ -165,9 +192,10 @@ class EarlierAnnouncement:
         config = announced_config(self._earlier, topic, payload)
         if config is None:
             return False
-        if self.watched() and self._live.online is not False:
+        if self.watched() and self._live.holds():
             # (no word yet from the old place's availability topic: removed when it says anything but `online`, or at
-            # the wait's end if it says nothing; `online`: left alone, said at the wait's end)
+            # the wait's end if it says nothing; `online`: left alone, said at the wait's end; at a later look at a
+            # place left alone, held to the wait's end whatever it says)
             self._live.hold(topic, config.get("state_topic"))
         elif not self._live.online:
             self._remove(topic, config.get("state_topic"))
@@ -200,9 +228,11 @@ class EarlierAnnouncement:
         return (f"Home Assistant: {earlier.availability}, the availability topic of the place an earlier run announced "
                 f"its entities under ({self._change(earlier)}), says online: another PySEB runs there now, and the "
                 "configs there (the earlier run's to the letter) are its own: not removed, each PySEB keeps its "
-                "device in Home Assistant. If none runs there any more (an `online` the broker kept from a run whose "
-                "end it never heard), delete that device in Home Assistant, or clear its retained configs: "
-                f"{_listing(earlier.own_configs)} lists them, mosquitto_pub -r -n -t <topic> clears each")
+                "device in Home Assistant; looked at again at the next starts (removed if that topic no longer says "
+                f"online), {LEFT_ALONE_MAX_STARTS - 1} at most, within {LEFT_ALONE_MAX_AGE_S / 86400:g} days. If none "
+                "runs there any more (an `online` the broker kept from a run whose end it never heard: nothing but a "
+                "hand replaces it), delete that device in Home Assistant, or clear its retained configs: "
+                f"{listing(earlier.own_configs)} lists them, mosquitto_pub -r -n -t <topic> clears each")
 
     def _change(self, earlier: Topics) -> str:
         """What the earlier run announced under, as the log says it: only what changed."""
@@ -216,7 +246,7 @@ class EarlierAnnouncement:
         """Top-level fields of the status document: where the configs of ours that may be retained were announced
         (`ha_discovery`), read back at the next start (restore). The status file's (the earlier run's, discovery on
         or off) until a connect read its configs back; then this run's, nothing with discovery off."""
-        left = {"ha_discovery_left_alone": [place.record() for place in self._left]} if self._left else {}
+        left = {"ha_discovery_left_alone": self._left.records()} if self._left else {}
         if self._kept is not None and not self._earlier_read:
             return {"ha_discovery": self._kept.record(), **left}
         return {"ha_discovery": self.topics.record(), **left} if self.enabled else left
@@ -226,7 +256,7 @@ class EarlierAnnouncement:
         node id or topic_regul), its configs are read back at the connect and removed; and the old places whose
         configs were left alone (`ha_discovery_left_alone`), the first looked at so when the last run's place is this
         one's (one a start). The warnings: a record that is not one."""
-        warnings = self._restore_left(left)
+        warnings = self._left.restore(left, self.topics)
         if record is None:
             self._look_again()
             return warnings
@@ -240,33 +270,16 @@ class EarlierAnnouncement:
             self._earlier = earlier
             log.info("Home Assistant: an earlier run announced under %s: its configs are removed at the connect",
                      self._change(earlier))
-        self._left = [place for place in self._left if place != earlier]  # (looked at now, as the last run's place)
+        self._left.drop(earlier)  # (looked at now, as the last run's place: as at a first look)
         self._look_again()
         return warnings
 
-    def _restore_left(self, left: Any) -> list[str]:
-        """The old places left alone, from a status file's `ha_discovery_left_alone` (this run's own place dropped:
-        it announces there itself); the warnings: a list that is not one of places."""
-        if left is None:
-            return []
-        places = [earlier_topics(record) for record in left] if isinstance(left, list) else [None]
-        for place in places:
-            if place is not None and place != self.topics and place not in self._left:
-                self._left.append(place)
-        self._left = self._left[:MAX_LEFT_ALONE]
-        bad = [record for record in left if earlier_topics(record) is None] if isinstance(left, list) else []
-        if bad and len(bad) < len(places):  # (the places in it are still looked at)
-            return [f"its ha_discovery_left_alone holds {str(bad)[:200]} that is no place a run announced: ignored; "
-                    "the places in it are looked at again"]
-        if None in places:
-            return [f"its ha_discovery_left_alone {str(left)[:200]!r} is not a list of places a run announced: the "
-                    "configs an earlier run left alone there, if any, are not looked at again"]
-        return []
-
     def _look_again(self) -> None:
         """With no other place to read back at the connect, the first old place left alone is (as at the first)."""
-        if self._earlier is None and self._left:
-            self._earlier = self._left[0]
+        again = self._left.first()
+        if self._earlier is None and again is not None:
+            self._earlier, self._again = again.topics, again
             log.info("Home Assistant: an earlier run left alone the configs under %s (another PySEB said online "
-                     "there): they are removed at the connect unless it still says online", self._change(self._earlier))
+                     "there, at %d starts so far): they are removed at the connect unless that topic's last word "
+                     "within %g s is online", self._change(again.topics), again.starts, EARLIER_WAIT_S)
 

@@ -4,11 +4,6 @@ EarlierAnnouncement (field/homeassistant_moved.py)."""
 
 from __future__ import annotations
 
-import logging
-
-# (the bridge's logger: the lines the log shows keep the name they had)
-log = logging.getLogger("field.homeassistant")
-
 
 class LiveOldPlace:
     """Whether another PySEB runs at the old place now, by its availability topic (HA's convention, PySEB's own:
@@ -22,9 +17,15 @@ class LiveOldPlace:
     without its TCP close, PySEB back under another client id within the broker's 1.5 keepalive before the last will.
     Wrong that way, the old device stays in HA, said, with what to do (the outcome before the removal existed); wrong
     the other way, a live instance's entities were removed unsaid. Removals wait for the old place's word (the broker
-    sends the retained copies of two filters in no order known), the wait's end (EARLIER_WAIT_S) at most."""
+    sends the retained copies of two filters in no order known), the wait's end (EARLIER_WAIT_S) at most.
 
-    def __init__(self) -> None:
+    `patient` (a later start's look at a place left alone, field/homeassistant_left_alone.py): every removal waits for
+    the wait's end, where the last word decides: a PySEB there restarting (its retained `offline`, then its `online`
+    within the wait) keeps its configs. One whose `online` comes after the wait (a shared host's reboot, a reconnect
+    slower than that) loses them, until its next announcement: the risk a later look takes, bounded by its starts."""
+
+    def __init__(self, patient: bool = False) -> None:
+        self.patient = patient
         # the last word on the old place's availability topic in this connection's wait (None: none yet)
         self.online: bool | None = None
         self._held: list[tuple[str, object]] = []  # (config topic, its state topic): the removals waiting
@@ -32,10 +33,14 @@ class LiveOldPlace:
     def said(self, payload: bytes) -> list[tuple[str, object]]:
         """A word on the old place's availability topic: the held removals to send now, none when it is `online`."""
         self.online = payload.strip() == b"online"
-        if self.online:
+        if self.online or self.patient:
             return []
         held, self._held = self._held, []
         return held
+
+    def holds(self) -> bool:
+        """True when a config read back now waits for the old place's word (none yet, `online`, or patient)."""
+        return self.patient or self.online is not False
 
     def hold(self, topic: str, state: object) -> None:
         self._held.append((topic, state))
@@ -44,11 +49,8 @@ class LiveOldPlace:
         """True when the wait's end leaves configs alone: the last word `online`, configs held."""
         return bool(self.online) and bool(self._held)
 
-    def decided(self, warning: str) -> list[tuple[str, object]]:
-        """At the wait's end: the held removals to send, none when the old place is `online` (`warning` said, when
-        configs were left alone)."""
+    def decided(self) -> list[tuple[str, object]]:
+        """At the wait's end: the held removals to send, none when the old place is `online` (leaves_alone, asked
+        before, tells whether configs were left alone: the caller says so)."""
         held, self._held = self._held, []
-        if not self.online or not held:
-            return held
-        log.warning("%s", warning)
-        return []
+        return [] if self.online else held
