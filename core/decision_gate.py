@@ -259,9 +259,9 @@ class DecisionGate:
     def commands_sent_late(self, stamp: float, late_s: float, loads: Sequence[Equipment]) -> None:
         """The commands just stamped `stamp` (a message's date: the message waited in the queue, the main loop held
         up) went out `late_s` after it: on the readings' clock they were sent then, so a house reading received before
-        they went, dated after `stamp` by `settle` or more, is no evidence of them. (The shell dated such readings with
-        the message instead: a meter's last reading seconds older than it was, cut as silent, and taken by the core for
-        a clock stepped back.) The commands keep their stamp, as a clock's step moves them."""
+        they went, dated after `stamp` by `settle` or more, is no evidence of them. (Dated with the message instead,
+        such readings would make a meter's last reading seconds older than it was, cut as silent, and be taken by the
+        core for a clock stepped back.) The commands keep their stamp, as a clock's step moves them."""
         self._move_commands(late_s, [load for load in loads if load.last_command_at == stamp], None)
 
     def _move_commands(self, step_s: float, loads: Sequence[Equipment], after: float | None) -> None:

@@ -88,8 +88,8 @@ class DaemonMessages:
             # A decision (or a force, a timer's command) taken on a message that waited: the regulator stamped its
             # commands with the message's date, and they went now. A house reading received before they went, dated
             # after that date by the settle, would be taken for their evidence (the loop held up 4 s, the same kilowatt
-            # added twice): the core is told when they went. (Dating such readings with the message instead made a
-            # meter's last reading seconds older than it was: a live meter cut as silent, a step back of the clock.)
+            # added twice): the core is told when they went. (Dating such readings with the message instead would make
+            # a meter's last reading seconds older than it was: a live meter cut as silent, a step back of the clock.)
             self.reg.commands_sent_late(received_at, late_s)
         self._offer_snapshot()
 
