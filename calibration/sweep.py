@@ -178,6 +178,7 @@ class Sweeper(VariatorSession):
         again, MAX_REMEASURES times at most. A variator whose answers are not heard (--no-answers, no status topic)
         cannot be asked: a cut, as before."""
         again: list[str] = []
+        away = False  # measured again already for a late answer at the step's percent: the next one is a cut
         while True:
             values, invalid, last_valid = self._step.measure(percent, settled_at, last_valid)
             cut = self._cut_reason(percent, values, previous, highest_w)
@@ -185,8 +186,8 @@ class Sweeper(VariatorSession):
                 return values, invalid, last_valid, again
             if self.target.topic_variator_status is None:
                 raise SweepStopped(cut)
-            verdict = self._reboots.verdict(percent, values[-1], last_valid)
-            last_valid = verdict.last_valid
+            verdict = self._reboots.verdict(percent, values[-1], last_valid, away_counts=not away)
+            last_valid, away = verdict.last_valid, away or verdict.away
             if verdict.again is None:
                 raise SweepStopped(cut)
             said = f"{verdict.again} during the step at {format_percent(percent)} %"

@@ -38,6 +38,7 @@ class Verdict:
     again: str | None  # why the step is no thermostat cut and is measured again (None: a cut, as far as it can tell)
     last_valid: float  # the last usable meter reading's time (monotonic s), readings taken while waiting counted
     reconnected: bool = False  # the broker link came back meanwhile: the load cooled (our will), the first settle
+    away: bool = False  # `again` for a late answer only, at the step's percent (no boot_detected, no other percent)
 
 
 class RebootCheck:
@@ -51,11 +52,14 @@ class RebootCheck:
         self._ask = ask
         self._ignore_availability = ignore_availability
 
-    def verdict(self, percent: float, fell_to_w: float, last_valid: float) -> Verdict:
+    def verdict(self, percent: float, fell_to_w: float, last_valid: float, away_counts: bool = True) -> Verdict:
         """Ask until the variator answers (again every RESEND_S: one back from a reboot subscribes with a clean
         session, a question sent before is lost to it), up to REBOOT_WAIT_S, after which the sweep stops
         (SweepStopped). An answer at `percent`, its output on, at once: a cut. Rebooted (boot_detected, a status seen
-        since the step's readings too), at another percent (its default), or silent for RESEND_S or more: a reboot."""
+        since the step's readings too), at another percent (its default), or silent for RESEND_S or more while
+        `away_counts`: a reboot. Not `away_counts` (the step measured again already for such a silence), a late answer
+        at `percent` is a cut too: a variator slow to answer on a busy Wi-Fi (no boot_detected, at its percent) read as
+        away each time had its hot tank measured again 3 times, then taken for a boot loop, its power supply blamed."""
         began = time.monotonic()
         deadline, ask_at = began + REBOOT_WAIT_S, began
         asked = 0
@@ -101,9 +105,11 @@ class RebootCheck:
                 if whole_percent(echo) != whole_percent(percent):
                     return Verdict(f"the variator reports {echo:g} % where the sweep commanded "
                                    f"{format_percent(percent)} % (back from a reboot at its default?)", last_valid)
-                if asked > 1:  # (away, then back at the percent: it may have lost it meanwhile; measuring is safe)
+                if asked > 1 and away_counts:  # (away, then back at the percent: it may have lost it meanwhile;
+                    # measuring again is safe, once: a reboot says boot_detected, and its default is another percent)
                     return Verdict(f"the variator did not answer for {at - began:.1f} s (away: rebooting?)",
-                                   last_valid)
-                log.info("the variator answers at %s %%, its output on: the readings of nothing are the load's",
-                         format_percent(percent))
+                                   last_valid, away=True)
+                late = f" (after {at - began:.1f} s, as it did before)" if asked > 1 else ""
+                log.info("the variator answers at %s %%%s, its output on: the readings of nothing are the load's",
+                         format_percent(percent), late)
                 return Verdict(None, last_valid)

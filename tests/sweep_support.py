@@ -71,6 +71,7 @@ class SimulatedLoad:
         self._away_until = 0.0
         self._back: threading.Timer | None = None
         self.boots = 0
+        self.status_delay_s = 0.0  # its answer to `status` comes this late (a busy Wi-Fi)
         self._percents: list[tuple[float, float]] = [(0.0, 0.0)]  # (monotonic s, percent) as the variator set them
         self._deaf = False
         self._stuck = False
@@ -96,8 +97,14 @@ class SimulatedLoad:
         if msg.payload == b"status" and not self.mute and not self._deaf:  # (the firmware's word: its status, as is)
             with self._lock:
                 percent, state = self.percent, "OFF" if self._off else "ON"
-            client.publish(STATUS, f'{{"percent": {percent:.2f}, "power": 0, "mode": 0, "state": "{state}", '
-                                   f'"msg": "status"}}')
+            answer = (f'{{"percent": {percent:.2f}, "power": 0, "mode": 0, "state": "{state}", '
+                      f'"msg": "status"}}')
+            if self.status_delay_s:
+                late = threading.Timer(self.status_delay_s, client.publish, (STATUS, answer))
+                late.daemon = True
+                late.start()
+            else:
+                client.publish(STATUS, answer)
             return
         try:
             value = float(msg.payload.decode())

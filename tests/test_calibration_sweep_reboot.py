@@ -64,3 +64,22 @@ def test_a_variator_still_away_is_not_taken_for_a_thermostat_cut(
     assert ("the variator did not answer its status request for 2.5 s after the readings at 70.0 % fell to 0.0 W: "
             "rebooting, or off the network") in err, err
     assert [p for p, _ in rows(partial(csv))] == [100.0, 90.0, 80.0]
+
+
+def test_a_thermostat_cut_behind_a_variator_slow_to_answer_is_a_cut_not_a_boot_loop(
+        broker: PrivateBroker, probe: MqttProbe, load: SimulatedLoad, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # A real cut, the variator answering its status 2.5 s late (a busy Wi-Fi; no boot_detected, at the step's percent):
+    # taken for "away" each time, the hot tank was measured again 3 times, then the sweep stopped blaming a boot loop
+    # ("its power supply or its firmware ...; its readings of nothing are no thermostat cut"). Measured again once
+    # (safe), its late answer at the step's percent again is a cut.
+    load.cut_during_percent, load.status_delay_s = 70.0, 2.5
+    csv = tmp_path / "c.csv"
+    assert sweep(write_config(tmp_path, broker.port), csv, "--settle", "3", "--readings", "6") == 1
+    err = capsys.readouterr().err
+    assert "the load's thermostat has probably cut it (a hot tank)" in err, err
+    assert "boot loop" not in err
+    assert [m.text for m in delivered(probe).on(CMD)].count("70.0") == 2  # (measured again once)
+    log = (tmp_path / "c.log").read_text()
+    assert "the variator answers at 70.0 % (after 2." in log and "s, as it did before)" in log, log[-3000:]
+    assert [p for p, _ in rows(partial(csv))] == [100.0, 90.0, 80.0]
