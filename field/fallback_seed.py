@@ -2,7 +2,8 @@
 energy today (thresholds per season), force it at full power for 3600 x Wh / max W seconds (Hébert's
 formula), the Wh chosen from the two-day energy and the cloud forecast as the seed's low_energy_fallback
 did. Pure: `now`, the heater's energy counter, its state and the forecast come in; a force command
-(executed like one from regul/mode) goes out."""
+(executed like one from regul/mode) goes out. Its parts, mixins of SeedFallback: its window (fallback_seed_window), the
+wall clock's steps (fallback_seed_clock), its own force followed (fallback_seed_own)."""
 
 from __future__ import annotations
 
@@ -14,16 +15,17 @@ from datetime import date, timedelta, tzinfo
 from equipments.modes import ForceCommand
 from field.fallback_answers import VariatorAnswers
 from field.fallback_resume import MAX_LATE_S, MIN_FORCE_WH, OwnForce
+from field.fallback_seed_clock import SeedClock
+from field.fallback_seed_own import Answers, SeedOwnForce
 from field.fallback_seed_window import SeedWindow
 from field.fallback_settings import SeedRuleSettings
 from field.fallback_shortfall import no_forecast, season_of, seed_force_wh
 from field.forecast import CloudPick
-from values.local_time import DailyTime, hour, last_occurrence, local_date, next_occurrence
+from values.local_time import DailyTime, hour, local_date
 
 log = logging.getLogger(__name__)
 
 CloudSource = Callable[[date], CloudPick]  # the forecast cloud cover of a local date, for a check
-Answers = tuple[float | None, float | None]  # the heater's variator's last answer, and its last command's time
 FORCED_BY_SEED = "seed_rule"  # who forces the heater when this rule does
 MIN_WINDOW_S = 20 * 3600  # a check on fewer hours of counted energy (fresh start) would force wrongly
 # The most the clock may read behind the last tick for that tick to stand (a restore from a file ahead of a clock not
@@ -49,7 +51,7 @@ class EnergyDelta:
         return counter_wh + (final_wh - last if final_wh is not None and final_wh > last else 0.0)
 
 
-class SeedFallback(SeedWindow):
+class SeedFallback(SeedWindow, SeedClock, SeedOwnForce):
     """The seed's daily check. `yesterday_wh` is persisted (snapshot/restore: SeedWindow) with the running window."""
 
     def __init__(self, load_name: str, settings: SeedRuleSettings, tz: tzinfo | None,
@@ -158,56 +160,6 @@ class SeedFallback(SeedWindow):
         # next night's window 18 h long, a "fresh start" that forced nothing after a grey day)
         return self._check(now, due_at, max_power_w, self.full_in_window, allowed, clouds or no_forecast)
 
-    def _follow_a_moved_check(self, now: float) -> None:
-        """The restored window was saved by a run whose check_at was another hour (moved in the config while PySEB was
-        stopped, 03:00 to 01:00): this hour's last check, if it passed during that run after the window's last check,
-        never ran, and is due now (run late or skipped as any late check). The saved run had passed it, so it was not
-        seen to pass: the night's check came a day later, its window two days long, with no force in between. Only when
-        it stands for the saved hour's next check, nearer to it than to the window's last one: 01:00 moved to 03:00 and
-        stopped at 00:30, yesterday's 03:00 is the night checked at 01:00 (taken for a missed check, 21 h late, it was
-        skipped and rolled the window: the day's energy no longer today's, and 03:00 forced 7 kWh after a sunny day)."""
-        saved_hour, self._saved_check_at_hour = self._saved_check_at_hour, None
-        if saved_hour is None or saved_hour == self.settings.check_at_hour or self.checked_until is None \
-                or self.window_start is None:
-            return
-        last_at = last_occurrence(now, self.check_at.at, self.tz)
-        saved_next_at = next_occurrence(self.window_start, hour(saved_hour), self.tz)  # (the saved run's next check)
-        if self.window_start < last_at <= self.checked_until and \
-                last_at - self.window_start > saved_next_at - last_at:
-            log.info("low-energy fallback: check_at is now %02d:00 (%02d:00 when PySEB stopped): the %02d:00 check "
-                     "passed then, after the last one, unchecked: due now", self.settings.check_at_hour, saved_hour,
-                     self.settings.check_at_hour)
-            self.checked_until = last_at - 1.0
-
-    def _start_afresh(self, now: float) -> None:
-        """The first tick: the window starts now (or where a restored one started), and its first check forces nothing
-        unless MIN_WINDOW_S were counted (a seed's status file gives it the seed's own window: field.features)."""
-        self.checked_until = now
-        if self.window_start is None or self.window_start > now:
-            self.window_start, self._window_stamped_here = now, True
-
-    def _set_back_afresh(self, now: float, behind_s: float) -> None:
-        """A clock further behind the last tick than a day (set back by hand, a clock module's wrong date): the window
-        starts now, as on a fresh start. Kept from before: the energy counted since the last check (the heater's, for
-        the two-day sum), and what the rule's own force had left to run (its times moved back with the clock). The
-        window kept, the next check said "only -58.0 h counted", and the heater's energy went uncounted for the days
-        the clock had to catch up to the end of the last night's force."""
-        self.checked_until = now
-        log.info("low-energy fallback: the clock reads %.1f days behind its last tick (set back): the window "
-                 "starts afresh, with the %.0f Wh counted since the last check", behind_s / 86400, self.today_wh)
-        self.window_start, self._window_stamped_here = now, True
-        # (by what the regulator did not tell already: a file restored dated ahead; a step told, not twice)
-        untold_s, self._told_back_s = max(0.0, behind_s - self._told_back_s), 0.0
-        self._move_back(untold_s, now)
-
-    def _move_back(self, step_s: float, now: float) -> None:
-        """Its own force's times, and where the window's counting resumes after it, moved back by `step_s` with the
-        clock (the heater's force keeps the time it had left): not before `now`."""
-        if self._count_from > now:
-            self._count_from = max(now, self._count_from - step_s)
-        if self._own is not None and step_s > 0:
-            self._own.clock_set_back(step_s)
-
     def _last_check_at(self, first_due_at: float, now: float) -> float:
         """The last check_at at or before `now`, from `first_due_at` (days of downtime are not counted hours)."""
         last = first_due_at
@@ -285,96 +237,3 @@ class SeedFallback(SeedWindow):
         self._roll(counted_wh + (force_wh if command else 0.0),
                    now + (command.duration_s or 0.0) if command else now, due_at)
         return command
-
-    def _follow_own_force(self, now: float, delta_wh: float, max_power_w: float, full: bool, allowed: bool,
-                          held_by: str | None, own_force_on: bool, answers: Answers) -> ForceCommand | None:
-        """The rule's own force, while owed (field.fallback_resume): forced again for what is still missing once
-        another's force over it ends; done, it gives back the credit of what the heater did not draw. A full tank
-        ends it (the night's heating done); a user's unforce or a mode that no longer allows the fallback cuts it:
-        not forced again, and only what the heater drew is credited."""
-        own = self._own
-        if own is None:
-            return None
-        if full:
-            own.tank_full()
-            wanted_wh: float | None = 0.0
-        elif not allowed:
-            own.end_early(now)
-            wanted_wh = 0.0
-        else:
-            wanted_wh = own.follow(now, delta_wh, held_by, own_force_on, *answers)
-        if wanted_wh is None:
-            return None
-        # Never longer than the force it is the rest of, nor past the night's room: a damaged or hand-edited status
-        # file's wanted_wh (1e7 Wh) forced the heater from the grid for 208 days, and 1e308 raised out of tick.
-        room_s = max(0.0, min(own.latest_s - MAX_LATE_S, own.due_at + own.latest_s - now))
-        duration_s = round(min(3600.0 * wanted_wh / max_power_w, room_s)) if max_power_w > 0 else 0
-        if wanted_wh > 0 and duration_s > 0:
-            fits_wh = min(wanted_wh, max_power_w * duration_s / 3600.0)
-            if wanted_wh - fits_wh >= 1.0:
-                # What no longer fits is never forced: not credited either, the next night's check makes it up. (Not
-                # the fraction of a second the force's length was rounded down by: a 0 Wh "no longer fitted" line.)
-                own.cut_off_wh += wanted_wh - fits_wh
-            wanted_wh = fits_wh
-            # (the same wording at each try: a link that refuses all night is one line a minute, then ten)
-            own.wanted_wh, own.drawn_wh, own.planned_end, own.jumped_s = wanted_wh, 0.0, now + duration_s, 0.0
-            own.started(now)
-            self._count_from = max(self._count_from, own.planned_end)
-            log.info("low-energy fallback: the rest of %s's night force (displaced by another's force, now over, not "
-                     "delivered, or cut by a stop of PySEB): forcing again %.0f W for %d s (%.0f Wh still missing)",
-                     self.load_name,
-                     max_power_w, duration_s, wanted_wh)
-            return ForceCommand(self.load_name, max_power_w, duration_s)
-        self._own = None
-        own.closing(now)
-        if own.cut:
-            # (what the heater draws from now on is the regulation's, counted in the new window)
-            self._count_from = min(self._count_from, now)
-        if own.not_drawn_wh > 0:
-            # (credited whole when the force was made: the next night's check would take the water for hot)
-            self.yesterday_wh = max(0.0, self.yesterday_wh - own.not_drawn_wh)
-            self._say_short(own)
-        return None
-
-    def _say_short(self, own: OwnForce) -> None:
-        """Why its force gave less than it was for (a variator that never heard it: a warning, the water is cold)."""
-        if not own.heard:
-            log.warning("low-energy fallback: %s's variator never answered during the night force (off the network?): "
-                        "the heater may not have heated, the water may be cold; %.0f Wh of it not credited",
-                        self.load_name, own.not_drawn_wh)
-        elif own.late:
-            log.info("low-energy fallback: %s's variator answered the night force late (off the network until then?): "
-                     "%.0f Wh of it not credited", self.load_name, own.not_drawn_wh)
-        else:
-            log.info("low-energy fallback: %s's force %s: %.0f Wh of it not drawn, not credited", self.load_name,
-                     own.why_short(), own.not_drawn_wh)
-
-    def clock_stepped_back(self, step_s: float, now: float) -> None:
-        """The wall clock stepped back by `step_s` to `now` (told by the regulator as it happens): its own force's
-        times move back with the heater's force, which keeps the time it had left; its end, still on the old clock,
-        came after the heater's, and the force that ran its time was logged "ended early (unforced ...)". Counted
-        (`_told_back_s`): a step of more than a day also starts the window afresh at the next tick, which moves them
-        by the rest only (a file restored dated ahead: all of it)."""
-        self._told_back_s += step_s
-        self._move_back(step_s, now)
-
-    def clock_stepped_forward(self, step_s: float) -> None:
-        """The wall clock jumped forward by `step_s` with no time passing (NTP setting a Pi's clock, told by the
-        daemon): the rule's force in its course ends that much early, credited only with what the heater drew
-        (OwnForce.clock_jumped). A jump after its end changes nothing. A window this run's clock started moves with
-        the jump: a Pi that booted on 1970 (its status file set aside as dated ahead: a fresh start) and got the
-        time at 03:40 ran the 01:00 check on the jump's 56 years as counted hours, and forced 7 kWh from the grid on
-        a minute of counting. A window restored from a file keeps its start (the downtime since is real time, as
-        after any restart)."""
-        if self._window_stamped_here and self.window_start is not None:
-            self.window_start += step_s
-        own = self._own
-        if own is not None and (self.checked_until is None or self.checked_until < own.planned_end):
-            own.clock_jumped(step_s)
-
-    def force_not_applied(self, now: float) -> None:
-        """Its force could not be published (paho refused it): owed as one another's force displaced, forced again
-        a minute later (then 2, 4... 10), while the night lasts (taken for done, it credited 7000 Wh the heater
-        never got)."""
-        if self._own is not None:
-            self._own.not_delivered(now)
