@@ -10,25 +10,24 @@ the day's close) counts at the earlier decision's belief: nothing measured it. A
 (meters silent, daemon stopped) is not counted: `covered_h` says how much of the day the figures cover. The day so
 far is in the status document (`report_today`), and a restart the same day resumes it: the report after a restart at
 23:00 covered 1 h of a day of sun, PV 0 kWh.
+
+The report these sums make, its document, its text and its log line: core/daily_report_doc.py (exported from here too).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from core.daily_report_doc import WH, DailyReport, LoadDay, report_json
 from core.decisions import DecisionRecord, command_level
-from core.recheck_probes import RecheckProbes, probes_text
+from core.recheck_probes import RecheckProbes
 
 if TYPE_CHECKING:
     from equipments.base import Equipment
-from values.numbers import finite_json_float
 
 __all__ = ["DailyFigures", "DailyReport", "LoadDay", "caused_import_w"]
-
-WH = 1 / 3600.0
-MAX_COVERED_H = 48.0  # the most hours a saved day's figures may cover (DailyReport.from_json)
 
 
 def caused_import_w(grid_w: float, loads_w: float) -> float:
@@ -37,129 +36,6 @@ def caused_import_w(grid_w: float, loads_w: float) -> float:
     yardstick all count it so."""
     # (min(grid_w, loads_w) by a comparison: on Python 3.11 min()'s call parses its keywords, at most decisions)
     return (loads_w if loads_w < grid_w else grid_w) if grid_w > 0 else 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class LoadDay:
-    """One load's day."""
-
-    name: str
-    relay: bool
-    energy_wh: float  # what it drew, by the regulator's belief as each reading corrected it (DecisionRecord.drew_w)
-    switches: int  # times its command went from off to on or back
-    recheck_probes: int = 0  # a full tank's re-check probes (core/recheck_probes.py): two of its switches each
-
-
-@dataclass(frozen=True, slots=True)
-class DailyReport:
-    """A day's energies (Wh), per load figures, and the counterfactual `missed_wh`."""
-
-    date: str  # YYYY-MM-DD, local
-    covered_h: float
-    pv_wh: float
-    house_wh: float  # consumption minus the loads
-    diverted_wh: float  # all the loads
-    exported_wh: float
-    imported_wh: float
-    caused_import_wh: float  # import while the loads drew, up to what they drew
-    missed_wh: float  # exported while a load still had room: what a perfect router would have added
-    loads: tuple[LoadDay, ...]
-
-    def as_json(self) -> dict[str, Any]:
-        """The retained document on `[mqtt] topic_report` (Wh rounded to 0.1)."""
-        return _report_json(self.date, self.covered_h, (self.pv_wh, self.house_wh, self.diverted_wh, self.exported_wh,
-                                                        self.imported_wh, self.caused_import_wh, self.missed_wh),
-                            [(load.name, load.energy_wh, load.switches, load.relay, load.recheck_probes)
-                             for load in self.loads])
-
-    @classmethod
-    def from_json(cls, doc: Any, relays: dict[str, bool]) -> DailyReport:
-        """A report as `as_json` wrote it (a saved status's day so far), its loads those of `relays` (by name) that
-        it has; ValueError when it is not one (a damaged or hand-edited file)."""
-        if not isinstance(doc, dict) or not isinstance(doc.get("date"), str) or not isinstance(doc.get("loads"), dict):
-            raise ValueError("not a daily report")
-        covered_h = finite_json_float(doc.get("covered_h"))
-        # A DST day has 25 h, and a clock stepped back during the day (NTP correcting a clock chip kept in local
-        # time, hours ahead) has the decisions after the step cover its hours again: refused over 25 h, a restart
-        # that evening lost the day's figures so far. Over two days' hours is no day's.
-        if covered_h is None or not 0 <= covered_h <= MAX_COVERED_H:
-            raise ValueError(f"covered_h {doc.get('covered_h')!r} is not a day's hours")
-        loads = []
-        for name, relay in relays.items():
-            entry = doc["loads"].get(name)
-            if entry is None:
-                continue  # a load added since: its day starts now
-            switches = entry.get("switches") if isinstance(entry, dict) else None
-            if isinstance(switches, bool) or not isinstance(switches, int) or switches < 0:
-                raise ValueError(f"{name}'s switches {switches!r} is not a count")
-            # (a variable load's; none in a file from before 2026-12-07)
-            probes = entry.get("recheck_probes", 0)
-            if isinstance(probes, bool) or not isinstance(probes, int) or not 0 <= probes * 2 <= switches:
-                raise ValueError(f"{name}'s recheck_probes {probes!r} is not a count of its switches")
-            loads.append(LoadDay(name, relay, _saved_wh(entry, "energy_wh"), switches, probes))
-        return cls(doc["date"], covered_h, _saved_wh(doc, "pv_wh"), _saved_wh(doc, "house_wh", signed=True),
-                   _saved_wh(doc, "diverted_wh"), _saved_wh(doc, "exported_wh"), _saved_wh(doc, "imported_wh"),
-                   _saved_wh(doc, "caused_import_wh"), _saved_wh(doc, "missed_wh"), tuple(loads))
-
-    def line(self) -> str:
-        """The one INFO line of the log."""
-        relays = ", ".join(f"{load.name} {load.switches}" for load in self.loads if load.relay) or "none"
-        return (f"day {self.date} ({self.covered_h:.1f} h covered): PV {_kwh(self.pv_wh):.2f} kWh, house "
-                f"{_kwh(self.house_wh):.2f} kWh, diverted {_kwh(self.diverted_wh):.2f} kWh, exported "
-                f"{_kwh(self.exported_wh):.2f} kWh, imported {_kwh(self.imported_wh):.2f} kWh "
-                f"({self.caused_import_wh:.0f} Wh caused by the loads); relay switches: {relays}; a perfect "
-                f"router would have added {_kwh(self.missed_wh):.2f} kWh (exported while a load had room)")
-
-    def text(self) -> str:
-        """The report as `python3 -m simulation report` prints it."""
-        rows = [
-            f"day {self.date}, {self.covered_h:.2f} h covered by decisions",
-            f"PV production      {_kwh(self.pv_wh):9.2f} kWh",
-            f"house (base load)  {_kwh(self.house_wh):9.2f} kWh",
-            f"diverted (loads)   {_kwh(self.diverted_wh):9.2f} kWh",
-            f"exported           {self.exported_wh:9.0f} Wh",
-            f"imported           {self.imported_wh:9.0f} Wh",
-            f"caused import      {self.caused_import_wh:9.0f} Wh   (import while the loads drew)",
-            f"missed             {self.missed_wh:9.0f} Wh   (exported while a load had room)",
-            "",
-            f"{'load':<16}{'kind':<10}{'energy kWh':>12}{'switches':>10}",
-        ]
-        rows += [f"{load.name:<16}{'relay' if load.relay else 'variable':<10}{_kwh(load.energy_wh):>12.2f}"
-                 f"{load.switches:>10d}" + (f"   ({2 * load.recheck_probes} of them {probes_text(load.recheck_probes)})"
-                                           if load.recheck_probes else "")
-                 for load in self.loads]
-        return "\n".join(rows)
-
-
-def _kwh(wh: float) -> float:
-    """Wh as the kWh a report shows (two decimals): a house believed a few Wh below zero (the loads' believed watts a
-    little over the consumption) is 0.00, not -0.00; a figure that shows below zero keeps its sign."""
-    return round(wh / 1000, 2) + 0.0  # (-0.0 + 0.0 is 0.0)
-
-
-_FIGURES = ("pv_wh", "house_wh", "diverted_wh", "exported_wh", "imported_wh", "caused_import_wh", "missed_wh")
-
-
-def _report_json(date: str, covered_h: float, figures_wh: Sequence[float],
-                 loads: Sequence[tuple[str, float, int, bool, int]]) -> dict[str, Any]:
-    """A report's document (`DailyReport.as_json`) from its figures (in _FIGURES' order) and its loads (name,
-    energy_wh, switches, relay, recheck_probes): one rule for a report and for the day so far in every status. A
-    variable load's re-check probes are its own key, its switches still all of them (a dashboard reads them)."""
-    doc: dict[str, Any] = {"date": date, "covered_h": round(covered_h, 2)}
-    for key, wh in zip(_FIGURES, figures_wh, strict=True):
-        doc[key] = round(wh, 1)
-    doc["loads"] = {name: {"energy_wh": round(energy_wh, 1), "switches": switches, "relay": relay}
-                    | ({} if relay else {"recheck_probes": probes})
-                    for name, energy_wh, switches, relay, probes in loads}
-    return doc
-
-
-def _saved_wh(doc: dict[str, Any], key: str, signed: bool = False) -> float:
-    """doc[key] as Wh: a finite number, not negative unless `signed` (else ValueError)."""
-    value = finite_json_float(doc.get(key))
-    if value is None or (value < 0 and not signed):
-        raise ValueError(f"{key} {doc.get(key)!r} is not an energy")
-    return value
 
 
 class DailyFigures:
@@ -284,10 +160,10 @@ class DailyFigures:
 
     def so_far_json(self, date: str) -> dict[str, Any]:
         """`so_far(date).as_json()`, the very same document, without the report's objects: every status holds it."""
-        return _report_json(date, self.covered_s / 3600.0, self._figures_wh(),
-                            [(name, energy * WH, switches, relay, probes) for name, relay, energy, switches, probes
-                             in zip(self.names, self.relays, self._load, self._switches, self._probes.counts,
-                                    strict=True)])
+        return report_json(date, self.covered_s / 3600.0, self._figures_wh(),
+                           [(name, energy * WH, switches, relay, probes) for name, relay, energy, switches, probes
+                            in zip(self.names, self.relays, self._load, self._switches, self._probes.counts,
+                                   strict=True)])
 
     def forget(self) -> None:
         """Back to a fresh start's figures: a restore that failed part-way may have resumed some."""
