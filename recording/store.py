@@ -13,7 +13,8 @@ import zlib
 from datetime import date, timedelta
 from pathlib import Path
 
-from recording.format import GZIP_MEMBER_START, plain_day, read_members, text_mode_undone
+from recording.format import plain_day
+from recording.gzip_members import GZIP_MEMBER_START, read_members, text_mode_undone
 from values import file_modes
 from values.text import UTF8_MARK
 
