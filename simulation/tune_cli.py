@@ -88,17 +88,15 @@ def run_tune(args: argparse.Namespace) -> int:
     from simulation.report import dated_or_given
     from simulation.response import loads_glitch_notes
     from simulation.trace import TraceError
-    from simulation.tune import (
+    from simulation.tune import day_groups, daylight, run_grid
+    from simulation.tune_choice import (
         best,
         config_lines,
-        day_groups,
-        daylight,
         fewer_switches_note,
         format_table,
         least_reached,
         less_import_note,
         outcome,
-        run_grid,
     )
     from simulation.tune_days import DayReads, resolve_days
     from simulation.tune_grid import (

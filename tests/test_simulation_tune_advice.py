@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from simulation.__main__ import main
-from simulation.tune import Outcome, best, fewer_switches_note, least_reached, less_import_note
+from simulation.tune_choice import Outcome, best, fewer_switches_note, least_reached, less_import_note
 from simulation.tune_grid import Axis, build_grid, current_setting
 from tests.replay_days import write_config, write_day
 
