@@ -116,7 +116,7 @@ def run_report(args: argparse.Namespace) -> int:
     return 2 if unread else 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # (no slots: imported before the Python version check, which must run on a 3.8)
 class _Part:
     """What tells one part of a day from the part before it: its header, and where it begins."""
 
