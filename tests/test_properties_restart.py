@@ -7,9 +7,11 @@ at each restart (README's Restore, docs/control.md):
 
 - no load left on by accident: at the start every unforced load is commanded off, a restored force to that force;
 - nothing lost or counted twice: the day's energies (each load's, the production's) are the file's, restored the same
-  day; across a midnight, the file's day's are yesterday's and today's start from 0; no day's report is sent twice,
-  and a day whose midnight passed while stopped is reported at the start;
-- a force keeps its end and power (one until unforced too) and ends at that end; one whose end passed is gone;
+  day, with the day's report so far and the fallback's count; across a midnight, the file's day's are yesterday's and
+  today's start from 0; a day whose midnight passed while stopped is reported at the start, and no day's report is
+  replaced by another (sent again the same, from the same file, it may be: a kill before the first save);
+- a force keeps its end and power (one until unforced too) and ends at that end; one whose end passed is gone; a kill
+  loses none (but within the second a mode command's status is held, README);
 - a tank found full stays full after a restart the same day (its clear comes at midnight);
 - a relay's learned watts (provisional or not) survive; its dwell restarts from the start's off;
 - after it, the single run's promises (tests/test_properties_house.py: commands in range, the relays' dwell, the order,
