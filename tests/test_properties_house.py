@@ -237,9 +237,10 @@ def check_shed_past_doubt(loads: Sequence[Equipment], before: dict[str, tuple[fl
                           in_doubt: Collection[str], watch: Watch) -> None:
     """A shed the grid's import asks for (no relay switched at the decision: a hand-over moves the heaters both ways)
     that turns a variable load in doubt down turns the ones before it down as well, by as much (a whole percent each
-    aside, or all they held): what a heater whose tank cut gives up frees nothing. Taken from its belief alone, the
-    heater before it kept the house importing until that belief reached 0 W (436 W for three readings, 83 W for 23:
-    under the import check's 100 W, or shorter than its time)."""
+    aside, or all they held), or by the whole import asked when it fell by more (from near its floor to 0: 236 W at an
+    import of 155 W, which the heater before it gave, 153 W): what a heater whose tank cut gives up frees nothing. Taken
+    from its belief alone, the heater before it kept the house importing until that belief reached 0 W (436 W for three
+    readings, 83 W for 23: under the import check's 100 W, or shorter than its time)."""
     if grid_w <= SHED_IMPORT_W or not in_doubt:
         return
     if any(getattr(load, "is_on", None) != before[load.name][1] for load in loads if isinstance(load, RelayEquipment)):
@@ -247,6 +248,8 @@ def check_shed_past_doubt(loads: Sequence[Equipment], before: dict[str, tuple[fl
     # (the loads the decision is handed, the forced and the full ones too: those are the house's, not the loop's)
     variable = [load for load in loads if isinstance(load, VariableEquipment) and not load.is_forced()
                 and not load.overed]
+    controller = watch.house.reg.controller
+    setpoint_w = controller.params.setpoint_w if controller is not None else 0.0
     for index, load in enumerate(variable):
         fell_w = before[load.name][0] - load.current_power_w
         if load.name not in in_doubt or fell_w <= PERCENT_TOLERANCE_W:
@@ -254,7 +257,8 @@ def check_shed_past_doubt(loads: Sequence[Equipment], before: dict[str, tuple[fl
         above = [other for other in variable[:index] if other.name not in in_doubt]
         held_w = sum(before[other.name][0] for other in above)
         gave_w = sum(before[other.name][0] - other.current_power_w for other in above)
-        assert gave_w >= min(fell_w, held_w) - PERCENT_TOLERANCE_W * len(above), (
+        asked_w = grid_w + setpoint_w  # (the shed the grid asks for: its import, and the export setpoint)
+        assert gave_w >= min(fell_w, held_w, asked_w) - PERCENT_TOLERANCE_W * len(above), (
             f"{load.name}, in doubt, shed by {fell_w:.0f} W at a grid of {grid_w:.0f} W, the loads before it by "
             f"{gave_w:.0f} W of {held_w:.0f}\n{watch.context(watch.house.now)}")
 
