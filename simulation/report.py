@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,40 +18,43 @@ from settings.ini_file import NoConfigHere, given_or_default_config
 from shell.plot_file import pyplot
 from simulation.plot import clock_format, kwh_text
 
+if TYPE_CHECKING:
+    from simulation.tune_days import DayReads
+
 __all__ = ["dated_or_given", "day_total", "find_day", "plot_report", "report_day", "report_of"]
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def find_day(day: str, config: Path | None) -> tuple[list[Path], list[str]]:
+def find_day(day: str, config: Path | None, reads: DayReads[Any] | None = None) -> tuple[list[Path], list[str]]:
     """The files of `day`: a path (a file, a folder, a pattern: as given), or a date looked up in the config's
-    `[record] dir` (every part of that day, packed or not, as replay and tune take it: dated_or_given); without a
-    config, the daemon's default: config.ini here. And the notes of the date's parts left out (dated_or_given)."""
+    `[record] dir` (every part of that day, packed or not, as replay and tune take it: dated_or_given, with `reads`);
+    without a config, the daemon's default: config.ini here. And the notes of the date's parts left out."""
     path = Path(day)
     if not path.exists() and not DATE.match(day) and not any(char in day for char in "*?["):
         # ("records: cannot read: No such file or directory", where an empty folder was said much better)
         raise RecordError(f"{day}: no such file or folder (give a recorded day's file, a folder of them, or a date, "
                           "YYYY-MM-DD, looked up in the config's [record] dir)")
-    return dated_or_given(path, config)
+    return dated_or_given(path, config, reads)
 
 
-def dated_or_given(day: Path, config: Path | None) -> tuple[list[Path], list[str]]:
+def dated_or_given(day: Path, config: Path | None, reads: DayReads[Any] | None = None,
+                   ) -> tuple[list[Path], list[str]]:
     """`day` as given (`replay` and `tune` take a trace, a folder, a pattern), or, a date with no file of that name,
     every part of the day recorded in `config`'s `[record] dir`, as `report` finds it (`replay 2026-06-01` was
     "trace file not found"); and a note of the date's parts left out, those that cannot be read (an empty file a full
     disk left, a power cut in a part's first write), as a folder's are: the owner did not name them (one stopped the
-    replay and the tune of the whole date, the other parts' hours with it, and left the report without its total)."""
+    replay and the tune of the whole date, the other parts' hours with it, and left the report without its total).
+    Each part read by `reads` (a folder's days are: DayReads.unreadable), the caller's to read it once."""
     if day.exists() or not DATE.match(str(day)):
         return [day], []
     parts = _dated_parts(str(day), config)
     if len(parts) < 2:
         return parts, []  # (the day's one file: its reader says why it cannot be read, as ever)
-    unread: dict[Path, str] = {}
-    for part in parts:
-        try:
-            read_record(part)
-        except RecordError as exc:
-            unread[part] = str(exc).removeprefix(f"{part}: ")
+    from simulation.tune_days import DayReads
+
+    reads = DayReads() if reads is None else reads
+    unread = {part: why for part in parts if (why := reads.unreadable(part)) is not None}
     if not unread or len(unread) == len(parts):
         return parts, []  # (none that can be read: each said by its reader)
     left_out = ", ".join(f"{part.name} ({why})" for part, why in unread.items())

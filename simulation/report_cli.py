@@ -53,7 +53,7 @@ def run_report(args: argparse.Namespace) -> int:
     dated: list[str] = []  # (a date's parts that cannot be read: left out, as a folder's)
     for day in args.days:
         try:
-            parts, left_out = find_day(day, args.config)  # (a date: every part of that day)
+            parts, left_out = find_day(day, args.config, reads)  # (a date: every part of that day)
             found += parts
             dated += left_out
         except RecordError as exc:  # (a date not recorded, the Pi off that day: said as a day that cannot be read)
