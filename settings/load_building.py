@@ -93,6 +93,10 @@ def build_equipments(cp: configparser.ConfigParser, reader: SectionReader,
             # (a note after the type, `constant  # the mat`, or quotes read as part of it: said, as for other keys)
             reader.problems.append(ConfigProblem("equipments", name, f"{exc}{slip_advice(type_name)}"))
             continue
+        if (later := later_water_heater(cp, name)) is not None:
+            # (before its section is looked at: "delete the line" is one of the ways out, a missing section or not)
+            reader.problems.append(ConfigProblem("equipments", name, later))
+            continue
         if not cp.has_section(name):
             # (the names in [equipments] are keys, read in lower case, while section names keep theirs)
             near = next((section for section in cp.sections() if section.lower() == name), None)
@@ -169,6 +173,8 @@ def _seed_relay_rule(cp: configparser.ConfigParser, name: str) -> tuple[str | No
     if said is None:
         return None, ()
     topic = (section.get("topic_set_power", raw=True, fallback=None) or "").strip()
+    if (later := later_water_heater(cp, name)) is not None:
+        return later, ()  # (the seed skipped it: not "ran it as a relay")
     first = _first_variable(cp) == name.lower()
     # Ignored on the variator firmware's command topic alone (<topic>/<name>/cmd, the seed's regul/vload/ECS/cmd): a
     # list of relays' topics (domoticz/in, cmnd/<device>/POWER, shellies/.../relay/<n>/command) let the others
@@ -194,12 +200,41 @@ def seed_keys_ignored(cp: configparser.ConfigParser, name: str) -> dict[str, str
     return {key: SEED_HEATER_PAYLOAD for key in _seed_relay_rule(cp, name)[1]}
 
 
+def later_water_heater(cp: configparser.ConfigParser, name: str) -> str | None:
+    """Why the load `name`, listed as water_heater after another water_heater, is refused (None: it is not one).
+    Coturex's regulation.py built its first load, which had to be the water_heater, as its variator, a constant or
+    variable load after it as a relay, and skipped a water_heater after it without a word: never sent a command.
+    Driven as a variator, it was sent a 0 at the start and percents after, a device the seed left alone; whether the
+    line is a heater behind a second variator, a relay or a spare cannot be told, so the user says it. Said alike by
+    the daemon's loader and, for one with a relay's sign, the calibration sweep."""
+    if not cp.has_section("equipments") or not cp.has_option("equipments", name):
+        return None
+    heaters = [listed for listed, kind in cp.items("equipments", raw=True) if kind.strip().lower() == "water_heater"]
+    if name.lower() not in heaters[1:]:
+        return None
+    said = relay_sign(cp[name], _SEED_PAYLOADS) if cp.has_section(name) else None
+    head = (f"a second water_heater (after {heaters[0]}): the seed skipped it without a word (Coturex's regulation.py "
+            "drove its first water_heater alone, as its variator, and never sent this one a command), where PySEB "
+            "would drive it as a variator")
+    leave = "or delete the line (and its section) to leave it alone as the seed did"
+    if said is not None:
+        return (f"{head}, but [{name}] {said}, and a relay's topic would be sent percents, which no relay takes: "
+                f"write {name} = constant in [equipments], with {_with_power(cp, name)}, {leave}")
+    return (f"{head}: write {name} = variable for a heater behind a variator (sent percents on its topic_set_power), "
+            f"{name} = constant with its max_power for a relay, {leave}")
+
+
+def _with_power(cp: configparser.ConfigParser, name: str) -> str:
+    """A constant load's max_power as the advice to write it constant names it: the section's, or that it needs one."""
+    max_power = cp.get(name, "max_power", raw=True, fallback=None) if cp.has_section(name) else None
+    return (f"its max_power ({max_power.strip()} W, the watts it draws when on)" if max_power is not None
+            and max_power.strip() and not is_unset_word(max_power) else
+            f"its max_power in [{name}] (the watts it draws when on: a constant load needs it)")
+
+
 def _relay_refusal(cp: configparser.ConfigParser, name: str, listed: str, said: str, first: bool) -> str:
     """seed_relay_listed_as_variable's words; for the first variable load, a heater behind a variator's way too."""
-    max_power = cp.get(name, "max_power", raw=True, fallback=None)
-    with_power = (f"its max_power ({max_power.strip()} W, the watts it draws when on)" if max_power is not None
-                  and max_power.strip() and not is_unset_word(max_power) else
-                  f"its max_power in [{name}] (the watts it draws when on: a constant load needs it)")
+    with_power = _with_power(cp, name)
     return (f"listed as {listed.strip()}, but [{name}] {said}: the seed ran a variable load after the first as a "
             f"relay (on/off at max_power), which PySEB calls constant: write {name} = constant in [equipments], with "
             f"{with_power}; driven as a variator, a relay's topic would be sent percents, which no relay takes"

@@ -232,7 +232,9 @@ def render() -> str:
         "way; it implements `max_power_w`, `command_for`, `increase_power_by` and `decrease_power_by`). Its module "
         "is found beside `regulation.py` or in a folder named by `PYTHONPATH` (not beside `config.ini`); one that "
         "does not import or build is a config problem, said by `--check`. The simulation tools (`replay`, `tune`) "
-        "know the built-in types only.",
+        "know the built-in types only. `water_heater` is the seed's name for its one heater, a `variable` load: a "
+        "second `water_heater` is refused (the seed skipped it without a word): write it `variable` (a heater behind "
+        "a variator), `constant` (a relay), or delete the line.",
         "",
     ]
     for kind, section in load_sections():

@@ -1,5 +1,5 @@
 """A seed config's relay listed as `variable`: Coturex's regulation.py ran every `variable` load after its first (the
-water_heater) as a relay, so a seed config lists a relay as `variable` (or `water_heater`) while its section is a
+water_heater) as a relay, so a seed config lists a relay as `variable` while its section is a
 relay's (json_on/json_off, or commanded through domoticz/in). The daemon refuses it at --check and at its start, before
 anything is published, with the calibration sweep's words: write it constant."""
 
@@ -31,7 +31,7 @@ def _relay_as(tmp_path: Path, kind: str, *edits: tuple[str, str]) -> Path:
 @pytest.mark.parametrize(("kind", "edits", "said"), [
     # The seed's resille as the seed ran it: its json_on/json_off sent to domoticz/in
     ("variable", (), "[resille] json_on is a relay's on/off payload"),
-    ("water_heater", (), "[resille] json_on is a relay's on/off payload"),
+    # (listed as a second water_heater, the seed skipped it: tests/test_seed_second_water_heater.py)
     # Its payloads left out: Domoticz's input still tells a relay (the check advised domoticz/in/cmd)
     ("variable", NO_PAYLOADS, "[resille] topic_set_power = domoticz/in is Domoticz's input"),
     # A Tasmota relay with the seed's `json_on = None` (its default payload, 1, not "no relay"): sent "37.0"
