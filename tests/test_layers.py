@@ -28,11 +28,13 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # The status document and its restore work on the RegulatorView the regulator hands them.
     "status": ("status",),
     # The config loader (it builds the loads, the field features' settings and the integrations' from one
-    # file: its loads' building and its topics' checks), its checks of the built loads, and the configuration
-    # reference generated from the same option tables; the devices' topics against the payloads and fields the built
-    # loads use (device_checks); the files the daemon opens, none of them a load's calibration file (daemon_files).
-    "config": ("settings.config", "settings.load_building", "settings.topic_checks", "settings.reference",
-               "settings.load_checks", "settings.check_notes", "settings.device_checks", "settings.daemon_files"),
+    # file: its loads' building, the seed's relays listed as variable loads (seed_loads) and its topics' checks),
+    # its checks of the built loads, and the configuration reference generated from the same option tables; the
+    # devices' topics against the payloads and fields the built loads use (device_checks); the files the daemon
+    # opens, none of them a load's calibration file (daemon_files).
+    "config": ("settings.config", "settings.load_building", "settings.seed_loads", "settings.topic_checks",
+               "settings.reference", "settings.load_checks", "settings.check_notes", "settings.device_checks",
+               "settings.daemon_files"),
     "controller": ("core",),
     "field": ("field",),
     "integrations": ("integrations",),
