@@ -3,7 +3,8 @@ availability topic), kept in the status file (`ha_discovery_left_alone`) and loo
 bounded number of them: LeftAlone. Part of EarlierAnnouncement (field/homeassistant_moved.py).
 
 Why bounded (found by a review; the first version looked again at every start, for ever): a look at a later start
-removes the configs when that topic's last word is not `online`, and a live PySEB's last word is `offline` for a
+removes the configs when that topic's last word is `offline` or none (another word leaves them alone: it is not
+PySEB's, and tells nothing of one running there), and a live PySEB's last word is `offline` for a
 while at its restart, a shared host's reboot, its last will during a reconnect; a second instance running there for
 good had its warning at every start; and an `online` the broker kept from a run whose end it never heard is never
 replaced by itself, so looking again does not clear it: only a hand does (the last message says how)."""
@@ -111,12 +112,24 @@ def _place(record: Any) -> LeftPlace | None:
     return LeftPlace(topics, min(starts, LEFT_ALONE_MAX_STARTS - 1), saved_epoch(record.get("since")))
 
 
-def forgotten(place: Topics, change: str, starts: int, days: float) -> str:
-    """The last word on a place left alone, no longer looked at: what to do if no PySEB runs there."""
+def forgotten(place: Topics, change: str, starts: int, days: float, word: str = "online") -> str:
+    """The last word on a place left alone, no longer looked at: what to do if no PySEB runs there. (`word`: what
+    its availability topic says, `online` or an unknown word quoted.)"""
     return (f"Home Assistant: {place.availability}, the availability topic of the place an earlier run announced its "
-            f"entities under ({change}), still says online, at {starts} starts over {days:.1f} days: its configs are "
+            f"entities under ({change}), still says {word}, at {starts} starts over {days:.1f} days: its configs are "
             "left alone for good and the place is no longer looked at. If no PySEB runs there (an `online` the broker "
             "kept from a run whose end it never heard, which nothing but a hand replaces), delete that device in Home "
             f"Assistant, or clear what the broker keeps there: {listing(place.own_configs)} lists its configs, "
             f"mosquitto_pub -r -n -t <topic> clears each, and mosquitto_pub -r -n -t {shlex.quote(place.availability)} "
-            "clears the stale online")
+            f"clears the stale {'online' if word == 'online' else 'word'}")
+
+
+def unknown_word_kept(place: Topics, change: str, word: str, starts: int, days: float) -> str:
+    """A later look's configs left alone for an unknown `word` on the place's availability topic: what to do if no
+    PySEB runs there."""
+    return (f"Home Assistant: {place.availability}, the availability topic of the place an earlier run left alone "
+            f"({change}), says {word!r}, neither online nor offline (PySEB's words there): whether a PySEB runs there "
+            f"is not known, so its configs are left alone again ({starts} starts of {LEFT_ALONE_MAX_STARTS} at most, "
+            f"{days:.1f} days of {LEFT_ALONE_MAX_AGE_S / 86400:g}). If none runs there, clear that word "
+            f"({listing(place.availability)} shows it, mosquitto_pub -r -n -t {shlex.quote(place.availability)} "
+            "clears it): the next start then removes them")

@@ -20,6 +20,7 @@ from field.homeassistant_left_alone import (
     LeftPlace,
     forgotten,
     listing,
+    unknown_word_kept,
 )
 from field.homeassistant_old_place import LiveOldPlace
 from integrations.homeassistant import Topics, announced_config, earlier_topics
@@ -159,22 +160,28 @@ class EarlierAnnouncement:
         earlier = self._earlier
         if earlier is not None:
             left_alone = bool(watched) and self._live.leaves_alone()
+            word = self._live.unknown_word()
             if watched:
                 for topic, state in self._live.decided():
                     self._remove(topic, state)  # (before this run's announcement, which follows)
             # Kept while left alone, last in the list: the next start looks at another left alone first, if any.
             self._left.drop(earlier)
             if left_alone:
-                self._say_left_alone(earlier, now)
+                self._say_left_alone(earlier, now, word)
         return self.waiting
 
-    def _say_left_alone(self, earlier: Topics, now: float) -> None:
-        """The old place's configs left alone at `now` (it says `online`): said, and kept to be looked at again at the
-        next starts, or forgotten once it was at LEFT_ALONE_MAX_STARTS or for LEFT_ALONE_MAX_AGE_S."""
+    def _say_left_alone(self, earlier: Topics, now: float, word: str | None) -> None:
+        """The old place's configs left alone at `now` (it says `online`, or at a later look an unknown `word`): said,
+        and kept to be looked at again at the next starts, or forgotten once it was at LEFT_ALONE_MAX_STARTS or for
+        LEFT_ALONE_MAX_AGE_S."""
         place, kept = self._left.left_again(earlier, now, self._again)
         days = (now - (place.since or now)) / 86400
         if self._again is None:
             log.warning("%s", self._left_alone(earlier))
+        elif word is not None and kept:
+            # (a word PySEB never writes there: whoever wrote it, it says nothing of a PySEB running; counted as an
+            # `online`, the look bounded alike, and said each time: only a hand clears it)
+            log.warning("%s", unknown_word_kept(earlier, self._change(earlier), word, place.starts, days))
         elif kept:
             log.info("Home Assistant: %s, where an earlier run announced its entities (%s), still says online: its "
                      "configs left alone again (%d starts of %d at most, %.1f days of %g)", earlier.availability,
@@ -182,7 +189,8 @@ class EarlierAnnouncement:
         elif self.enabled and earlier.own_configs == self.topics.own_configs:
             log.warning("%s; no longer looked at", self._left_alone(earlier))
         else:
-            log.warning("%s", forgotten(earlier, self._change(earlier), place.starts, days))
+            log.warning("%s", forgotten(earlier, self._change(earlier), place.starts, days,
+                                        "online" if word is None else repr(word)))
 
     def handle(self, topic: str, payload: bytes, own: bool) -> bool:
         """A config the broker kept retained on `topic` (`own`: this run's node's): True when it was the earlier
@@ -195,7 +203,7 @@ class EarlierAnnouncement:
         if self.watched() and self._live.holds():
             # (no word yet from the old place's availability topic: removed when it says anything but `online`, or at
             # the wait's end if it says nothing; `online`: left alone, said at the wait's end; at a later look at a
-            # place left alone, held to the wait's end whatever it says)
+            # place left alone, held to the wait's end, removed then on `offline` or no word only)
             self._live.hold(topic, config.get("state_topic"))
         elif not self._live.online:
             self._remove(topic, config.get("state_topic"))

@@ -22,21 +22,36 @@ class LiveOldPlace:
     `patient` (a later start's look at a place left alone, field/homeassistant_left_alone.py): every removal waits for
     the wait's end, where the last word decides: a PySEB there restarting (its retained `offline`, then its `online`
     within the wait) keeps its configs. One whose `online` comes after the wait (a shared host's reboot, a reconnect
-    slower than that) loses them, until its next announcement: the risk a later look takes, bounded by its starts."""
+    slower than that) loses them, until its next announcement: the risk a later look takes, bounded by its starts.
+    There, only PySEB's word for a stop (`offline`) or none (nothing retained, or cleared by hand) removes them: that
+    place was seen live, and another word (`1`, `Online`: not PySEB's) says nothing of whether it still runs."""
 
     def __init__(self, patient: bool = False) -> None:
         self.patient = patient
         # the last word on the old place's availability topic in this connection's wait (None: none yet)
         self.online: bool | None = None
+        self.word: bytes | None = None  # (that word, stripped)
         self._held: list[tuple[str, object]] = []  # (config topic, its state topic): the removals waiting
 
     def said(self, payload: bytes) -> list[tuple[str, object]]:
         """A word on the old place's availability topic: the held removals to send now, none when it is `online`."""
-        self.online = payload.strip() == b"online"
+        self.word = payload.strip()
+        self.online = self.word == b"online"
         if self.online or self.patient:
             return []
         held, self._held = self._held, []
         return held
+
+    def unknown_word(self) -> str | None:
+        """The last word, at a later look, when it is neither PySEB's `online` nor `offline` nor empty: it leaves the
+        configs alone as `online` does (None: another word, or none)."""
+        if not self.patient or self.word in (None, b"", b"online", b"offline"):
+            return None
+        return self.word.decode("utf-8", "replace")[:60]
+
+    def _removes(self) -> bool:
+        """Whether the last word lets the held removals go (at the wait's end)."""
+        return not self.online and self.unknown_word() is None
 
     def holds(self) -> bool:
         """True when a config read back now waits for the old place's word (none yet, `online`, or patient)."""
@@ -46,11 +61,12 @@ class LiveOldPlace:
         self._held.append((topic, state))
 
     def leaves_alone(self) -> bool:
-        """True when the wait's end leaves configs alone: the last word `online`, configs held."""
-        return bool(self.online) and bool(self._held)
+        """True when the wait's end leaves configs alone: the last word `online` (or, at a later look, an unknown
+        one), configs held."""
+        return not self._removes() and bool(self._held)
 
     def decided(self) -> list[tuple[str, object]]:
         """At the wait's end: the held removals to send, none when the old place is `online` (leaves_alone, asked
         before, tells whether configs were left alone: the caller says so)."""
         held, self._held = self._held, []
-        return [] if self.online else held
+        return held if self._removes() else []

@@ -2,8 +2,8 @@
 connect (another PySEB runs there, or an `online` the broker kept from a run whose end it never heard). The status
 file kept only this run's place, and the next start looked for nothing there. Now the place is kept
 (`ha_discovery_left_alone`) and looked at again at a few starts, its configs removed when that topic's last word within
-the wait is not `online` (at a later start, at the wait's end only). Their bound: test_field_homeassistant_left_alone_
-bound. Against a real mosquitto and restarts: test_homeassistant_mqtt_moved."""
+the wait is `offline` or none (at a later start, at the wait's end only). Their bound:
+test_field_homeassistant_left_alone_bound. Against a real mosquitto and restarts: test_homeassistant_mqtt_moved."""
 
 from __future__ import annotations
 
@@ -49,8 +49,9 @@ def test_the_old_place_left_alone_is_kept_in_the_status_file(tmp_path: Path) -> 
     assert saved["ha_discovery_left_alone"] == [FIRST_LEFT]
 
 
-@pytest.mark.parametrize("word", [b"offline", b"", b"junk"])
-def test_the_next_start_removes_its_configs_once_it_says_anything_but_online(
+# (an unknown word, `junk`, leaves them alone at a later look: test_field_homeassistant_left_alone_words)
+@pytest.mark.parametrize("word", [b"offline", b""])
+def test_the_next_start_removes_its_configs_once_it_says_offline_or_nothing(
         tmp_path: Path, caplog: pytest.LogCaptureFixture, word: bytes) -> None:
     old, saved = _left_alone_run(tmp_path)
     caplog.clear()
