@@ -62,9 +62,11 @@ class LeftAlone:
     def drop(self, topics: Topics) -> None:
         self.places = [place for place in self.places if place.topics != topics]
 
-    def left_again(self, topics: Topics, now: float, looked: LeftPlace | None) -> tuple[LeftPlace, bool]:
-        """`topics` left alone at `now`, at its first look (`looked` None) or again: its count, and whether it is kept
-        (last in the list) or forgotten (its starts or days reached: the caller says so, and what to do)."""
+    def left_again(self, topics: Topics, now: float, looked: LeftPlace | None) -> tuple[LeftPlace, bool, list[str]]:
+        """`topics` left alone at `now`, at its first look (`looked` None) or again: its count, whether it is kept
+        (last in the list) or forgotten (its starts or days reached: the caller says so, and what to do), and the
+        warnings for the places the bound dropped to keep it (the first, the next to look at: its configs stay in HA
+        for good unless a hand clears them, so it is said)."""
         self.drop(topics)
         if looked is None:
             place = LeftPlace(topics, 1, now)
@@ -72,9 +74,12 @@ class LeftAlone:
             since = now if looked.since is None or looked.since > now else looked.since  # (a clock set back since)
             place = LeftPlace(topics, looked.starts + 1, since)
             if place.starts >= LEFT_ALONE_MAX_STARTS or now - since >= LEFT_ALONE_MAX_AGE_S:
-                return place, False
-        self.places = (self.places + [place])[-MAX_LEFT_ALONE:]
-        return place, True
+                return place, False, []
+        self.places.append(place)
+        dropped, self.places = self.places[:-MAX_LEFT_ALONE], self.places[-MAX_LEFT_ALONE:]
+        why = (f"Home Assistant: the places left alone are kept {MAX_LEFT_ALONE} at most, and one more was left "
+               "alone now")
+        return place, True, [dropped_place(gone.topics, why) for gone in dropped]
 
     def records(self) -> list[dict[str, Any]]:
         return [place.record() for place in self.places]
@@ -89,15 +94,17 @@ class LeftAlone:
         for place in places:
             if place is not None and place.topics != own and all(p.topics != place.topics for p in self.places):
                 self.places.append(place)
+        why = f"its ha_discovery_left_alone lists more places left alone than the {MAX_LEFT_ALONE} kept"
+        dropped = [dropped_place(gone.topics, why) for gone in self.places[MAX_LEFT_ALONE:]]  # (a hand-edited list)
         self.places = self.places[:MAX_LEFT_ALONE]
         bad = [record for record, place in zip(records, places, strict=True) if place is None]
         if bad and len(bad) < len(places):  # (the places in it are still looked at)
             return [f"its ha_discovery_left_alone holds {str(bad)[:200]} that is no place a run announced: ignored; "
-                    "the places in it are looked at again"]
+                    "the places in it are looked at again", *dropped]
         if bad:
             return [f"its ha_discovery_left_alone {str(left)[:200]!r} is not a list of places a run announced: the "
                     "configs an earlier run left alone there, if any, are not looked at again"]
-        return []
+        return dropped
 
 
 def _place(record: Any) -> LeftPlace | None:
@@ -133,3 +140,13 @@ def unknown_word_kept(place: Topics, change: str, word: str, starts: int, days: 
             f"{days:.1f} days of {LEFT_ALONE_MAX_AGE_S / 86400:g}). If none runs there, clear that word "
             f"({listing(place.availability)} shows it, mosquitto_pub -r -n -t {shlex.quote(place.availability)} "
             "clears it): the next start then removes them")
+
+
+def dropped_place(place: Topics, why: str) -> str:
+    """A place left alone that the bound drops (`why`, the line's head): no longer looked at, what to clear by hand if
+    no PySEB runs there."""
+    return (f"{why}: {place.availability}, the availability topic of the place an earlier run announced its Home "
+            f"Assistant entities under (prefix {place.prefix!r}, node id {place.node_id!r}), is no longer looked "
+            "at, its configs left there. If no PySEB runs there, delete that device in Home Assistant, or clear what "
+            f"the broker keeps there: {listing(place.own_configs)} lists its configs, mosquitto_pub -r -n -t <topic> "
+            f"clears each, and mosquitto_pub -r -n -t {shlex.quote(place.availability)} its availability")

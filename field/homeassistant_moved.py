@@ -174,7 +174,9 @@ class EarlierAnnouncement:
         """The old place's configs left alone at `now` (it says `online`, or at a later look an unknown `word`): said,
         and kept to be looked at again at the next starts, or forgotten once it was at LEFT_ALONE_MAX_STARTS or for
         LEFT_ALONE_MAX_AGE_S."""
-        place, kept = self._left.left_again(earlier, now, self._again)
+        place, kept, dropped = self._left.left_again(earlier, now, self._again)
+        for said in dropped:
+            log.warning("%s", said)
         days = (now - (place.since or now)) / 86400
         if self._again is None:
             log.warning("%s", self._left_alone(earlier))
