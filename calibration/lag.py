@@ -26,10 +26,10 @@ from calibration.meter import (
     variator_booted,
 )
 from calibration.session import VariatorSession
-from calibration.sweep_config import SweepTarget
 from calibration.sweep_files import hold_variator
 from calibration.sweep_link import format_percent
 from calibration.sweep_measure import SweepStopped
+from calibration.sweep_target import SweepTarget
 from calibration.thermostat import MIN_HIGHEST_W
 
 __all__ = ["LagMeasure", "LagPlan", "LagStopped"]

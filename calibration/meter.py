@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from enum import Enum, auto
 
-from calibration.sweep_config import SweepTarget
+from calibration.sweep_target import SweepTarget
 from values.boots import answered, is_boot_detected, variator_output_off, variator_status
 from values.readings import MeterProblem, MeterReading, missing_field_advice, parse_meter_payload
 

@@ -14,9 +14,9 @@ import queue
 import time
 from collections.abc import Callable
 
-from calibration.sweep_config import SweepTarget
 from calibration.sweep_link import SweepError, SweepLink, format_percent
 from calibration.sweep_measure import Event, SweepStopped
+from calibration.sweep_target import SweepTarget
 
 __all__ = ["VariatorSession"]
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from calibration.session import VariatorSession
-from calibration.sweep_config import SweepTarget
 from calibration.sweep_files import Row, SweepFiles, hold_variator
 from calibration.sweep_link import SweepError, format_percent
 from calibration.sweep_measure import StepMeasure, SweepPlan, SweepStopped
 from calibration.sweep_reboot import MAX_REMEASURES, RebootCheck
+from calibration.sweep_target import SweepTarget
 from calibration.thermostat import step_cut_reason, sweep_cut_reason
 from values.durations import spoken_duration
 from values.shown import counted

@@ -13,9 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from calibration.sweep import Sweeper, SweepError, format_percent
-from calibration.sweep_config import SweepConfigError, SweepTarget, load_sweep_target, other_curve_note
+from calibration.sweep_config import SweepConfigError, load_sweep_target, other_curve_note
 from calibration.sweep_files import SweepFiles
 from calibration.sweep_options import command_again, sweep_plan, unusable_plan
+from calibration.sweep_target import SweepTarget
 from equipments.variable_curve import find_calibration
 from settings.ini_file import NoConfigHere, given_or_default_config
 from shell.deps import python_command

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import TextIO
 
 from calibration.points import CalibrationError, calibration_text, parse_calibration_rows
-from calibration.sweep_config import SweepTarget
 from calibration.sweep_link import SweepError, format_percent
+from calibration.sweep_target import SweepTarget
 from shell.lock import AlreadyRunning, InstanceLock
 from values.shown import counted
 

@@ -21,9 +21,9 @@ from calibration.meter import (
     usable_watts,
     variator_booted,
 )
-from calibration.sweep_config import SweepTarget
 from calibration.sweep_link import format_percent
 from calibration.sweep_plan import SweepPlan
+from calibration.sweep_target import SweepTarget
 from values.boots import whole_percent
 
 __all__ = ["Event", "StepMeasure", "SweepPlan", "SweepStopped"]
