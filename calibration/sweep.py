@@ -52,7 +52,7 @@ class Sweeper(VariatorSession):
         self.files = files
         self._done: list[Row] | None = None
         self._step = StepMeasure(target, plan, self._next_event, self._link.set_percent, ignore_availability)
-        self._reboots = RebootCheck(self._step, self._next_event, self._link.ask_status, ignore_availability)
+        self._reboots = RebootCheck(self._step, self._next_event, self._link.ask_status)
         self.remeasured: list[float] = []  # the steps measured again after the variator rebooted (the CLI's note)
 
     def prepare(self) -> None:

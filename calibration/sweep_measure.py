@@ -111,14 +111,8 @@ class StepMeasure:
                 last_valid = at
                 if at >= settled_at and self._confirmed:  # (before its answer, the variator may be elsewhere)
                     values.append(watts)
-            elif kind == "stop":
-                raise SweepStopped(str(data))
-            elif kind in ("disconnected", "refused"):
-                self.link_lost(data)
-            elif kind == "availability" and data == "online" and not self.ignore_availability:
-                raise SweepStopped(f"the regulator came online ({self.target.topic_availability})")
-            elif kind == "variator" and isinstance(data, bytes) and output_gated_off(data):
-                raise SweepStopped(self.output_off_reason())
+            elif self.take_event(kind, data):
+                pass
             elif (why := self._restart_reason(kind, data, percent)) is not None:
                 # A reconnect, a variator reboot, or a variator at another percent: command again and start the step
                 # over. After a reconnect the broker has sent our will (the end percent): the element cooled as after
@@ -140,6 +134,23 @@ class StepMeasure:
                 # had its first readings, still at the step before's percent, counted in (1612 W for 1505 W at 60 %).
                 settled_at = max(settled_at, at + settle_s)
         return values, invalid, last_valid
+
+    def take_event(self, kind: str, data: object) -> bool:
+        """The events every wait of a step takes alike (its readings' here, the reboot check's asking): a stop, the
+        regulator online and the variator's output gated off end the sweep (SweepStopped), a lost link is remembered.
+        True when the event was one of these (or the regulator's availability, `offline`: nothing to do)."""
+        if kind == "stop":
+            raise SweepStopped(str(data))
+        if kind == "availability":
+            if data == "online" and not self.ignore_availability:
+                raise SweepStopped(f"the regulator came online ({self.target.topic_availability})")
+            return True
+        if kind in ("disconnected", "refused"):
+            self.link_lost(data)
+            return True
+        if kind == "variator" and isinstance(data, bytes) and output_gated_off(data):
+            raise SweepStopped(self.output_off_reason())
+        return False
 
     def take_reading(self, data: bytes, percent: float) -> float | None:
         """The watts of a meter reading at the step of `percent`, remembered as the last usable one; None when it is

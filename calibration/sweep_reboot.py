@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from calibration.meter import echo_percent, output_gated_off, variator_booted
+from calibration.meter import echo_percent, variator_booted
 from calibration.sweep_base import format_percent
 from calibration.sweep_measure import RESEND_S, Event, StepMeasure, SweepStopped
 from values.boots import whole_percent
@@ -45,12 +45,10 @@ class RebootCheck:
     """Asks the variator its status after a step that read nothing (`ask`: the link's `status` word), reading the
     sweep's events meanwhile (`next_event`); the meter's readings keep `step`'s count of the last usable one."""
 
-    def __init__(self, step: StepMeasure, next_event: Callable[[float], Event | None], ask: Callable[[], None],
-                 ignore_availability: bool) -> None:
+    def __init__(self, step: StepMeasure, next_event: Callable[[float], Event | None], ask: Callable[[], None]) -> None:
         self._step = step
         self._next_event = next_event
         self._ask = ask
-        self._ignore_availability = ignore_availability
 
     def verdict(self, percent: float, fell_to_w: float, last_valid: float, away_counts: bool = True) -> Verdict:
         """Ask until the variator answers (again every RESEND_S: one back from a reboot subscribes with a clean
@@ -63,7 +61,6 @@ class RebootCheck:
         began = time.monotonic()
         deadline, ask_at = began + REBOOT_WAIT_S, began
         asked = 0
-        target = self._step.target
         while True:
             now = time.monotonic()
             if now >= deadline and self._step.broker_lost:
@@ -85,18 +82,12 @@ class RebootCheck:
             if kind == "reading" and isinstance(data, bytes):
                 if self._step.take_reading(data, percent) is not None:
                     last_valid = at
-            elif kind == "stop":
-                raise SweepStopped(str(data))
-            elif kind == "availability" and data == "online" and not self._ignore_availability:
-                raise SweepStopped(f"the regulator came online ({target.topic_availability})")
-            elif kind in ("disconnected", "refused"):
-                self._step.link_lost(data)
+            elif self._step.take_event(kind, data):
+                continue
             elif kind == "connected":
                 self._step.reconnected()
                 return Verdict("the connection to the broker dropped", max(last_valid, at), reconnected=True)
-            elif kind == "variator" and isinstance(data, bytes):
-                if output_gated_off(data):
-                    raise SweepStopped(self._step.output_off_reason())
+            elif kind == "variator" and isinstance(data, bytes):  # (its output gated off: take_event stopped it)
                 if variator_booted(data):
                     return Verdict("the variator rebooted (boot_detected)", last_valid)
                 echo = echo_percent(data)
