@@ -191,13 +191,19 @@ class Sweeper(VariatorSession):
             if verdict.again is None:
                 raise SweepStopped(cut)
             said = f"{verdict.again} during the step at {format_percent(percent)} %"
-            if len(again) >= MAX_REMEASURES:
+            if verdict.reconnected:
+                # (a lost broker link is no reboot of the variator: measured again as after a reconnect during the
+                # step's readings, not counted toward a boot loop nor in the end's note on the variator's power supply)
+                log.warning("%s, while the variator was asked its status: command sent again at %s %%, the step "
+                            "measured again", said, format_percent(percent))
+            elif len(again) >= MAX_REMEASURES:
                 raise SweepStopped(f"{said}, {len(again) + 1} times in a row: its power supply or its firmware (a "
                                    f"boot loop?); its readings of nothing are no thermostat cut; the step is not kept")
-            again.append(verdict.again)
-            log.warning("%s: its readings fell to %.1f W, not taken for a thermostat cut; command sent again at %s %%, "
-                        "the step measured again (%d/%d)", said, values[-1], format_percent(percent), len(again),
-                        MAX_REMEASURES)
+            else:
+                again.append(verdict.again)
+                log.warning("%s: its readings fell to %.1f W, not taken for a thermostat cut; command sent again at "
+                            "%s %%, the step measured again (%d/%d)", said, values[-1], format_percent(percent),
+                            len(again), MAX_REMEASURES)
             # (as after a boot_detected during a step: the later steps' settle; after a reconnect, the first one)
             settle_s = self.plan.first_settle_s if verdict.reconnected else self.plan.settle_s
             self._step.command(percent)

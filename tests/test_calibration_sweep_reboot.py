@@ -5,7 +5,10 @@ network): rebooted, the step is commanded and measured again, a bounded number o
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,3 +86,61 @@ def test_a_thermostat_cut_behind_a_variator_slow_to_answer_is_a_cut_not_a_boot_l
     log = (tmp_path / "c.log").read_text()
     assert "the variator answers at 70.0 % (after 2." in log and "s, as it did before)" in log, log[-3000:]
     assert [p for p, _ in rows(partial(csv))] == [100.0, 90.0, 80.0]
+
+
+def test_broker_restarts_while_the_variator_is_asked_are_no_boot_loop(
+        broker: PrivateBroker, load: SimulatedLoad, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A thermostat cut at 70 %; each time the sweep asks the variator its status, the broker restarts before the
+    # variator answers. Each reconnect was counted as one of the step's 3 re-measures: the 4th stopped the sweep, "the
+    # connection to the broker dropped ..., 4 times in a row: its power supply or its firmware (a boot loop?)". Now
+    # each is measured again as after a reconnect during the step, and the answer at 70 % at last says a cut.
+    restarts = 4
+    load.cut_during_percent = 70.0
+    load.client.reconnect_delay_set(min_delay=1, max_delay=1)
+    load.client.on_connect = lambda client, *_: client.subscribe(CMD, qos=1)  # (as the firmware does at each connect)
+    armed, asked, commanded, done = threading.Event(), threading.Event(), threading.Event(), threading.Event()
+    armed.set()
+    on_message = load.client.on_message
+
+    def heard(client: Any, userdata: Any, message: Any) -> None:
+        if message.payload == b"status" and armed.is_set():
+            armed.clear()
+            asked.set()
+            return  # (the broker goes before the variator answers)
+        if message.payload == b"70.0":
+            commanded.set()
+        on_message(client, userdata, message)
+
+    load.client.on_message = heard
+
+    def outages() -> None:
+        for left in reversed(range(restarts)):
+            if not asked.wait(30) or done.is_set():
+                return
+            asked.clear()
+            commanded.clear()
+            broker.stop()  # (by its PID)
+            time.sleep(1.0)
+            broker.start()
+            if not commanded.wait(30):  # (the step commanded again: the next status asked is the next check's)
+                return
+            if left:
+                armed.set()
+        done.wait(60)  # (the broker goes with the thread that started it)
+
+    thread = threading.Thread(target=outages, name="outages")
+    thread.start()
+    try:
+        code = sweep(write_config(tmp_path, broker.port), tmp_path / "c.csv", "--meter-timeout", "4")
+    finally:
+        done.set()
+        asked.set()
+        thread.join(30)
+    err = capsys.readouterr().err
+    log = (tmp_path / "c.log").read_text()
+    shown = "\n".join(line for line in log.splitlines() if "unusable" not in line)[-4000:]
+    assert code == 1 and "the load's thermostat has probably cut it (a hot tank)" in err, shown
+    assert "boot loop" not in err and "measured again (1/3)" not in log, shown
+    assert log.count("the connection to the broker dropped during the step at 70.0 %, while the variator was asked "
+                     "its status: command sent again at 70.0 %, the step measured again") == restarts, shown
+    assert [p for p, _ in rows(partial(tmp_path / "c.csv"))] == [100.0, 90.0, 80.0]

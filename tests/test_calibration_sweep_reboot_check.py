@@ -1,0 +1,88 @@
+"""The sweep's reboot check in process, its events scripted (no broker): what a step that read nothing is measured
+again for, and how many times that counts toward a boot loop. The same with a real mosquitto restarted mid-check:
+tests/test_calibration_sweep_reboot.py."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from calibration.sweep import Sweeper
+from calibration.sweep_config import load_sweep_target
+from calibration.sweep_files import SweepFiles
+from calibration.sweep_measure import Event, StepMeasure, SweepStopped
+from calibration.sweep_plan import SweepPlan
+from calibration.sweep_reboot import MAX_REMEASURES, RebootCheck
+from tests.sweep_support import write_config
+
+PLAN = SweepPlan(step_percent=10.0, first_settle_s=500.0, settle_s=6.0, readings_per_step=4)
+ECHO_70 = b'{"percent": 70.00, "power": 0, "mode": 0, "state": "ON", "msg": "status"}'
+BOOTED = b'{"percent": 0.00, "power": 0, "mode": 0, "state": "ON", "msg": "boot_detected"}'
+CUT_W, DRAWN_W = [1.0] * 4, [1500.0] * 4  # a step's readings: at the off level; drawing
+
+
+class Script:
+    """The sweep's events, as scripted: each check of a step that read nothing takes the next list of (kind, data);
+    the step's measures return the next readings, and say how far off the settle they were given ends."""
+
+    def __init__(self, checks: list[list[tuple[str, object]]], measures: list[list[float]]) -> None:
+        self._checks = iter(checks)
+        self._events: Iterator[tuple[str, object]] = iter(())
+        self._measures = iter(measures)
+        self.settles_s: list[float] = []  # each measure's wait before its readings count (s, rounded)
+        self.sent: list[str] = []
+
+    def measure(self, percent: float, settled_at: float, last_valid: float) -> tuple[list[float], int, float]:
+        self.settles_s.append(round(settled_at - time.monotonic()))
+        return next(self._measures), 0, time.monotonic()
+
+    def ask(self) -> None:
+        self.sent.append("status")
+        if len(self.sent) == 1 or self.sent[-2] != "status":  # (a check begins: its events)
+            self._events = iter(next(self._checks))
+
+    def next_event(self, deadline: float) -> Event | None:
+        kind, data = next(self._events, ("stop", "the script is over"))
+        return kind, time.monotonic(), data
+
+
+def _sweeper(tmp_path: Path, script: Script) -> Sweeper:
+    """A sweep at 70 % (after 80 % drew 2000 W) whose step measures and reboot checks follow `script`."""
+    target = load_sweep_target(write_config(tmp_path, 1), "ecs")  # (never connected: port 1)
+    sweeper = Sweeper(target, PLAN, SweepFiles(tmp_path / "c.csv"))
+    step = StepMeasure(target, PLAN, script.next_event, lambda percent: script.sent.append(f"{percent:g}"), False)
+    step.measure = script.measure  # type: ignore[method-assign]
+    sweeper._step = step
+    sweeper._reboots = RebootCheck(step, script.next_event, script.ask)
+    return sweeper
+
+
+def _measured(sweeper: Sweeper) -> tuple[list[float], list[str]]:
+    now = time.monotonic()
+    values, _, _, again = sweeper._measured(70.0, now + PLAN.settle_s, now, (80.0, 2000.0), 2300.0)
+    return values, again
+
+
+BROKER_DROP: list[tuple[str, object]] = [("disconnected", "connection lost"), ("connected", None)]
+
+
+def test_broker_drops_during_the_checks_are_no_boot_loop(tmp_path: Path) -> None:
+    # The broker lost and back while the variator was asked its status: counted as one of the step's 3 re-measures,
+    # the 4th stopped the sweep "4 times in a row: its power supply or its firmware (a boot loop?)".
+    drops = MAX_REMEASURES + 1
+    script = Script([BROKER_DROP] * drops, [CUT_W] * drops + [DRAWN_W])
+    values, again = _measured(_sweeper(tmp_path, script))
+    assert values == DRAWN_W
+    assert again == []  # (not in the step's line nor in the end's note on the variator's power supply)
+    assert script.sent == ["status", "70"] * drops
+
+
+def test_a_broker_drop_does_not_count_among_the_reboots(tmp_path: Path) -> None:
+    reboots = [[("variator", BOOTED)]] * MAX_REMEASURES
+    script = Script([BROKER_DROP, *reboots, [("variator", BOOTED)]], [CUT_W] * (MAX_REMEASURES + 2))
+    with pytest.raises(SweepStopped, match=r"rebooted \(boot_detected\) during the step at 70.0 %, 4 times in a row"):
+        _measured(_sweeper(tmp_path, script))
+    assert script.sent.count("status") == MAX_REMEASURES + 2  # (the drop's check, the reboots' and the 4th reboot's)
