@@ -195,19 +195,20 @@ class Sweeper(VariatorSession):
                 # (a lost broker link is no reboot of the variator: measured again as after a reconnect during the
                 # step's readings, not counted toward a boot loop nor in the end's note on the variator's power supply)
                 log.warning("%s, while the variator was asked its status: command sent again at %s %%, the step "
-                            "measured again", said, format_percent(percent))
+                            "measured again in %.0f s", said, format_percent(percent), self.plan.first_settle_s)
             elif len(again) >= MAX_REMEASURES:
                 raise SweepStopped(f"{said}, {len(again) + 1} times in a row: its power supply or its firmware (a "
                                    f"boot loop?); its readings of nothing are no thermostat cut; the step is not kept")
             else:
                 again.append(verdict.again)
                 log.warning("%s: its readings fell to %.1f W, not taken for a thermostat cut; command sent again at "
-                            "%s %%, the step measured again (%d/%d)", said, values[-1], format_percent(percent),
-                            len(again), MAX_REMEASURES)
-            # (as after a boot_detected during a step: the later steps' settle; after a reconnect, the first one)
-            settle_s = self.plan.first_settle_s if verdict.reconnected else self.plan.settle_s
+                            "%s %%, the step measured again (%d/%d) in %.0f s", said, values[-1],
+                            format_percent(percent), len(again), MAX_REMEASURES, self.plan.first_settle_s)
+            # The first step's settle, whatever the verdict: the load drew nothing for a while (the variator away, or
+            # our will, the end percent, sent by the broker), and its element cooled as before a first step. The later
+            # steps' settle is for a small step from a hot element: a reboot's re-measure read it cold.
             self._step.command(percent)
-            settled_at = time.monotonic() + settle_s
+            settled_at = time.monotonic() + self.plan.first_settle_s
 
     def _cut_reason(self, percent: float, values: list[float], previous: Row | None, highest_w: float) -> str | None:
         """Why the step's readings look cut by the thermostat (calibration.thermostat), or None."""

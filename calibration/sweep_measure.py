@@ -115,14 +115,15 @@ class StepMeasure:
                 pass
             elif (why := self._restart_reason(kind, data, percent)) is not None:
                 # A reconnect, a variator reboot, or a variator at another percent: command again and start the step
-                # over. After a reconnect the broker has sent our will (the end percent): the element cooled as after
-                # a resume, so it settles for the first settle time again. Never shorter than before (a reboot during
-                # the first step's warm-up must not cut it to a later step's settle).
+                # over. After a reconnect (the broker sent our will, the end percent) or a reboot (its default), the
+                # element cooled as after a resume: the first settle time again. Never shorter than before (a reboot
+                # during the first step's warm-up must not cut it to a later step's settle).
                 if kind == "connected":
                     # (the meter's module reconnects on its own pace: its timeout runs from now, not from its last
                     # reading before the loss; a broker back within it stopped the sweep, blaming the meter)
                     last_valid = max(last_valid, at)
-                settle_s = self.plan.first_settle_s if kind == "connected" else self.plan.settle_s
+                off = kind == "connected" or (isinstance(data, bytes) and variator_booted(data))
+                settle_s = self.plan.first_settle_s if off else self.plan.settle_s
                 self.command(percent)
                 values.clear()
                 settled_at = max(settled_at, time.monotonic() + settle_s)

@@ -14,7 +14,9 @@ class SweepPlan:
     start_percent: float = 100.0
     stop_percent: float = 0.0
     step_percent: float = 0.5
-    first_settle_s: float = 500.0  # at the first step (also after --resume or a reconnect): the element heats up
+    # At the first step, the element heats up; also after --resume, a reconnect or a reboot of the variator (the load
+    # off a while: its element cooled)
+    first_settle_s: float = 500.0
     settle_s: float = 6.0  # after each later step, before readings count
     readings_per_step: int = 6
     end_percent: float = 0.0  # where the load is left, however the sweep ends

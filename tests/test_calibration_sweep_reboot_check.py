@@ -1,9 +1,10 @@
 """The sweep's reboot check in process, its events scripted (no broker): what a step that read nothing is measured
-again for, and how many times that counts toward a boot loop. The same with a real mosquitto restarted mid-check:
-tests/test_calibration_sweep_reboot.py."""
+again for, how many times that counts toward a boot loop, and how long the step settles again. The same with a real
+mosquitto restarted mid-check: tests/test_calibration_sweep_reboot.py."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,3 +87,38 @@ def test_a_broker_drop_does_not_count_among_the_reboots(tmp_path: Path) -> None:
     with pytest.raises(SweepStopped, match=r"rebooted \(boot_detected\) during the step at 70.0 %, 4 times in a row"):
         _measured(_sweeper(tmp_path, script))
     assert script.sent.count("status") == MAX_REMEASURES + 2  # (the drop's check, the reboots' and the 4th reboot's)
+
+
+@pytest.mark.parametrize("check", [[("variator", BOOTED)], BROKER_DROP,
+                                   [("variator", ECHO_70.replace(b"70.00", b"0.00"))]],
+                         ids=["rebooted", "broker-dropped", "at-its-default"])
+def test_a_step_measured_again_after_the_load_was_off_settles_as_a_first_step(
+        tmp_path: Path, check: list[tuple[str, object]]) -> None:
+    # The load drew nothing while the variator rebooted (or the broker had our will, the end percent, sent to it): its
+    # element cooled, as before a first step. A reboot's re-measure settled for a later step's 6 s, a reconnect's for
+    # the first step's 500 s.
+    script = Script([check], [CUT_W, DRAWN_W])
+    assert _measured(_sweeper(tmp_path, script))[0] == DRAWN_W
+    assert script.settles_s == [PLAN.settle_s, PLAN.first_settle_s]
+
+
+def _events(*events: tuple[str, object]) -> Iterator[Event]:
+    for kind, data in events:
+        yield kind, time.monotonic(), data
+    while True:
+        yield "stop", time.monotonic(), "the script is over"
+
+
+@pytest.mark.parametrize("kind,data", [("variator", BOOTED), ("connected", None)], ids=["rebooted", "reconnected"])
+def test_a_step_restarted_after_the_load_was_off_settles_as_a_first_step(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, kind: str, data: object) -> None:
+    # The same within a step's readings: after a boot_detected the step waited a later step's settle, after a
+    # reconnect the first step's.
+    events = _events(("variator", ECHO_70), ("reading", b'{"power": 1500.0, "energy": 1}'), (kind, data))
+    target = load_sweep_target(write_config(tmp_path, 1), "ecs")
+    step = StepMeasure(target, PLAN, lambda deadline: next(events), lambda percent: None, False)
+    step.command(70.0)
+    caplog.set_level(logging.WARNING, "calibration.sweep_measure")
+    with pytest.raises(SweepStopped, match="the script is over"):
+        step.measure(70.0, time.monotonic() + PLAN.settle_s, time.monotonic())
+    assert "command sent again at 70.0 %, step restarted; measuring in 500 s" in caplog.text, caplog.text
