@@ -37,7 +37,7 @@ class Verdict:
 
     again: str | None  # why the step is no thermostat cut and is measured again (None: a cut, as far as it can tell)
     last_valid: float  # the last usable meter reading's time (monotonic s), readings taken while waiting counted
-    reconnected: bool = False  # the broker link came back meanwhile: the load cooled (our will), the first settle
+    reconnected: bool = False  # the broker link came back meanwhile: measured again, not counted (no reboot)
     away: bool = False  # `again` for a late answer only, at the step's percent (no boot_detected, no other percent)
 
 
