@@ -1,7 +1,7 @@
 """Full tank ("overed") wired into the regulator: each variable load's detector (its own meter, full_tank_own_meter,
-or inferred from the house meter), what a full load gets (0 W, out of the allocation, any force undone), the re-probe
-hold that confirms a suspicion, the hourly re-check of a tank found full (full_tank_probe), and the daily clear at
-init_at and midnight (full_tank_clear)."""
+or inferred from the house meter, its readings given by full_tank_readings), what a full load gets (0 W, out of the
+allocation, any force undone), the re-probe hold that confirms a suspicion, the hourly re-check of a tank found full
+(full_tank_probe), and the daily clear at init_at and midnight (full_tank_clear)."""
 
 from __future__ import annotations
 
@@ -17,22 +17,18 @@ from equipments.variable import VariableEquipment
 from field.fallback_deadline import RULE_OWNERS
 from field.full_tank_clear import DailyClear, hhmm
 from field.full_tank_inferred import InferredFullTank
-from field.full_tank_loop import HeaterBeliefs, LoopRule
+from field.full_tank_loop import LoopRule
 from field.full_tank_own_meter import OwnMeterWatch
 from field.full_tank_probe import FullTankProbes, minutes, probe_floor_w
+from field.full_tank_readings import HouseReadings
 from field.full_tank_rules import InferenceRule
-from field.reading_pace import pace_is_news
 
 log = logging.getLogger(__name__)
 
 
-def _beliefs_but(heaters: list[tuple[Equipment, tuple[float, bool]]], load: Equipment) -> HeaterBeliefs:
-    """The beliefs of `heaters` (FullTankWatch.on_consumption's) but `load`'s."""
-    return tuple([belief for other, belief in heaters if other is not load])
-
-
-class FullTankWatch:
-    """The detectors of every load that has one, and the full flags of all loads."""
+class FullTankWatch(HouseReadings):
+    """The detectors of every load that has one, and the full flags of all loads (the house readings they are given:
+    field/full_tank_readings.py)."""
 
     def __init__(self, loads: Sequence[Equipment], init_at_hour: int, tz: tzinfo | None,
                  max_meter_power_w: float, settle_s: float = 1.0, meter_timeout_s: float = 10.0,
@@ -95,83 +91,6 @@ class FullTankWatch:
     def on_load_meter(self, topic: str, payload: bytes, now: float) -> bool:
         """A reading of a load's own meter; True when a load was found full."""
         return self._own.on_reading(topic, payload, now)
-
-    def on_consumption(self, consumption_w: float, now: float) -> bool:
-        """A house reading, for the loads inferred; True when a load was found full."""
-        if not self._inferred_loads:
-            return False  # no tank to watch
-        pace_s, told_s = self._house_pace_s(), self._pace_told_s
-        if pace_s is not None and pace_s != told_s and pace_is_news(pace_s, told_s):  # (most readings: the pace told)
-            self._pace_told_s = pace_s  # (a meter's jitter is no news)
-            for _, detector in self._inferred_loads:
-                detector.follow_pace(pace_s)
-        believed_w = sum([load.current_power_w for load in self.loads])  # (a list: cheaper than a generator)
-        self._believed_w = believed_w  # (what the loads were believed to draw at this reading: after_decision)
-        # A load of unknown power on its first measure is believed at the whole surplus until the decision
-        # after this reading measures it: the others' beliefs are no measure of the house then.
-        known = not any([load.measuring and load.learned_power_w is None for load in self._unknown_loads])
-        # Nor is the belief of a load commanded within `settle` before this reading, which may not show it
-        # yet (a 2 kW relay switched on half a second ago read as the heater's cut).
-        # (plain loops, here and below: a comprehension that reads this method's own names, `now`, `self`, a load, makes
-        # each of them a cell, made anew at every house reading)
-        fresh: list[Equipment] = []
-        for load in self.loads:
-            if load.last_command_at is not None and 0.0 <= now - load.last_command_at < self.settle_s:
-                fresh.append(load)
-        # Each heater's belief, and whether it is suspected full (or found so): what it draws is then in doubt, its
-        # belief may move for nothing (a re-probe's hold, 0 W when found full), so another's fall is seen with those
-        # moves put back too (LoopEvidence.hidden_cut).
-        # (a full one's re-check probe is a belief in doubt too: its tank may take the probe's watts or not)
-        heaters: list[tuple[Equipment, tuple[float, bool]]] = []
-        if len(self._inferred_loads) > 1:
-            probing = self._recheck.probing
-            for load, detector in self._inferred_loads:
-                heaters.append((load, (load.current_power_w, detector.suspect_since is not None or probing(load.name))))
-        # (the heaters whose belief is in doubt as this reading came, a full one's re-check probe or a suspicion, before
-        # a verdict in this loop moves it: no other full heater's probe baseline is taken from it)
-        doubted = self._doubted() if heaters and self._recheck.waiting else []
-        changed = False
-        for load, detector in self._inferred_loads:
-            if load.overed:
-                # (its readings still the baseline of its next step: a force at the very tick of the daily clear)
-                own_w = consumption_w - (believed_w - load.current_power_w)
-                detector.keep_baseline(own_w, now)
-                # (near its re-check's hour: its probe's baseline is taken from those readings)
-                if not (self._recheck.waiting and self._recheck.baseline_due(now)):
-                    continue
-                if load.is_forced():  # (its force's readings are no baseline: the probe after it takes two of its own)
-                    self._recheck.forget_house(load.name)
-                elif self._own.infers(load, now):
-                    # (another heater's belief in doubt at this reading is in own_w: no baseline)
-                    others_doubted = bool(doubted) and not (len(doubted) == 1 and doubted[0] is load)
-                    changed = self._probes.by_house(load, own_w, now, bool(fresh), others_doubted) or changed
-                continue
-            if self._gated(load):
-                continue
-            # (no load but this one commanded within `settle`)
-            others_known = known and (not fresh or (len(fresh) == 1 and fresh[0] is load))
-            others = _beliefs_but(heaters, load) if heaters else ()
-            if not self._own.infers(load, now):
-                # (its own meter watches the tank; the house's fall it has not read yet puts the heater in doubt)
-                detector.watch_house(consumption_w, now, believed_w - load.current_power_w, others_known, others)
-                continue
-            if detector.on_consumption(consumption_w, now, believed_w - load.current_power_w, others_known, others):
-                self.mark_full(load, now, "inferred from the house meter")
-                changed = True
-            elif detector.cut_seen(now):
-                load.doubt_drawing(now)  # (a reboot looks the same: no relay over it until its variator answers)
-        return changed
-
-    def _gated(self, load: Equipment) -> bool:
-        """True while `load`'s variator says its output is gated off (an `off` from another client): it draws nothing
-        whatever its command, which says nothing of its tank (taken for a full one, the heater was left out until the
-        daily clear after the variator's `on`). Any suspicion is dropped: its watts come back only with the `on`."""
-        if not getattr(load, "output_off", False):
-            return False
-        if not load.overed:  # (a tank found full before the gate stays so)
-            self._held.discard(load.name)
-            self._clear(load)
-        return True
 
     def _infers(self, load: Equipment, now: float) -> bool:
         """Whether `load`'s fullness is inferred from the house meter now (OwnMeterWatch.infers)."""
@@ -252,13 +171,6 @@ class FullTankWatch:
                     load.set_power(load.forced_power_w, now, "full-tank check over: forced power again")
                     changed = True
         return changed
-
-    def _doubted(self) -> list[Equipment]:
-        """The heaters whose belief is in doubt: a full one's re-check probe, or a suspicion of one not full yet. (A
-        method of its own: on_consumption's comprehension made its names cells, made anew at every house reading.)"""
-        probing = self._recheck.probing
-        return [load for load, detector in self._inferred_loads
-                if probing(load.name) or (detector.suspect_since is not None and not load.overed)]
 
     def after_decision(self, export_w: float, now: float) -> None:
         """The grid flow at a decision (`export_w`: production less consumption, negative when importing), less what
