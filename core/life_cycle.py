@@ -161,6 +161,14 @@ class RegulatorLifeCycle:
             if step_s < CLOCK_STEP_BACK_S and self.controller is not None:
                 self.controller.guard_clock_stepped_back(step_s)  # (a longer one: at _follow_clock, with the dwell)
 
+    def commands_sent_late(self, stamp: float, late_s: float) -> None:
+        """The commands the last `handle` stamped `stamp` (its `now`) went out `late_s` after it: the message waited in
+        the daemon's queue. Each consumer of the commands' times takes them as sent then: the decision gate
+        (core/decision_gate_clock.py) and the full-tank watch (field/full_tank_readings.py: the house readings received
+        before they went are no evidence of them)."""
+        self._gate.commands_sent_late(stamp, late_s, self.loads)
+        self.field.commands_sent_late(stamp, late_s)
+
     def take_switch_offs_at_start(self, unacknowledged: Callable[[], list[tuple[str, Command]]] | None = None,
                                   ) -> list[tuple[str, Command]]:
         """The offs switch_off_at_start was given (name, off), for a caller that sends them itself before `start`

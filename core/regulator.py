@@ -217,11 +217,6 @@ class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSu
             if self.controller is not None:
                 self.controller.clock_stepped_back(step_s, self.loads)
 
-    def commands_sent_late(self, stamp: float, late_s: float) -> None:
-        """The commands the last `handle` stamped `stamp` (its `now`) went out `late_s` after it: the message waited in
-        the daemon's queue (core/decision_gate.py)."""
-        self._gate.commands_sent_late(stamp, late_s, self.loads)
-
     def _forcer(self, forced_by: str | None) -> str:
         """Who forced a load, as the log says it (`Equipment.forced_by`)."""
         return forcer_name(forced_by, self.settings.mqtt.topic_mode)

@@ -156,6 +156,11 @@ class FieldFeatures:
         if self.heater is not None:
             self.heater.clock_stepped_forward(step_s)
 
+    def commands_sent_late(self, stamp: float, late_s: float) -> None:
+        """The commands stamped `stamp` went out `late_s` after it (Regulator.commands_sent_late): the full-tank watch
+        judges them from then."""
+        self.tanks.commands_sent_late(stamp, late_s)
+
     def clock_stepped_back(self, step_s: float, now: float) -> None:
         """The wall clock stepped back by `step_s` to `now` (the timed forces keep the time they had left): the seed
         rule's own force's times move back with the heater's, a full tank's re-check keeps the wait it had left."""

@@ -214,6 +214,17 @@ class InferredFullTank(TankSuspicion):
             self._probe = Probe(last.command_w, last.own_w, -1, now, last.at, now)
         return True
 
+    def command_sent_late(self, stamp: float, late_s: float) -> None:
+        """Its last command, stamped `stamp`, went out `late_s` after it (its message waited in the daemon's queue): the
+        house readings until then, dated `settle` or more after the stamp, show the load as it was, so its probe's step,
+        the loop's evidence and the next baseline wait from when it went (taken for the step's settled readings, they
+        showed a 1000 W force moving the house by nothing: "may be full", the heater held at 0 W for its re-probe)."""
+        if self._changed_at == stamp:
+            self._changed_at = stamp + late_s
+        probe = self._probe
+        if probe is not None and probe.changed_at == stamp:
+            probe.changed_at = stamp + late_s
+
     def follow_clock(self, now: float) -> None:
         """The times kept (a suspicion's, a re-probe's, its hold's end, the last command change, a probe's) further
         ahead of `now` than they can be are from before the clock stepped back (NTP): they start again at `now`, so

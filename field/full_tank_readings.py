@@ -1,7 +1,8 @@
 """The house readings the full-tank watch (field/full_tank_watch.py) judges the loads inferred by: each heater's
 detector is given the house less the other loads' beliefs, and whether those beliefs are a measure of the reading (a
 load commanded within `settle`, a load of unknown power on its first measure). A mixin of FullTankWatch, which sets the
-state it declares: the reading's path apart from the watch's timers, flags and status."""
+state it declares: the reading's path apart from the watch's timers, flags and status; and the commands that went out
+late, judged from when they went."""
 
 from __future__ import annotations
 
@@ -29,9 +30,11 @@ class HouseReadings:
     # The watch's state these use (set by FullTankWatch.__init__, which says what each is).
     loads: tuple[Equipment, ...]
     settle_s: float
+    inferred: dict[str, InferredFullTank]
     _inferred_loads: list[tuple[VariableEquipment, InferredFullTank]]
     _unknown_loads: list[UnknownEquipment]
     _held: set[str]
+    _sent_late: dict[str, tuple[float, float]]
     _believed_w: float
     _house_pace_s: Callable[[], float | None]
     _pace_told_s: float | None
@@ -60,9 +63,17 @@ class HouseReadings:
         # yet (a 2 kW relay switched on half a second ago read as the heater's cut).
         # (plain loops, here and below: a comprehension that reads this method's own names, `now`, `self`, a load, makes
         # each of them a cell, made anew at every house reading)
+        # (one that went out late, from its stamp to `settle` after it went: commands_sent_late)
         fresh: list[Equipment] = []
+        sent_late, settle_s = self._sent_late, self.settle_s
         for load in self.loads:
-            if load.last_command_at is not None and 0.0 <= now - load.last_command_at < self.settle_s:
+            at = load.last_command_at
+            if at is None or now < at:
+                continue
+            went_at = at
+            if sent_late and (late := sent_late.get(load.name)) is not None and late[0] == at:
+                went_at = late[1]
+            if now - went_at < settle_s:
                 fresh.append(load)
         # Each heater's belief, and whether it is suspected full (or found so): what it draws is then in doubt, its
         # belief may move for nothing (a re-probe's hold, 0 W when found full), so another's fall is seen with those
@@ -107,6 +118,17 @@ class HouseReadings:
             elif detector.cut_seen(now):
                 load.doubt_drawing(now)  # (a reboot looks the same: no relay over it until its variator answers)
         return changed
+
+    def commands_sent_late(self, stamp: float, late_s: float) -> None:
+        """The commands just stamped `stamp` (a message's date) went out `late_s` after it, their message having waited
+        in the daemon's queue (core/decision_gate_clock.py, the decision gate's own): the house readings received until
+        then show the loads as they were, and are no evidence of those commands (Regulator.commands_sent_late)."""
+        for load in self.loads:
+            if load.last_command_at == stamp:
+                self._sent_late[load.name] = (stamp, stamp + late_s)
+                detector = self.inferred.get(load.name)
+                if detector is not None:
+                    detector.command_sent_late(stamp, late_s)
 
     def _gated(self, load: Equipment) -> bool:
         """True while `load`'s variator says its output is gated off (an `off` from another client): it draws nothing

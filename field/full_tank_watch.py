@@ -43,6 +43,8 @@ class FullTankWatch(HouseReadings):
         self._daily_clear = DailyClear(init_at_hour, tz)
         self.inferred: dict[str, InferredFullTank] = {}
         self._held: set[str] = set()  # loads in a re-probe hold
+        # Each load's last command that went out late: (its stamp, when it went; commands_sent_late), until the next
+        self._sent_late: dict[str, tuple[float, float]] = {}
         self._believed_w = 0.0
         # The house meter's pace, the regulator's (the inferred detectors' waits must hold enough of its readings), and
         # the last one the detectors were told: a pace of their own needed five gaps to the regulator's three, and took
