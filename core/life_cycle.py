@@ -22,6 +22,7 @@ from core.forces import keep_forces_off_lengths, start_loads
 from core.meters import EnergyCounter
 from core.stale_guard import StaleGuard
 from equipments.base import Command, Equipment, Publish, QueueFull
+from equipments.variable import VariableEquipment
 from field.features import FieldFeatures
 from settings.config import Settings
 from status.restore import restore_status
@@ -164,10 +165,13 @@ class RegulatorLifeCycle:
     def commands_sent_late(self, stamp: float, late_s: float) -> None:
         """The commands the last `handle` stamped `stamp` (its `now`) went out `late_s` after it: the message waited in
         the daemon's queue. Each consumer of the commands' times takes them as sent then: the decision gate
-        (core/decision_gate_clock.py) and the full-tank watch (field/full_tank_readings.py: the house readings received
-        before they went are no evidence of them)."""
+        (core/decision_gate_clock.py), the full-tank watch (field/full_tank_readings.py: the house readings received
+        before they went are no evidence of them) and the variators (their answers awaited from then)."""
         self._gate.commands_sent_late(stamp, late_s, self.loads)
         self.field.commands_sent_late(stamp, late_s)
+        for load in self.loads:
+            if isinstance(load, VariableEquipment):
+                load.command_sent_late(stamp, late_s)
 
     def take_switch_offs_at_start(self, unacknowledged: Callable[[], list[tuple[str, Command]]] | None = None,
                                   ) -> list[tuple[str, Command]]:

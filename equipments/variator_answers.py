@@ -67,6 +67,9 @@ class VariatorAnswers(Equipment):
         self._link_down = False
         self._doubted_at: float | None = None
         self._boot_pace = BootResendPace()  # a flood of boots is no flood of commands
+        # Our last command that went out late, its message having waited in the daemon's queue: (its stamp, when it
+        # went; command_sent_late). Its answer is awaited from then.
+        self._went_late: tuple[float, float] | None = None
 
     def _booted(self, said: str, topic: str, now: float) -> None:
         """A boot signal: the variator runs at its default, not at our command; sent again at once, but at most
@@ -105,8 +108,8 @@ class VariatorAnswers(Equipment):
 
     def _unanswered_s(self, now: float) -> float | None:
         """Seconds since the first of our commands the variator, answering its commands, has not answered (the loop's
-        later ones do not start the silence again); None when it has answered since (or has never answered at all: a
-        firmware or a topic without answers, nothing to judge by)."""
+        later ones do not start the silence again), from when it went out; None when it has answered since (or has
+        never answered at all: a firmware or a topic without answers, nothing to judge by)."""
         since = self._unanswered_since
         if not self._answers or since is None:
             return None
@@ -114,7 +117,21 @@ class VariatorAnswers(Equipment):
             if self._asked_for == since:
                 self._asked_for = now
             self._unanswered_since = since = now
-        return now - since
+        went_at = self.went_at(since)
+        return now - went_at if now > went_at else 0.0
+
+    def command_sent_late(self, stamp: float, late_s: float) -> None:
+        """Our commands stamped `stamp` (a message's date) went out `late_s` after it, the message having waited in the
+        daemon's queue (Regulator.commands_sent_late): their answer is awaited from then. (From the stamp, a main loop
+        held up 6 s had the timers' pass right after it say the variator silent "for 6 s", its answer on its way: its
+        status asked, the relays after it held.)"""
+        if self.last_command_at == stamp:
+            self._went_late = (stamp, stamp + late_s)
+
+    def went_at(self, at: float) -> float:
+        """When our command (or question) stamped `at` went out: later than `at` for one that went out late."""
+        late = self._went_late
+        return late[1] if late is not None and late[0] == at else at
 
     def silent(self, now: float) -> bool:
         """True while the variator has not answered our commands for SILENT_AFTER_S to SILENT_WAIT_S, or its status

@@ -144,12 +144,15 @@ class VariatorEchoes(VariatorAnswers):
         if whole_percent(percent) == sent_percent:
             self._at_command_at = now
             return
+        # (a moment from when each command went: one that went out late replaced its percent only then)
+        went_at = self.went_at
         if any(whole_percent(percent) == whole_percent(ours) for at, ours in self._recent_percents
-               if 0 <= now - at < self.ECHO_LAG_S):
+               if at <= now and now - went_at(at) < self.ECHO_LAG_S):
             # (a percent of ours of a moment ago: the answer to a command our last one crossed, or another client's
             # at that very percent, the one our 0 % replaced: its status asked when the moment is over, and judged.
             # Not off our command: taken so, the closed loop's every crossed answer voided the probe of its step)
-            self._recheck_at = (self.last_command_at or now) + self.ECHO_LAG_S
+            last_at = self.last_command_at
+            self._recheck_at = (went_at(last_at) if last_at is not None else now) + self.ECHO_LAG_S
             return
         self.off_command_at = now  # (its default after a boot whose re-sends were lost, or another client's percent)
         if 0 <= now - self._corrected_at < self.ECHO_LAG_S:
