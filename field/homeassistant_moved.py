@@ -207,7 +207,7 @@ class EarlierAnnouncement:
             # the wait's end if it says nothing; `online`: left alone, said at the wait's end; at a later look at a
             # place left alone, held to the wait's end, removed then on `offline` or no word only)
             self._live.hold(topic, config.get("state_topic"))
-        elif not self._live.online:
+        elif self._live.removes():  # (after a later look's wait, an unknown word left them alone: this one too)
             self._remove(topic, config.get("state_topic"))
         return True
 

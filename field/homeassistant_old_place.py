@@ -49,8 +49,9 @@ class LiveOldPlace:
             return None
         return self.word.decode("utf-8", "replace")[:60]
 
-    def _removes(self) -> bool:
-        """Whether the last word lets the held removals go (at the wait's end)."""
+    def removes(self) -> bool:
+        """Whether the last word lets the removals go: the held ones at the wait's end, a config read back after it
+        at once."""
         return not self.online and self.unknown_word() is None
 
     def holds(self) -> bool:
@@ -63,10 +64,10 @@ class LiveOldPlace:
     def leaves_alone(self) -> bool:
         """True when the wait's end leaves configs alone: the last word `online` (or, at a later look, an unknown
         one), configs held."""
-        return not self._removes() and bool(self._held)
+        return not self.removes() and bool(self._held)
 
     def decided(self) -> list[tuple[str, object]]:
         """At the wait's end: the held removals to send, none when the old place is `online` (leaves_alone, asked
         before, tells whether configs were left alone: the caller says so)."""
         held, self._held = self._held, []
-        return held if self._removes() else []
+        return held if self.removes() else []

@@ -51,3 +51,16 @@ def test_an_unknown_word_at_the_last_start_forgets_the_place_naming_the_word(
     assert removed(h) == [] and _left(h.reg.status(LATER + 2)) is None
     [said] = [r.getMessage() for r in caplog.records if "no longer looked at" in r.getMessage()]
     assert "still says 'junk'" in said and "still says online" not in said
+
+
+@pytest.mark.parametrize(("word", "late_removed"), [(b"junk", False), (b"online", False), (b"offline", True)])
+def test_a_config_read_back_after_the_wait_follows_the_word_that_decided(
+        tmp_path: Path, word: bytes, late_removed: bool) -> None:
+    # (a retained config the broker delivers after the wait's end, in the same connection: an unknown word left the
+    # others alone, and this one was removed, as at a first look's `offline`)
+    old, saved = _left_alone_run(tmp_path)
+    late, *rest = sorted(old)
+    h = _start(tmp_path / "c", saved, {topic: old[topic] for topic in rest}, LATER, (word,))
+    before = removed(h)
+    h.reg.handle(late, old[late].encode(), LATER + 1.5, retained=True)
+    assert (late in removed(h)) is late_removed and (late in before) is False
