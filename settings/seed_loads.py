@@ -135,8 +135,10 @@ def _relay_refusal(cp: configparser.ConfigParser, name: str, listed: str, said: 
     """seed_relay_listed_as_variable's words; for the first variable load, a heater behind a variator's way too."""
     with_power = _with_power(cp, name)
     payloads = [key for key in _SEED_PAYLOADS if key in cp[name]]
-    return (f"listed as {listed.strip()}, but [{name}] {said}: the seed ran a variable load after the first as a "
-            f"relay (on/off at max_power), which PySEB calls constant: write {name} = constant in [equipments], with "
+    # (the seed built its first load as a variator: what it did with a later one is no reason for the first)
+    why = ("a relay (on/off at max_power) is what PySEB calls constant" if first else "the seed ran a variable load "
+           "after the first as a relay (on/off at max_power), which PySEB calls constant")
+    return (f"listed as {listed.strip()}, but [{name}] {said}: {why}: write {name} = constant in [equipments], with "
             f"{with_power}; driven as a variator, a relay's topic would be sent percents, which no relay takes"
             + ("; if it is a heater behind a variator, give topic_set_power the variator's command topic (e.g. "
                f"regul/vload/{name}/cmd)" + (f" and delete {'/'.join(payloads)}" if payloads else "") if first
