@@ -238,11 +238,12 @@ class EarlierAnnouncement:
         return (f"Home Assistant: {earlier.availability}, the availability topic of the place an earlier run announced "
                 f"its entities under ({self._change(earlier)}), says online: another PySEB runs there now, and the "
                 "configs there (the earlier run's to the letter) are its own: not removed, each PySEB keeps its "
-                "device in Home Assistant; looked at again at the next starts (removed if that topic no longer says "
-                f"online), until left alone at {LEFT_ALONE_MAX_STARTS} starts or for {LEFT_ALONE_MAX_AGE_S / 86400:g} "
-                "days. If none runs there any more (an `online` the broker kept from a run whose end it never heard: "
-                "nothing but a hand replaces it), delete that device in Home Assistant, or clear its retained configs: "
-                f"{listing(earlier.own_configs)} lists them, mosquitto_pub -r -n -t <topic> clears each")
+                "device in Home Assistant; looked at again at the next starts (removed if that topic then says "
+                f"offline or nothing), until left alone at {LEFT_ALONE_MAX_STARTS} starts or for "
+                f"{LEFT_ALONE_MAX_AGE_S / 86400:g} days. If none runs there any more (an `online` the broker kept from "
+                "a run whose end it never heard: nothing but a hand replaces it), delete that device in Home "
+                f"Assistant, or clear its retained configs: {listing(earlier.own_configs)} lists them, mosquitto_pub "
+                "-r -n -t <topic> clears each")
 
     def _change(self, earlier: Topics) -> str:
         """What the earlier run announced under, as the log says it: only what changed."""

@@ -64,3 +64,11 @@ def test_a_config_read_back_after_the_wait_follows_the_word_that_decided(
     before = removed(h)
     h.reg.handle(late, old[late].encode(), LATER + 1.5, retained=True)
     assert (late in removed(h)) is late_removed and (late in before) is False
+
+
+def test_the_first_warning_says_which_words_remove_them_later(tmp_path: Path,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    # (it said "removed if that topic no longer says online", which an unknown word no longer does)
+    _left_alone_run(tmp_path)
+    [said] = [r.getMessage() for r in caplog.records if "says online: another PySEB runs there" in r.getMessage()]
+    assert "removed if that topic then says offline or nothing" in said and "no longer says online" not in said
