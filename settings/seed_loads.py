@@ -111,10 +111,14 @@ def later_water_heater(cp: configparser.ConfigParser, name: str) -> str | None:
     heaters = [listed for listed, kind in cp.items("equipments", raw=True) if kind.strip().lower() == "water_heater"]
     if name.lower() not in heaters[1:]:
         return None
-    said = relay_sign(cp[name], _SEED_PAYLOADS) if cp.has_section(name) else None
     head = (f"a second water_heater (after {heaters[0]}): the seed skipped it without a word (Coturex's regulation.py "
             "drove its first water_heater alone, as its variator, and never sent this one a command), where PySEB "
             "would drive it as a variator")
+    if all(section.lower() != name.lower() for section in cp.sections()):
+        # (the seed never read it: told "write variable" or "constant", the user was refused for the missing section)
+        return (f"{head}, and it has no section [{name}]: delete the line to leave it alone as the seed did (a load "
+                f"PySEB drives needs its section [{name}], with its topic_set_power)")
+    said = relay_sign(cp[name], _SEED_PAYLOADS) if cp.has_section(name) else None
     leave = "or delete the line (and its section) to leave it alone as the seed did"
     if said is not None:
         return (f"{head}, but [{name}] {said}, and a relay's topic would be sent percents, which no relay takes: "

@@ -80,3 +80,13 @@ def test_the_sweep_refuses_a_relay_listed_so_in_the_same_words(tmp_path: Path) -
     with pytest.raises(SweepConfigError) as refused:
         load_sweep_target(path, "resille")
     assert problem.split("[equipments] resille: ", 1)[1] in str(refused.value)
+
+
+def test_one_without_a_section_is_told_to_delete_the_line(tmp_path: Path) -> None:
+    # The seed never read its section: a config may list one with none. Told "write ecs3 = variable" or "constant",
+    # the user was then refused for the missing section.
+    path = seed_config(tmp_path, ("resille = constant\n", "resille = constant\necs3 = water_heater\n"))
+    (problem,) = problems_of(path)
+    assert "[equipments] ecs3: a second water_heater (after ecs)" in problem
+    assert "it has no section [ecs3]" in problem and "delete the line" in problem
+    assert "write ecs3 = variable" not in problem and "and its section" not in problem
