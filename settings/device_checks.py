@@ -13,6 +13,7 @@ from typing import Any
 from equipments.base import Equipment
 from settings.options import SectionReader
 from settings.problems import ConfigProblem
+from settings.relay_topics import SHELLY_RELAY, SHELLY_WORDS, TASMOTA_POWER, TASMOTA_WORDS
 from settings.slips import slip_advice
 from values.readings import TASMOTA_LEAST_TELEPERIOD_S
 
@@ -20,11 +21,6 @@ from values.readings import TASMOTA_LEAST_TELEPERIOD_S
 # watts inside ENERGY, never at the top.
 _TASMOTA_SENSOR = re.compile(r"tele/[^/]+/SENSOR")
 _TASMOTA_ADVICE = "a Tasmota device's telemetry, whose watts are at ENERGY.Power (the reading's top holds none)"
-# The relays' command topics whose firmware is known, and the payloads each switches with (case aside).
-_TASMOTA_POWER = re.compile(r"cmnd/[^/]+/POWER\d*")
-_TASMOTA_WORDS = frozenset({"on", "off", "1", "0", "true", "false"})
-_SHELLY_RELAY = re.compile(r"shellies/.+/relay/\d+/command")
-_SHELLY_WORDS = frozenset({"on", "off"})
 
 
 def warn_meter_fields(reader: SectionReader, mqtt_raw: dict[str, Any], equipments: Sequence[Equipment]) -> None:
@@ -99,10 +95,10 @@ def _payload_warning(topic: str, payload: str, domoticz_in: str, key: str) -> st
                 f"reads on its input ([domoticz] topic_in, {domoticz_in}) only: sent to {topic!r}, it switches "
                 "nothing. For a Tasmota relay (cmnd/<device>/POWER): json_on = ON, json_off = OFF; Shelly: on, off; "
                 f"else send it to topic_set_power = {domoticz_in}")
-    if _TASMOTA_POWER.fullmatch(topic) and payload.strip().lower() not in _TASMOTA_WORDS:
+    if TASMOTA_POWER.fullmatch(topic) and payload.strip().lower() not in TASMOTA_WORDS:
         return (f"{topic!r} is a Tasmota relay's POWER command, which takes ON or OFF (1 or 0): {payload!r} switches "
                 f"nothing; write {key} = {word} (ignore this for another firmware)")
-    if _SHELLY_RELAY.fullmatch(topic) and payload.strip().lower() not in _SHELLY_WORDS:
+    if SHELLY_RELAY.fullmatch(topic) and payload.strip().lower() not in SHELLY_WORDS:
         return (f"{topic!r} is a Shelly relay's command topic, which takes on or off: {payload!r} switches nothing; "
                 f"write {key} = {word.lower()} (ignore this for another firmware)")
     return None

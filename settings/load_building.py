@@ -17,7 +17,6 @@ from settings.options import SectionReader, is_unset_word
 from settings.problems import ConfigError, ConfigProblem
 from settings.sections import IGNORED_SECTIONS, OLD_EQUIPMENT_FORMAT, SECTIONS_NOT_REPLACED, SEED_LOAD_IGNORED
 from settings.seed_loads import later_water_heater, seed_keys_ignored, seed_relay_listed_as_variable
-from settings.seed_loads import relay_sign as relay_sign  # (re-exported: the calibration sweep takes it here)
 from settings.slips import slip_advice
 
 # Sections other parts of PySEB read; the daemon's loader leaves their keys to them.

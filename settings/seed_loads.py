@@ -6,11 +6,11 @@ calibration sweep."""
 from __future__ import annotations
 
 import configparser
-import re
 
 from equipments.constant import DOMOTICZ_IN
 from equipments.registry import BUILTIN
 from settings.options import is_unset_word
+from settings.relay_topics import RELAY_COMMAND_TOPICS
 
 
 def relay_sign(section: configparser.SectionProxy, keys: tuple[str, ...]) -> str | None:
@@ -30,14 +30,6 @@ def relay_sign(section: configparser.SectionProxy, keys: tuple[str, ...]) -> str
             return (f"topic_set_power = {topic.strip()} is a {firmware} relay's command topic, which takes {words}, "
                     "never a percent")
     return None
-
-
-# The relays' command topics whose firmware takes on/off words only: a percent sent there switches nothing (Tasmota
-# answers it with an error, a Shelly ignores it), so a load commanded there is a relay, whatever it is listed as.
-# Tasmota's commands are of any case (Power1, POWER1); its default prefix is cmnd. Another shape, a custom FullTopic
-# say, is not told (a Tasmota dimmer's cmnd/<device>/Dimmer takes 0..100: a variator).
-RELAY_COMMAND_TOPICS = ((re.compile(r"cmnd/[^/]+/(?i:power)\d*"), "Tasmota", "json_on = ON, json_off = OFF"),
-                        (re.compile(r"shellies/.+/relay/\d+/command"), "Shelly", "json_on = on, json_off = off"))
 
 
 _SEED_PAYLOADS = ("json_on", "json_off")

@@ -59,6 +59,8 @@ def test_the_seed_s_domoticz_payloads_on_a_tasmota_relay_are_warned(tmp_path: Pa
     ("cmnd/radiator/POWER", "marche", "arret", "'cmnd/radiator/POWER' is a Tasmota relay's POWER command, which takes "
                                                "ON or OFF (1 or 0): 'marche' switches nothing; write json_on = ON"),
     ("cmnd/radiator/POWER2", "ON", "STOP", "'STOP' switches nothing; write json_off = OFF"),
+    # (Tasmota's commands are of any case: Power1 is POWER1)
+    ("cmnd/radiator/Power1", "marche", "arret", "'marche' switches nothing; write json_on = ON"),
     ("shellies/radiator/relay/0/command", "1", "0", "a Shelly relay's command topic, which takes on or off: '1' "
                                                     "switches nothing; write json_on = on"),
 ])
