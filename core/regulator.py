@@ -32,7 +32,7 @@ from core.status_pacing import StatusPacing
 from equipments.base import Command, Equipment, Publish
 from field.features import FieldFeatures
 from field.forcers import forcer_name
-from field.forecast import ForecastFailure, OwmForecast
+from field.forecast_pending import FetchNews, FetchUnderWay
 from settings.config import Settings, load_settings
 from settings.version import PYSEB_VERSION
 from values.readings import MeterReading, stepped_back
@@ -221,10 +221,11 @@ class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSu
         """Who forced a load, as the log says it (`Equipment.forced_by`)."""
         return forcer_name(forced_by, self.settings.mqtt.topic_mode)
 
-    def on_forecast(self, result: OwmForecast | ForecastFailure, now: float) -> None:
-        """A forecast fetched by the shell (or its failure), handed over by the main loop."""
+    def on_forecast(self, result: FetchNews, now: float) -> None:
+        """A forecast fetched by the shell (or its failure, or its try just started: a check due meanwhile waits for
+        it), handed over by the main loop."""
         self.field.on_forecast(result)
-        if self._started_at is not None:
+        if self._started_at is not None and not isinstance(result, FetchUnderWay):  # (a try started: no news)
             self.publish_status(now)
 
     def add_decision_listener(self, listener: DecisionListener) -> None:

@@ -21,6 +21,7 @@ from field.fallback_seed_window import SeedWindow
 from field.fallback_settings import SeedRuleSettings
 from field.fallback_shortfall import no_forecast, season_of, seed_force_wh
 from field.forecast import CloudPick
+from field.forecast_pending import FetchUnderWay
 from values.local_time import DailyTime, hour, local_date
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ class SeedFallback(SeedWindow, SeedClock, SeedOwnForce):
         self._delta = EnergyDelta()
         self.check_at = DailyTime(hour(settings.check_at_hour), tz)
         self._told_held = False  # the check waiting for another's force to end was logged
+        self._told_awaited = False  # the check waiting for a forecast fetch under way was logged
         self._full_before: bool | None = False  # the full flag at the last tick (None: not seen since a restore)
         self._own: OwnForce | None = None  # the rule's last force, while owed (saved with the window)
         # Whether the heater's variator answers on `status_topic` (None: nowhere) (saved: for a force after a restart)
@@ -87,14 +89,16 @@ class SeedFallback(SeedWindow, SeedClock, SeedOwnForce):
     def tick(self, now: float, heater_energy_wh: float, max_power_w: float, full: bool,
              allowed: bool = True, clouds: CloudSource | None = None,
              forced_by: str | None = FORCED_BY_SEED, answers: Answers = (None, None),
-             heater_yesterday_wh: float | None = None, full_by_sun: bool | None = None) -> ForceCommand | None:
+             heater_yesterday_wh: float | None = None, full_by_sun: bool | None = None,
+             awaited: FetchUnderWay | None = None) -> ForceCommand | None:
         """Count the heater's energy; at `check_at` decide. `allowed` is False when the water-heater mode
         excludes the fallback (the window still rolls); `clouds` gives the forecast cloud cover of a date
         (none: the seed's 100 %); `forced_by`: who forces the heater now, if anyone. Another's force holds the
         check until it ends (its own would not be applied); none while the rule's own force should run: a user
         unforced it. `answers`: the heater's variator's last answer and when its command was last sent (None: no
         answers to judge by). `heater_yesterday_wh`: the heater's counter's value at its last reset (midnight).
-        `full_by_sun`: `full`, not found under a fallback rule's force (None: any full flag)."""
+        `full_by_sun`: `full`, not found under a fallback rule's force (None: any full flag). `awaited`: a forecast
+        fetch's try under way, its answer not come yet: a check due holds until it comes or its deadline passes."""
         held_by = forced_by if forced_by != FORCED_BY_SEED else None
         own_force_on = forced_by == FORCED_BY_SEED
         delta_wh = self._delta.step(heater_energy_wh, heater_yesterday_wh)
@@ -150,7 +154,17 @@ class SeedFallback(SeedWindow, SeedClock, SeedOwnForce):
             self._skip(now, due_at, f"{self.load_name} was forced by {held_by} for {MAX_LATE_S / 3600:.0f} h after "
                                     "check_at: the night's check is skipped")
             return None
-        self.checked_until, self._told_held = now, False
+        if awaited is not None and now - due_at <= MAX_LATE_S:
+            # A start seconds before check_at (or a late check after a reboot) ran the check before the start's fetch
+            # ended: "no forecast received", a force as for a 100 % cloudy sky, the answer seconds away. The wait is
+            # the try's own, timeout_s at most (checked_until stays before check_at, as for another's force).
+            if not self._told_awaited:
+                self._told_awaited = True
+                log.info("low-energy fallback: the %02d:00 check waits for the forecast fetch %s under way (its answer "
+                         "by %s at the latest)", self.settings.check_at_hour, awaited.why,
+                         awaited.clock_time(awaited.ends_by, self.tz))
+            return None
+        self.checked_until, self._told_held, self._told_awaited = now, False, False
         if now - due_at > MAX_LATE_S:
             late_h = (now - due_at) / 3600
             self._skip(now, due_at, f"the {self.settings.check_at_hour:02d}:00 check comes {late_h:.1f} h late (PySEB "

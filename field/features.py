@@ -14,8 +14,8 @@ from field.config import FieldSettings
 from field.domoticz import DomoticzBridge
 from field.domoticz_meter_idx import MeterIdxWatch
 from field.features_restore import FieldRestore
-from field.forecast import ForecastFailure, OwmForecast
 from field.forecast_book import ForecastBook
+from field.forecast_pending import FetchNews
 from field.forecast_settings import request_digest
 from field.full_tank_watch import FullTankWatch
 from field.homeassistant import HomeAssistantBridge
@@ -121,8 +121,9 @@ class FieldFeatures:
             self.instances.handle(payload)
         return changed
 
-    def on_forecast(self, result: OwmForecast | ForecastFailure) -> None:
-        """A forecast fetch's outcome, handed over by the shell's fetch thread through the main loop."""
+    def on_forecast(self, result: FetchNews) -> None:
+        """A forecast fetch's outcome (or its try started), handed over by the shell's fetch thread through the main
+        loop."""
         self.forecast.on_fetched(result)
 
     def on_consumption(self, consumption_w: float, now: float) -> bool:

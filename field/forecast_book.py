@@ -21,6 +21,7 @@ from field.forecast import (
     unit_doubts,
 )
 from field.forecast_keep import FULL_AHEAD, KEEP_PAST_DAYS, KEPT_DIGEST, MAX_OWM_AGE_S, KeptForecasts, iso_at
+from field.forecast_pending import FetchUnderWay
 from values.local_time import local_date
 
 log = logging.getLogger(__name__)
@@ -50,16 +51,21 @@ class ForecastBook(KeptForecasts):
         # and the check then found the first too old.
         self.owm_earlier: tuple[OwmForecast, ...] = ()
         self.owm_failure: ForecastFailure | None = None
+        self.under_way: FetchUnderWay | None = None  # a fetch's try started, its outcome not come yet
         self.mqtt: dict[date, DayForecast] = {}
         self.mqtt_error: str | None = None
         self.last_pick: CloudPick | None = None  # what the last check used
         self._unit_warned: set[str] = set()  # values warned as in the wrong unit, until one looks right
 
     # --- input --------------------------------------------------------------------------------------------
-    def on_fetched(self, result: OwmForecast | ForecastFailure) -> None:
+    def on_fetched(self, result: OwmForecast | ForecastFailure | FetchUnderWay) -> None:
         """A fetch's outcome, or a failed try of a round not over (`final` False: kept for a check meanwhile, not warned
-        of: the fetch thread logged it, and the round's outcome is warned of). A failure keeps an earlier good answer
-        (its days may still be covered)."""
+        of: the fetch thread logged it, and the round's outcome is warned of), or a try just started (a check waits for
+        it: `awaited`). A failure keeps an earlier good answer (its days may still be covered)."""
+        if isinstance(result, FetchUnderWay):
+            self.under_way = result
+            return
+        self.under_way = None  # (the try's outcome, whatever it is: no check waits any longer)
         if isinstance(result, ForecastFailure):
             self.owm_failure = result
             if result.final:
@@ -142,6 +148,11 @@ class ForecastBook(KeptForecasts):
 
 
     # --- use ----------------------------------------------------------------------------------------------
+    def awaited(self, now: float | None = None) -> FetchUnderWay | None:
+        """The fetch's try under way whose answer may still come at `now` (None: any), for a check to wait for."""
+        under_way = self.under_way
+        return under_way if under_way is not None and (now is None or now < under_way.ends_by) else None
+
     def clouds_for(self, day: date, now: float | None = None) -> CloudPick:
         """The cloud cover (%) of `day` for a check at `now`: the freshest source that has it (an OpenWeatherMap
         answer up to MAX_OWM_AGE_S old; `now` None: any), else 100 with one warning naming the cause. Remembered as
@@ -181,6 +192,8 @@ class ForecastBook(KeptForecasts):
             too_old = (f"the openweathermap forecast fetched at {iso_at(self.owm.fetched_at, self.tz)} is "
                        f"{(now - self.owm.fetched_at) / 3600:.0f} h old: a check uses one up to "
                        f"{MAX_OWM_AGE_S / 3600:.0f} h old")
+        if self.under_way is not None:  # (a check runs past its deadline only: nothing came by then)
+            return self.under_way.no_answer(self.tz)
         if self.owm_failure is not None:
             failed = f"{self.owm_failure.source}: {self.owm_failure.cause}"
             if not self.owm_failure.final:

@@ -132,7 +132,8 @@ class HeaterControl:
                                      partial(book.clouds_for, now=now) if book is not None else None,
                                      _holder(forced_by, taken_over, FORCED_BY_SEED),
                                      (heard_at, heater.last_command_at), heater.energy_yesterday_wh,
-                                     heater.overed and heater.full_until is None)
+                                     heater.overed and heater.full_until is None,
+                                     book.awaited(now) if book is not None else None)
             if command is not None:
                 changed = self._carry_out(command, FORCED_BY_SEED, self.seed, now) or changed
                 forced_by = heater.forced_by if heater.is_forced() else None

@@ -131,16 +131,25 @@ class DaemonLifeCycle:
         failure = self.link.start(stop_asked=lambda: self._stop_asked is not None)
         if failure is not None:
             self.link_report.down(failure, steady_s())  # logged by the link with its details
-        if self.fetcher is not None:
-            # (the forecast restored from the status file, if any: a start soon after its fetch does not fetch again)
-            # (and the last failure, kept while the server asks to wait: a restart loop asked it at every start)
-            kept, held = self.reg.field.forecast.owm, self.reg.field.forecast.owm_failure
-            self.fetcher.start(kept_at=kept.fetched_at if kept is not None else None, held=held)
+        self._start_fetcher()
         try:
             self._loop()
         finally:
             self._shutdown()
         return self._exit_code
+
+    def _start_fetcher(self) -> None:
+        """The forecast fetcher started, its fetch at start handed to the regulator at once: a check due before the
+        loop took the thread's word (a Connected queued first starts the regulator, whose first timer pass checks) waits
+        for it."""
+        if self.fetcher is None:
+            return
+        # (the forecast restored from the status file, if any: a start soon after its fetch does not fetch again)
+        # (and the last failure, kept while the server asks to wait: a restart loop asked it at every start)
+        kept, held = self.reg.field.forecast.owm, self.reg.field.forecast.owm_failure
+        under_way = self.fetcher.start(kept_at=kept.fetched_at if kept is not None else None, held=held)
+        if under_way is not None:
+            self.reg.on_forecast(under_way, under_way.started_at)
 
     def _stop_if_asked(self) -> None:
         """A stop signal caught while nothing is connected, commanded or saving yet: the lock let go, raise

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 
 from field.forecast import ForecastFailure, OwmForecast
+from field.forecast_pending import FetchUnderWay
 from field.forecast_settings import FETCH_LEAD_S, KEEP_AT_START_S, OwmSettings, shown_url
 from shell.event_queue import EventSink
 from shell.forecast_wait import RATE_LIMIT_WAIT_S, request_digest, retry_after_s
@@ -61,11 +62,13 @@ class ForecastFetcher:
         self._failed: ForecastFailure | None = None
         self._failed_why = ""
 
-    def start(self, kept_at: float | None = None, held: ForecastFailure | None = None) -> None:
+    def start(self, kept_at: float | None = None, held: ForecastFailure | None = None) -> FetchUnderWay | None:
         """Fetch now, then daily before check_at. `kept_at`: when the forecast the status file kept was fetched; within
         KEEP_AT_START_S of now, no fetch at start (the round before check_at runs if it came due since). `held`: the
         failure the status file kept, the server asking not to ask before its ask_again_after: no fetch at start
-        before it while the config asks the same (the round before check_at runs, after it when it ends in time)."""
+        before it while the config asks the same (the round before check_at runs, after it when it ends in time).
+        Returns the fetch at start's try, under way from now, for the caller to hand the regulator before its loop runs
+        (queued by the thread only, it came after a check the first timer pass made); None when none is made."""
         now = self._clock()
         if held is not None and held.ask_again_after is not None and held.at <= now < held.ask_again_after:
             if held.request_digest == request_digest(self.settings):
@@ -89,6 +92,8 @@ class ForecastFetcher:
             log.info("forecast: fetching from %s for %s at start and from %.0f min before check_at",
                      shown_url(self.settings.url), self.settings.location, FETCH_LEAD_S / 60)
         self._thread.start()
+        fetches = self._last_round_at is None and self._held is None  # (as _run decides)
+        return FetchUnderWay("at start", now, self.settings.timeout_s) if fetches else None
 
     def stop(self) -> None:
         """Stop the thread. A fetch under way ends at its timeout; the daemon does not wait longer than
