@@ -122,7 +122,7 @@ def saved_owm_failure(saved: Any, now: float) -> ForecastFailure | None:
         return None
     # (a cause is the server's message, cut at CAUSE_MAX_CHARS, and what to fix)
     return ForecastFailure(cause[:CAUSE_MAX_CHARS * 2], failed_at, ask_again_after=ask_again_after,
-                           request_digest=digest[:64])
+                           request_digest=digest[:64], kept=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +141,7 @@ class ForecastFailure:
     # False: a try of a round whose next try is still to come, handed over at once (a check meanwhile says what failed,
     # not "no forecast received"); True: the round's outcome, warned of
     final: bool = True
+    kept: bool = False  # restored from the status file: the last run's, warned of there, not in this run's log
 
 
 @dataclass(frozen=True, slots=True)

@@ -172,9 +172,10 @@ class ForecastBook(KeptForecasts):
         else:
             cause = self._missing_cause(day, now)
             # One warning per cause: a round's failure was warned about when it came (a try of a round not over was
-            # not); no source at all is normal.
-            warned = (self.owm_failure is not None and self.owm_failure.final) or not (self.owm_enabled
-                                                                                         or self.mqtt_topic)
+            # not, nor one kept from before a restart: warned of in the last run's log); no source at all is normal.
+            failure = self.owm_failure
+            warned = (failure is not None and failure.final and not failure.kept) or not (self.owm_enabled
+                                                                                          or self.mqtt_topic)
             log.log(logging.INFO if warned else logging.WARNING, "no cloud forecast for %s (%s): counted as "
                     "%.0f %% cloudy, as the seed did", day, cause, DEFAULT_CLOUDS_PERCENT)
             pick = CloudPick(day, DEFAULT_CLOUDS_PERCENT, SOURCE_DEFAULT, None, cause)
@@ -196,9 +197,11 @@ class ForecastBook(KeptForecasts):
             return self.under_way.no_answer(self.tz)
         if self.owm_failure is not None:
             failed = f"{self.owm_failure.source}: {self.owm_failure.cause}"
-            if not self.owm_failure.final:
-                tried_at = datetime.fromtimestamp(self.owm_failure.at, self.tz) if self.tz else \
-                    datetime.fromtimestamp(self.owm_failure.at).astimezone()
+            tried_at = datetime.fromtimestamp(self.owm_failure.at, self.tz) if self.tz else \
+                datetime.fromtimestamp(self.owm_failure.at).astimezone()
+            if self.owm_failure.kept:
+                failed += f" (at {iso_at(self.owm_failure.at, self.tz)}, kept from before the restart)"
+            elif not self.owm_failure.final:
                 failed += f" (the try at {tried_at:%H:%M:%S}; its round not over)"
             return f"{failed}; {too_old}" if too_old else failed
         if too_old:
