@@ -30,6 +30,10 @@ DEFAULT_CLOUDS_PERCENT = 100.0  # the seed: no forecast counts as a fully cloudy
 # The earlier answers kept beside the newest, at most (each under MAX_OWM_AGE_S old when the newest came: a fetch
 # at each start and each night's check, and retries, make a few a day).
 KEEP_EARLIER_ANSWERS = 8
+# A failed round's warning stands for the night's others: the fetch at start, the daily round and its tries again
+# before the check warned three times of one night's cause. The next ones, until the check or a good answer and within
+# this of the warning, are said at INFO.
+FOLD_FAILURES_S = 12 * 3600.0
 
 
 class ForecastBook(KeptForecasts):
@@ -52,6 +56,7 @@ class ForecastBook(KeptForecasts):
         self.owm_earlier: tuple[OwmForecast, ...] = ()
         self.owm_failure: ForecastFailure | None = None
         self.under_way: FetchUnderWay | None = None  # a fetch's try started, its outcome not come yet
+        self._failure_warned_at: float | None = None  # a round's failure warned of, since the last check or good answer
         self.mqtt: dict[date, DayForecast] = {}
         self.mqtt_error: str | None = None
         self.last_pick: CloudPick | None = None  # what the last check used
@@ -68,9 +73,17 @@ class ForecastBook(KeptForecasts):
         self.under_way = None  # (the try's outcome, whatever it is: no check waits any longer)
         if isinstance(result, ForecastFailure):
             self.owm_failure = result
-            if result.final:
+            warned_at = self._failure_warned_at
+            if not result.final:
+                return
+            if warned_at is not None and 0.0 <= result.at - warned_at < FOLD_FAILURES_S:
+                log.info("forecast from %s still not usable: %s (warned of at %s)", result.source, result.cause,
+                         self._clock_time(warned_at))
+            else:
+                self._failure_warned_at = result.at
                 log.warning("forecast from %s not usable: %s", result.source, result.cause)
             return
+        self._failure_warned_at = None
         # (each earlier answer kept with where it ends; one with no entries covers no day)
         earlier = [(owm, span[1]) for owm in (self.owm, *self.owm_earlier)
                    if owm is not None and not self._owm_too_old(result.fetched_at, owm)
@@ -180,6 +193,7 @@ class ForecastBook(KeptForecasts):
                     "%.0f %% cloudy, as the seed did", day, cause, DEFAULT_CLOUDS_PERCENT)
             pick = CloudPick(day, DEFAULT_CLOUDS_PERCENT, SOURCE_DEFAULT, None, cause)
         self.last_pick = pick
+        self._failure_warned_at = None  # (the night's check: the next night's failure is warned of afresh)
         return pick
 
     def _owm_too_old(self, now: float | None, owm: OwmForecast | None = None) -> bool:
@@ -197,12 +211,10 @@ class ForecastBook(KeptForecasts):
             return self.under_way.no_answer(self.tz)
         if self.owm_failure is not None:
             failed = f"{self.owm_failure.source}: {self.owm_failure.cause}"
-            tried_at = datetime.fromtimestamp(self.owm_failure.at, self.tz) if self.tz else \
-                datetime.fromtimestamp(self.owm_failure.at).astimezone()
             if self.owm_failure.kept:
                 failed += f" (at {iso_at(self.owm_failure.at, self.tz)}, kept from before the restart)"
             elif not self.owm_failure.final:
-                failed += f" (the try at {tried_at:%H:%M:%S}; its round not over)"
+                failed += f" (the try at {self._clock_time(self.owm_failure.at)}; its round not over)"
             return f"{failed}; {too_old}" if too_old else failed
         if too_old:
             return too_old
@@ -214,6 +226,11 @@ class ForecastBook(KeptForecasts):
         if not self.owm_enabled and not self.mqtt_topic:
             return "no forecast source configured"
         return "no forecast received for that day"
+
+    def _clock_time(self, at: float) -> str:
+        """`at` as the log says a time of the night (HH:MM:SS, local)."""
+        moment = datetime.fromtimestamp(at, self.tz) if self.tz else datetime.fromtimestamp(at).astimezone()
+        return f"{moment:%H:%M:%S}"
 
     def pv_wh_for(self, day: date) -> DayForecast | None:
         """The MQTT forecast with a PV energy for `day`, if any (OpenWeatherMap gives none)."""
