@@ -249,7 +249,7 @@ class ForecastFetcher:
                 past = wait_s > self.settings.retry_interval_s and \
                     self._clock() + wait_s + self.settings.timeout_s > started + FETCH_LEAD_S
                 past_said = ("the server asks for %.0f s before the next, past this round's time: the next round asks "
-                             "again")
+                             "again, once that wait is over when it is in time for the check")
             if past:
                 log.info("forecast fetch %s, try %d of %d failed: %s; " + past_said, why, attempt, attempts,
                          result.cause, wait_s)
@@ -263,12 +263,18 @@ class ForecastFetcher:
                 return
 
     def _handed(self, result: OwmForecast | ForecastFailure, why: str) -> None:
-        """A round's outcome to the main loop; a good answer's time, and a failed round at start or before check_at
-        (tried again before the check), remembered."""
+        """A round's outcome to the main loop; a good answer's time, a failed round at start or before check_at
+        (tried again before the check), and the server's wait, remembered."""
         if isinstance(result, OwmForecast):
             self._good_at = result.fetched_at
-        elif why in ("at start", "before check_at"):
-            self._failed, self._failed_why = result, why
+        else:
+            if result.ask_again_after is not None:
+                # The server's wait, kept as one from the status file is: a start's round it cut (a 429 at 23:00 asking
+                # 90 min) was followed by the daily round at 00:10 all the same. It asks at the wait's end when in time
+                # for the check (_round_time).
+                self._held = (result.at, result.ask_again_after)
+            if why in ("at start", "before check_at"):
+                self._failed, self._failed_why = result, why
         self._events.put(ForecastFetched(result))
 
     def _pause(self, seconds: float) -> bool:
