@@ -10,12 +10,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 
 from field.forecast import ForecastFailure, OwmForecast
 from field.forecast_pending import FetchUnderWay
 from field.forecast_settings import FETCH_LEAD_S, KEEP_AT_START_S, OwmSettings, shown_url
 from shell.event_queue import EventSink
+from shell.forecast_plan import ForecastPlan, local_time
 from shell.forecast_wait import RATE_LIMIT_WAIT_S, request_digest, retry_after_s
 from shell.owm_get import MAX_BODY_BYTES, fetch_once, request_url
 from values.local_time import hour, next_occurrence
@@ -37,11 +38,7 @@ class ForecastFetched:
     result: OwmForecast | ForecastFailure
 
 
-def _local(at: float, tz: tzinfo | None) -> str:
-    return (datetime.fromtimestamp(at, tz) if tz else datetime.fromtimestamp(at).astimezone()).isoformat("T", "seconds")
-
-
-class ForecastFetcher:
+class ForecastFetcher(ForecastPlan):
     """The fetch thread. `start()` once; `stop()` returns within a fetch's timeout."""
 
     def __init__(self, settings: OwmSettings, check_at_hour: int, tz: tzinfo | None, events: EventSink,
@@ -86,8 +83,8 @@ class ForecastFetcher:
             log.info("forecast: no fetch at start: the last fetch, %.0f min ago, failed (%s), and the server asks to "
                      "wait (a restart loop would ask at every start): not asked before %s (a start after it asks), or "
                      "at once when [openweathermap] changes; the daily round still asks from %.0f min before check_at "
-                     "(from that time, when later)", (now - held.at) / 60, held.cause, _local(self._held[1], self.tz),
-                     FETCH_LEAD_S / 60)
+                     "(from that time, when later)", (now - held.at) / 60, held.cause,
+                     local_time(self._held[1], self.tz), FETCH_LEAD_S / 60)
         else:
             log.info("forecast: fetching from %s for %s at start and from %.0f min before check_at",
                      shown_url(self.settings.url), self.settings.location, FETCH_LEAD_S / 60)
@@ -156,64 +153,6 @@ class ForecastFetcher:
             if self._wait_until(check_at + 1.0):  # the next round is for the next check
                 return
 
-    def _in_time(self, check_at: float, what: str) -> bool:
-        """Whether a try starting now ends before `check_at`: a wall clock stepped forward past it while waiting (NTP at
-        a Pi's boot, fake-hwclock behind) made the round's tries after the check, for a forecast no check reads (the
-        next round asks afresh)."""
-        now = self._clock()
-        if now + self.settings.timeout_s <= check_at:
-            return True
-        log.info("forecast: the clock went forward to %s, past check_at (%s): %s is not asked, the next round asks",
-                 _local(now, self.tz), _local(check_at, self.tz), what)
-        return False
-
-    def _round_due(self, round_at: float) -> bool:
-        """Whether the round at `round_at` (FETCH_LEAD_S before check_at) is still to make: not when a round started
-        since, nor when a good answer came at most FETCH_LEAD_S before it. A start at 00:05 fetched, then asked again
-        at 00:10 for the same forecast (the check's day covered all the same, 5 days ahead): a free key's call for
-        nothing."""
-        if self._good_at is not None and self._good_at >= round_at - FETCH_LEAD_S:
-            # (said once; `_last_round_at` is left as it is, a time the clock gave: set to the round's, ahead of the
-            # clock, a step back of seconds was logged as one of the 40 min up to the round)
-            if self._stood_for != round_at and self._last_round_at is not None and self._last_round_at < round_at:
-                self._stood_for = round_at
-                log.info("forecast: the one fetched at %s stands for the round before check_at (from %s): not asked "
-                         "again", _local(self._good_at, self.tz), _local(round_at, self.tz))
-            return False
-        return self._last_round_at is None or self._last_round_at < round_at
-
-    def _again_at(self, check_at: float) -> float | None:
-        """When to ask again before `check_at` after the daily round failed, or the round at start in the hour before
-        it, where it stood for the daily round: no network yet after a power cut (or a network down for the round's
-        half hour), nothing was asked again, and the check counted 100 % cloudy. Twice retry_interval_s after its last
-        try (or when the server's wait ends), if a try then ends before the check; None otherwise (and for a failure
-        no retry mends)."""
-        failed, self._failed = self._failed, None
-        if failed is None or not failed.retry:
-            return None
-        what = "the fetch at start" if self._failed_why == "at start" else "the round before check_at"
-        again_at = max(failed.at + 2.0 * self.settings.retry_interval_s, failed.ask_again_after or 0.0)
-        if again_at + self.settings.timeout_s > check_at:
-            log.info("forecast: %s failed (%s); no time left to ask again before check_at", what, failed.cause)
-            return None
-        self._failed = failed  # (kept for a wait the clock cuts short: planned again)
-        log.info("forecast: %s failed (%s); asked again before check_at from %s, each try twice as far "
-                 "from the last, %d at most, the last one ending before the check", what, failed.cause,
-                 datetime.fromtimestamp(again_at, self.tz).strftime("%H:%M:%S"), self.settings.attempts)
-        return again_at
-
-    def _round_time(self, round_at: float, check_at: float) -> float | None:
-        """When the round before `check_at` asks, with the server's wait kept from the status file: at `round_at`, or
-        when the wait ends if that is later and in time for the check; past the check, the round asks at its time
-        (a daily forecast matters more than a wait of hours), unless it came from this very round (None: skipped, as
-        a Retry-After past the round's time ends it within a run)."""
-        if self._held is None or self._held[1] <= round_at:
-            return round_at
-        held_at, until = self._held
-        if until + self.settings.timeout_s < check_at:
-            return until
-        return None if held_at >= round_at else round_at
-
     def _round(self, why: str, until: float | None = None) -> None:
         """Up to `attempts` fetches, `retry_interval_s` apart (longer when the server asks: Retry-After, a rate
         limit); the outcome (the first good answer or the last failure) goes to the main loop. A failure no
@@ -260,6 +199,13 @@ class ForecastFetcher:
             # (to the main loop at once: a check before the round's end says what failed, not "no forecast received")
             self._events.put(ForecastFetched(replace(result, final=False)))
             if self._pause(wait_s):
+                return
+            # (the pause is on the steady clock, the check on the wall clock: one stepped forward past the check
+            # meanwhile, NTP at a Pi's boot, made the round's next tries after it, for a forecast no check reads)
+            rest = f"the rest of the fetch {why}"
+            if (until is not None or for_check) and not self._in_time(until or check_at, rest):
+                self._handed(result, why)
+                self._failed = None  # (its tries again would be for the next check, whose own round asks)
                 return
 
     def _handed(self, result: OwmForecast | ForecastFailure, why: str) -> None:

@@ -1,0 +1,91 @@
+"""When the forecast fetch thread asks (a part of shell.forecast_fetch's ForecastFetcher, its own module for size):
+whether the round before check_at is still to make, when it asks with the server's wait, when a failed round is asked
+again before the check, and whether a try starting now still ends before it on the wall clock (stepped forward by NTP
+or by hand while the thread waited)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+
+from field.forecast import ForecastFailure
+from field.forecast_settings import FETCH_LEAD_S, OwmSettings
+
+log = logging.getLogger("shell.forecast_fetch")  # (its lines were the fetcher's: said under the same name)
+
+
+def local_time(at: float, tz: tzinfo | None) -> str:
+    return (datetime.fromtimestamp(at, tz) if tz else datetime.fromtimestamp(at).astimezone()).isoformat("T", "seconds")
+
+
+class ForecastPlan:
+    """ForecastFetcher's planning (its attributes, set by ForecastFetcher.__init__)."""
+
+    settings: OwmSettings
+    tz: tzinfo | None
+    _clock: Callable[[], float]
+    _last_round_at: float | None
+    _held: tuple[float, float] | None
+    _good_at: float | None
+    _stood_for: float | None
+    _failed: ForecastFailure | None
+    _failed_why: str
+
+    def _in_time(self, check_at: float, what: str) -> bool:
+        """Whether a try starting now ends before `check_at`: a wall clock stepped forward past it while waiting (NTP at
+        a Pi's boot, fake-hwclock behind) made the round's tries after the check, for a forecast no check reads (the
+        next round asks afresh)."""
+        now = self._clock()
+        if now + self.settings.timeout_s <= check_at:
+            return True
+        log.info("forecast: the clock went forward to %s, past check_at (%s): %s is not asked, the next round asks",
+                 local_time(now, self.tz), local_time(check_at, self.tz), what)
+        return False
+
+    def _round_due(self, round_at: float) -> bool:
+        """Whether the round at `round_at` (FETCH_LEAD_S before check_at) is still to make: not when a round started
+        since, nor when a good answer came at most FETCH_LEAD_S before it. A start at 00:05 fetched, then asked again
+        at 00:10 for the same forecast (the check's day covered all the same, 5 days ahead): a free key's call for
+        nothing."""
+        if self._good_at is not None and self._good_at >= round_at - FETCH_LEAD_S:
+            # (said once; `_last_round_at` is left as it is, a time the clock gave: set to the round's, ahead of the
+            # clock, a step back of seconds was logged as one of the 40 min up to the round)
+            if self._stood_for != round_at and self._last_round_at is not None and self._last_round_at < round_at:
+                self._stood_for = round_at
+                log.info("forecast: the one fetched at %s stands for the round before check_at (from %s): not asked "
+                         "again", local_time(self._good_at, self.tz), local_time(round_at, self.tz))
+            return False
+        return self._last_round_at is None or self._last_round_at < round_at
+
+    def _again_at(self, check_at: float) -> float | None:
+        """When to ask again before `check_at` after the daily round failed, or the round at start in the hour before
+        it, where it stood for the daily round: no network yet after a power cut (or a network down for the round's
+        half hour), nothing was asked again, and the check counted 100 % cloudy. Twice retry_interval_s after its last
+        try (or when the server's wait ends), if a try then ends before the check; None otherwise (and for a failure
+        no retry mends)."""
+        failed, self._failed = self._failed, None
+        if failed is None or not failed.retry:
+            return None
+        what = "the fetch at start" if self._failed_why == "at start" else "the round before check_at"
+        again_at = max(failed.at + 2.0 * self.settings.retry_interval_s, failed.ask_again_after or 0.0)
+        if again_at + self.settings.timeout_s > check_at:
+            log.info("forecast: %s failed (%s); no time left to ask again before check_at", what, failed.cause)
+            return None
+        self._failed = failed  # (kept for a wait the clock cuts short: planned again)
+        log.info("forecast: %s failed (%s); asked again before check_at from %s, each try twice as far "
+                 "from the last, %d at most, the last one ending before the check", what, failed.cause,
+                 datetime.fromtimestamp(again_at, self.tz).strftime("%H:%M:%S"), self.settings.attempts)
+        return again_at
+
+    def _round_time(self, round_at: float, check_at: float) -> float | None:
+        """When the round before `check_at` asks, with the server's wait kept from the status file: at `round_at`, or
+        when the wait ends if that is later and in time for the check; past the check, the round asks at its time
+        (a daily forecast matters more than a wait of hours), unless it came from this very round (None: skipped, as
+        a Retry-After past the round's time ends it within a run)."""
+        if self._held is None or self._held[1] <= round_at:
+            return round_at
+        held_at, until = self._held
+        if until + self.settings.timeout_s < check_at:
+            return until
+        return None if held_at >= round_at else round_at
