@@ -60,6 +60,8 @@ class DailyFigures:
         # What loads no longer configured drew earlier in the day (removed or renamed at a restart): still the
         # day's diverted energy (the house's figure was counted without it), though no load shows it now.
         self._gone = 0.0
+        # Those of them the day's figures name (DailyReport.removed): a load put back later resumes its own from there.
+        self._removed: tuple[LoadDay, ...] = ()
         self._pv = self._house = self._export = self._import = self._caused = self._missed = 0.0
         self._load = [0.0] * len(self.names)
         self._switches = [0] * len(self.names)
@@ -156,14 +158,17 @@ class DailyFigures:
         return DailyReport(
             date, self.covered_s / 3600.0, *self._figures_wh(),
             tuple(LoadDay(name, relay, energy * WH, switches, probes) for name, relay, energy, switches, probes
-                  in zip(self.names, self.relays, self._load, self._switches, self._probes.counts, strict=True)))
+                  in zip(self.names, self.relays, self._load, self._switches, self._probes.counts, strict=True)),
+            self._removed)
 
     def so_far_json(self, date: str) -> dict[str, Any]:
         """`so_far(date).as_json()`, the very same document, without the report's objects: every status holds it."""
         return report_json(date, self.covered_s / 3600.0, self._figures_wh(),
                            [(name, energy * WH, switches, relay, probes) for name, relay, energy, switches, probes
                             in zip(self.names, self.relays, self._load, self._switches, self._probes.counts,
-                                   strict=True)])
+                                   strict=True)],
+                           [(load.name, load.energy_wh, load.switches, load.relay, load.recheck_probes)
+                            for load in self._removed])
 
     def forget(self) -> None:
         """Back to a fresh start's figures: a restore that failed part-way may have resumed some."""
@@ -180,7 +185,10 @@ class DailyFigures:
             i = self.names.index(load.name)
             self._load[i], self._switches[i] = load.energy_wh / WH, load.switches
             self._probes.counts[i] = load.recheck_probes
+        # (the removed loads' energies in it, with what no load of the file names: a file of before 2026-12-07 kept
+        # a removed load's only in diverted_wh)
         self._gone = max(0.0, saved.diverted_wh - sum(load.energy_wh for load in saved.loads)) / WH
+        self._removed = saved.removed
 
     def close(self, date: str, midnight_s: float) -> DailyReport:
         """The report of the day ending at `midnight_s`; counting starts again from there. The interval from the

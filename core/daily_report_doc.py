@@ -41,20 +41,26 @@ class DailyReport:
     caused_import_wh: float  # import while the loads drew, up to what they drew
     missed_wh: float  # exported while a load still had room: what a perfect router would have added
     loads: tuple[LoadDay, ...]
+    # The loads of the day no longer configured (removed or renamed at a restart): their share of `diverted_wh`, kept
+    # by name, so that one put back later the same day resumes its own figures (it counted from its return).
+    removed: tuple[LoadDay, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         """The retained document on `[mqtt] topic_report` (Wh rounded to 0.1)."""
         return report_json(self.date, self.covered_h, (self.pv_wh, self.house_wh, self.diverted_wh, self.exported_wh,
                                                        self.imported_wh, self.caused_import_wh, self.missed_wh),
-                           [(load.name, load.energy_wh, load.switches, load.relay, load.recheck_probes)
-                            for load in self.loads])
+                           _rows(self.loads), _rows(self.removed))
 
     @classmethod
     def from_json(cls, doc: Any, relays: dict[str, bool]) -> DailyReport:
         """A report as `as_json` wrote it (a saved status's day so far), its loads those of `relays` (by name) that
-        it has; ValueError when it is not one (a damaged or hand-edited file)."""
+        it has, in `loads` or in `removed_loads` (a load put back); the others it has, in either, its `removed`;
+        ValueError when it is not one (a damaged or hand-edited file)."""
         if not isinstance(doc, dict) or not isinstance(doc.get("date"), str) or not isinstance(doc.get("loads"), dict):
             raise ValueError("not a daily report")
+        removed_doc = doc.get("removed_loads", {})  # (only on a day a load was removed: report_json)
+        if not isinstance(removed_doc, dict):
+            raise ValueError("removed_loads is not a table of loads")
         covered_h = finite_json_float(doc.get("covered_h"))
         # A DST day has 25 h, and a clock stepped back during the day (NTP correcting a clock chip kept in local
         # time, hours ahead) has the decisions after the step cover its hours again: refused over 25 h, a restart
@@ -63,20 +69,19 @@ class DailyReport:
             raise ValueError(f"covered_h {doc.get('covered_h')!r} is not a day's hours")
         loads = []
         for name, relay in relays.items():
-            entry = doc["loads"].get(name)
-            if entry is None:
-                continue  # a load added since: its day starts now
-            switches = entry.get("switches") if isinstance(entry, dict) else None
-            if isinstance(switches, bool) or not isinstance(switches, int) or switches < 0:
-                raise ValueError(f"{name}'s switches {switches!r} is not a count")
-            # (a variable load's; none in a file from before 2026-12-07)
-            probes = entry.get("recheck_probes", 0)
-            if isinstance(probes, bool) or not isinstance(probes, int) or not 0 <= probes * 2 <= switches:
-                raise ValueError(f"{name}'s recheck_probes {probes!r} is not a count of its switches")
-            loads.append(LoadDay(name, relay, _saved_wh(entry, "energy_wh"), switches, probes))
+            entry = doc["loads"].get(name, removed_doc.get(name))
+            if entry is not None:  # (else a load added since: its day starts now)
+                loads.append(_load_day(name, relay, entry))
+        removed: list[LoadDay] = []
+        for name, entry in [*doc["loads"].items(), *removed_doc.items()]:
+            if name not in relays and name not in (load.name for load in removed):
+                was_relay = entry.get("relay") if isinstance(entry, dict) else None
+                if not isinstance(was_relay, bool):
+                    raise ValueError(f"{name}'s relay {was_relay!r} is not true or false")
+                removed.append(_load_day(name, was_relay, entry))
         return cls(doc["date"], covered_h, _saved_wh(doc, "pv_wh"), _saved_wh(doc, "house_wh", signed=True),
                    _saved_wh(doc, "diverted_wh"), _saved_wh(doc, "exported_wh"), _saved_wh(doc, "imported_wh"),
-                   _saved_wh(doc, "caused_import_wh"), _saved_wh(doc, "missed_wh"), tuple(loads))
+                   _saved_wh(doc, "caused_import_wh"), _saved_wh(doc, "missed_wh"), tuple(loads), tuple(removed))
 
     def line(self) -> str:
         """The one INFO line of the log."""
@@ -108,6 +113,23 @@ class DailyReport:
         return "\n".join(rows)
 
 
+def _load_day(name: str, relay: bool, entry: Any) -> LoadDay:
+    """A saved load's day (an entry of a report's `loads` or `removed_loads`); ValueError when it is not one."""
+    switches = entry.get("switches") if isinstance(entry, dict) else None
+    if isinstance(switches, bool) or not isinstance(switches, int) or switches < 0:
+        raise ValueError(f"{name}'s switches {switches!r} is not a count")
+    # (a variable load's; none in a file from before 2026-12-07)
+    probes = entry.get("recheck_probes", 0)
+    if isinstance(probes, bool) or not isinstance(probes, int) or not 0 <= probes * 2 <= switches:
+        raise ValueError(f"{name}'s recheck_probes {probes!r} is not a count of its switches")
+    return LoadDay(name, relay, _saved_wh(entry, "energy_wh"), switches, probes)
+
+
+def _rows(loads: Sequence[LoadDay]) -> list[tuple[str, float, int, bool, int]]:
+    """`loads` as report_json takes them."""
+    return [(load.name, load.energy_wh, load.switches, load.relay, load.recheck_probes) for load in loads]
+
+
 def _kwh(wh: float) -> float:
     """Wh as the kWh a report shows (two decimals): a house believed a few Wh below zero (the loads' believed watts a
     little over the consumption) is 0.00, not -0.00; a figure that shows below zero keeps its sign."""
@@ -118,17 +140,26 @@ _FIGURES = ("pv_wh", "house_wh", "diverted_wh", "exported_wh", "imported_wh", "c
 
 
 def report_json(date: str, covered_h: float, figures_wh: Sequence[float],
-                 loads: Sequence[tuple[str, float, int, bool, int]]) -> dict[str, Any]:
+                 loads: Sequence[tuple[str, float, int, bool, int]],
+                 removed: Sequence[tuple[str, float, int, bool, int]] = ()) -> dict[str, Any]:
     """A report's document (`DailyReport.as_json`) from its figures (in _FIGURES' order) and its loads (name,
-    energy_wh, switches, relay, recheck_probes): one rule for a report and for the day so far in every status. A
-    variable load's re-check probes are its own key, its switches still all of them (a dashboard reads them)."""
+    energy_wh, switches, relay, recheck_probes), and those of the loads no longer configured (`removed_loads`, only
+    when there are any: every other day's document is as it was): one rule for a report and for the day so far in
+    every status. A variable load's re-check probes are its own key, its switches still all of them (a dashboard
+    reads them)."""
     doc: dict[str, Any] = {"date": date, "covered_h": round(covered_h, 2)}
     for key, wh in zip(_FIGURES, figures_wh, strict=True):
         doc[key] = round(wh, 1)
-    doc["loads"] = {name: {"energy_wh": round(energy_wh, 1), "switches": switches, "relay": relay}
-                    | ({} if relay else {"recheck_probes": probes})
-                    for name, energy_wh, switches, relay, probes in loads}
+    doc["loads"] = _loads_json(loads)
+    if removed:
+        doc["removed_loads"] = _loads_json(removed)
     return doc
+
+
+def _loads_json(loads: Sequence[tuple[str, float, int, bool, int]]) -> dict[str, Any]:
+    return {name: {"energy_wh": round(energy_wh, 1), "switches": switches, "relay": relay}
+            | ({} if relay else {"recheck_probes": probes})
+            for name, energy_wh, switches, relay, probes in loads}
 
 
 def _saved_wh(doc: dict[str, Any], key: str, signed: bool = False) -> float:

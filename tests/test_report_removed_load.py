@@ -1,0 +1,71 @@
+"""A load taken out of the config at a restart, then put back at another, the same day: the day's report (the status's
+report_today, the report published at midnight) kept its morning only in `diverted_wh`, and counted the load from its
+return: the status file had its energy all along, the report's figure for it lost it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.daily_report import DailyFigures, DailyReport
+from tests.configs import write_config
+from tests.harness import MODE, Harness
+from tests.saved_status import REPORT, at
+
+
+def _run(tmp_path: Path, loads: tuple[str, ...], doc: dict[str, Any] | None, start_s: float,
+         end_s: float, force_radiator: bool = False, production_w: float = 0) -> tuple[Harness, dict[str, Any]]:
+    """A run from `start_s` to `end_s` with `loads`, restored from `doc`, its meters read every 5 s (no sun unless
+    `production_w`: nothing but a force draws): its harness and the status file it saves at its end (through JSON)."""
+    folder = tmp_path / f"run{int(start_s)}"
+    folder.mkdir()
+    h = Harness(write_config(folder, loads))
+    if doc is not None:
+        h.reg.restore(doc, start_s)
+    h.reg.start(start_s)
+    if force_radiator:
+        h.reg.handle(MODE, b'{"command":"force","name":"radiator","power":1000}', start_s)
+    now = start_s
+    while now < end_s:
+        h.meters(1500, production_w, now)
+        now += 5
+    return h, json.loads(json.dumps(h.reg.status(end_s)))
+
+
+def test_a_load_removed_then_put_back_the_same_day_keeps_its_morning_in_the_report(tmp_path: Path) -> None:
+    # 08:00-09:00 the radiator forced on (1000 W: ~1 kWh); 09:00-10:00 a run without it; from 10:00 with it again.
+    _, morning = _run(tmp_path, ("ecs", "radiator"), None, at(1, 8), at(1, 9), force_radiator=True,
+                   production_w=3000)
+    radiator_wh = morning["report_today"]["loads"]["radiator"]["energy_wh"]
+    assert radiator_wh == pytest.approx(1000, rel=0.01)
+    _, without = _run(tmp_path, ("ecs",), morning, at(1, 9, 1), at(1, 10))
+    assert "radiator" not in without["report_today"]["loads"]  # (the report names the configured loads)
+    assert without["report_today"]["diverted_wh"] >= radiator_wh
+    back, again = _run(tmp_path, ("ecs", "radiator"), without, at(1, 10, 1), at(1, 10, 30))
+    day = again["report_today"]
+    assert day["loads"]["radiator"]["energy_wh"] == pytest.approx(radiator_wh)  # was 0: counted from its return
+    assert day["loads"]["radiator"]["switches"] == morning["report_today"]["loads"]["radiator"]["switches"]
+    assert day["diverted_wh"] == pytest.approx(sum(load["energy_wh"] for load in day["loads"].values()), abs=0.2)
+    back.reg.tick(at(2, 0, 0) + 1)  # the midnight's report has it too
+    report = json.loads(back.on(REPORT)[-1])
+    assert report["loads"]["radiator"]["energy_wh"] == pytest.approx(radiator_wh)
+
+
+def test_a_load_removed_for_the_rest_of_the_day_stays_in_the_report_s_removed_loads() -> None:
+    morning = {"date": "2026-06-01", "covered_h": 12.0, "pv_wh": 5000.0, "house_wh": 1000.0, "diverted_wh": 2000.0,
+               "exported_wh": 2000.0, "imported_wh": 0.0, "caused_import_wh": 0.0, "missed_wh": 0.0,
+               "loads": {"ecs": {"energy_wh": 1000.0, "switches": 0, "relay": False, "recheck_probes": 0},
+                         "towel": {"energy_wh": 1000.0, "switches": 4, "relay": True}}}
+    figures = DailyFigures(["ecs"], [False], 10)
+    figures.resume(DailyReport.from_json(morning, {"ecs": False}))
+    doc = figures.close("2026-06-01", 0).as_json()
+    assert list(doc["loads"]) == ["ecs"]
+    assert doc["removed_loads"] == {"towel": {"energy_wh": 1000.0, "switches": 4, "relay": True}}
+    assert doc["diverted_wh"] == 2000.0
+    # Read back (a restart the day after: the day's report not sent yet), the removed load is kept as it was.
+    assert DailyReport.from_json(doc, {"ecs": False}).as_json() == doc
+    # A day without any has no such key: the documents of every other day are as they were.
+    assert "removed_loads" not in DailyFigures(["ecs"], [False], 10).close("2026-06-02", 0).as_json()
