@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from equipments.base import Command, Equipment
 from settings.topics import TopicRole, topic_problem
+from status.restore_renames import likely_renames
 from values.saved_numbers import saved_epoch, saved_number
 from values.shown import shown
 
@@ -32,9 +33,9 @@ SAVED_STATE = "its energies, a force, a full tank, learned watts"
 
 
 def _not_configured(name: str, renamed_to: str | None) -> str:
-    """What the restore says of the saved load `name` that is not configured: a rename when the config has one load
-    the file does not (`renamed_to`) and the file this one alone (the state goes by name: it was "ignored", no word
-    of why nor of what became of its state)."""
+    """What the restore says of the saved load `name` that is not configured: a rename when a configured load the
+    file does not have looks its new name (`renamed_to`: status.restore_renames; the state goes by name: it was
+    "ignored", no word of why nor of what became of its state)."""
     if renamed_to is None:
         return f"status has a load {name!r} that is not configured: its saved state ({SAVED_STATE}) is dropped"
     return (f"status has a load {name!r} that is not configured, and {renamed_to!r} is configured but not in it: "
@@ -52,8 +53,8 @@ def removed_load_off(entry: dict[str, Any], configured_offs: set[tuple[str, str]
     a broker that was down; an off to a device already off costs nothing. None when a configured load has that very
     off command, retained or not (the same device, renamed: its own start command switches it; the old one, retained
     where the new name's is not, stayed on the broker, an order the device took at each reboot), or nothing usable
-    was saved; and whether what was saved was usable (False: an off_command dropped, said). `renamed_to`: the one
-    configured load the file has not, when this is the one load of the file not configured (_not_configured)."""
+    was saved; and whether what was saved was usable (False: an off_command dropped, said). `renamed_to`: the
+    configured load that looks this one renamed (status.restore_renames.likely_renames)."""
     name = str(entry["name"])[:80]
     said = _not_configured(name, renamed_to)
     saved = entry.get("off_command")
@@ -118,11 +119,14 @@ def configured_entries(reg: RegulatorView, entries: list[Any], now: float, warni
     dropped, in `found` too (its first start `now`)."""
     seen: set[str] = set()
     configured_offs = _configured_offs(reg)
-    saved = {entry["name"].lower() for entry in entries
-             if isinstance(entry, dict) and isinstance(entry.get("name"), str)}
-    gone = [name for name in saved if name not in reg.loads_by_name]
-    new = [load.name for load in reg.loads if load.name not in saved]
-    renamed_to = new[0] if len(gone) == 1 and len(new) == 1 else None  # (one out, one in: a rename, likely)
+    gone: dict[str, dict[str, Any]] = {}  # (each load no longer configured, by its first entry, in the file's order)
+    saved: set[str] = set()
+    for entry in entries:
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            saved.add(entry["name"].lower())
+            if entry["name"].lower() not in reg.loads_by_name:
+                gone.setdefault(entry["name"].lower(), entry)
+    renames = likely_renames(gone, [load for load in reg.loads if load.name not in saved], _same_device)
     for entry in entries:
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             warnings.append(f"status entry without a name ignored: {str(entry)[:80]}")
@@ -135,7 +139,7 @@ def configured_entries(reg: RegulatorView, entries: list[Any], now: float, warni
         seen.add(name)
         load = reg.loads_by_name.get(name)
         if load is None:
-            off, said, usable = removed_load_off(entry, configured_offs, renamed_to)
+            off, said, usable = removed_load_off(entry, configured_offs, renames.get(name))
             warnings.append(said)
             if off is not None:  # (nobody else would: left on, with nobody regulating it)
                 reg.switch_off_at_start(name, off, 1, now)
@@ -171,6 +175,12 @@ def moved_load_off(entry: dict[str, Any], load: Equipment, configured_offs: set[
     return off, (f"{load.name}: its off command was {shown(off.payload, 60)} on {off.topic}, now "
                  f"{shown(now_off.payload, 60)} on {now_off.topic}: the old one commanded at the start too (the device "
                  "it switched may have been left on)")
+
+
+def _same_device(entry: dict[str, Any], load: Equipment) -> bool:
+    """The saved entry's off command is `load`'s (the same order to the same device): a rename, not a new device."""
+    off = _saved_command(entry.get("off_command"))
+    return off is not None and _order(off) == _order(load.command_for(0.0)[0])
 
 
 def _configured_offs(reg: RegulatorView) -> set[tuple[str, str]]:
