@@ -116,8 +116,8 @@ def day_total(parts: Sequence[DailyReport]) -> DailyReport:
     """The report of a day recorded in `parts` (each part's report, in order), across the restarts that began them:
     the energies summed, each load by its name (a load in several parts its figures summed, of the kind its last part
     gives it; one removed keeps what it drew before). Near the daemon's own report of that day, not the same: that one
-    counts a relay's switches at a stop and a start (no recorded decision shows them), lists no load removed, and a
-    load removed then added again from its return only."""
+    counts a relay's switches at a stop and a start (no recorded decision shows them), and lists a load removed under
+    its `removed_loads`, not among its loads."""
     loads: dict[str, LoadDay] = {}
     for load in (load for part in parts for load in part.loads):
         was = loads.get(load.name)
@@ -141,33 +141,34 @@ def _minute_means(times: np.ndarray, values: np.ndarray, start: float) -> tuple[
     return start + 60.0 * np.nonzero(used)[0] + 30.0, means
 
 
-def plot_report(path: str | Path, report: DailyReport, day: RecordedDay) -> None:
-    """Draw the day (PV, house, each load by the regulator's belief, grid) into the PNG `path`."""
+def plot_report(path: str | Path, report: DailyReport, *days: RecordedDay) -> None:
+    """Draw the day (PV, house, each load by the regulator's belief, grid) into the PNG `path`: `days` its recorded
+    parts, in order (one, or a day's parts after restarts: one after another, each restart a dashed line, each load
+    of any part drawn, at 0 W in a part without it), `report` its report (the parts' total)."""
     plt = pyplot()
     import matplotlib.dates as mdates
-    records = day.records
-    times = np.array([r.time_s for r in records])
-    # (what each load drew in a decision's reading: its belief then, or what the reading measured of it)
-    loads = np.array([(0.0,) * len(day.names)] + [r.drew_w for r in records[1:]]).reshape(len(records), -1)
-    consumption = np.array([r.consumption_w for r in records])
-    production = np.array([r.production_w for r in records])
-    # The loads drew, until a decision, what its reading says they drew (drew_w): the house is the rest.
-    columns = np.column_stack([production, consumption - loads.sum(axis=1), loads, consumption - production])
+    names = list(dict.fromkeys(name for day in days for name in day.names))  # (every part's loads, first seen first)
+    times = np.concatenate([[r.time_s for r in day.records] for day in days])
+    columns = np.concatenate([_columns(day, names) for day in days])
     # (from the earliest row, not the first: a clock stepped back puts rows before it)
     at, means = _minute_means(times, columns, float(times.min() // 60 * 60))
-    tz = day.tz
+    tz = days[0].tz
     stamps = mdates.date2num([datetime.fromtimestamp(t, tz) for t in at])
     fig, ax = plt.subplots(figsize=(11, 5.5), dpi=100)
     ax.fill_between(stamps, means[:, 0], color="#f6c945", alpha=0.45, label="PV production", linewidth=0)
     colors = ["#7f7f7f", "#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b"]
-    stack = [means[:, 1].clip(min=0)] + [means[:, 2 + i] for i in range(len(day.names))]
-    ax.stackplot(stamps, *stack, labels=["house (base load)", *day.names], colors=colors[:len(stack)], alpha=0.8)
+    stack = [means[:, 1].clip(min=0)] + [means[:, 2 + i] for i in range(len(names))]
+    ax.stackplot(stamps, *stack, labels=["house (base load)", *names], colors=colors[:len(stack)], alpha=0.8)
     ax.plot(stamps, means[:, -1], color="black", linewidth=0.9, label="grid (+ import, - export)")
     ax.axhline(0, color="black", linewidth=0.5)
+    for i, day in enumerate(days[1:]):  # (where PySEB started again: its loads or meter_timeout may have changed)
+        ax.axvline(mdates.date2num(datetime.fromtimestamp(day.records[0].time_s, tz)), color="#555555",
+                   linestyle="--", linewidth=0.9, label=None if i else "restart (the next part)")
     ax.xaxis_date(tz)
     ax.xaxis.set_major_formatter(mdates.DateFormatter(clock_format(float(times.max() - times.min())), tz=tz))
     ax.set_ylabel("W (mean per minute)")
-    title = (f"{Path(day.path).name}: PV {kwh_text(report.pv_wh)} kWh, house {kwh_text(report.house_wh)} kWh, "
+    named = Path(days[0].path).name if len(days) == 1 else f"{report.date} in {len(days)} parts"
+    title = (f"{named}: PV {kwh_text(report.pv_wh)} kWh, house {kwh_text(report.house_wh)} kWh, "
              f"diverted {kwh_text(report.diverted_wh)} kWh, exported {kwh_text(report.exported_wh)} kWh, "
              f"imported {kwh_text(report.imported_wh)} kWh\ncaused import {report.caused_import_wh:.0f} Wh, "
              f"missed {report.missed_wh:.0f} Wh (exported while a load had room), relay switches "
@@ -179,3 +180,18 @@ def plot_report(path: str | Path, report: DailyReport, day: RecordedDay) -> None
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def _columns(day: RecordedDay, names: Sequence[str]) -> np.ndarray:
+    """A part's rows to draw: PV, the house, each load of `names` (0 W where the part has it not), the grid."""
+    records = day.records
+    # (what each load drew in a decision's reading: its belief then, or what the reading measured of it; the first
+    # row's interval is before the part began)
+    drew = np.array([(0.0,) * len(day.names)] + [r.drew_w for r in records[1:]]).reshape(len(records), -1)
+    loads = np.zeros((len(records), len(names)))
+    for j, name in enumerate(day.names):
+        loads[:, names.index(name)] = drew[:, j]
+    consumption = np.array([r.consumption_w for r in records])
+    production = np.array([r.production_w for r in records])
+    # The loads drew, until a decision, what its reading says they drew (drew_w): the house is the rest.
+    return np.column_stack([production, consumption - loads.sum(axis=1), loads, consumption - production])

@@ -34,7 +34,8 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     report.add_argument("-c", "--config", type=Path,
                         help=f"PySEB config, to find a date's file in [record] dir (default: {DEFAULT_CONFIG}, "
                              "if here)")
-    report.add_argument("--plot", type=plot_file, metavar="PNG", help="draw the day (one day; needs matplotlib)")
+    report.add_argument("--plot", type=plot_file, metavar="PNG",
+                        help="draw the day (one day, its parts one after another; needs matplotlib)")
     report.set_defaults(own_parser=report)
 
 
@@ -62,15 +63,11 @@ def run_report(args: argparse.Namespace) -> int:
     # (as tune takes its days: a folder its days, a pattern no shell expanded its files, a day given twice once)
     files, folders, twice = resolve_days(found, reads)
     notes = [*dated, *folders, *twice]
-    if args.plot and len(files) > 1:
-        dates = {named[1] if (named := day_of_file(path)) else str(path) for path in files}
-        if len(dates) == 1:  # (one day recorded in parts: a folder of one day)
-            raise RecordError(f"--plot draws one file: {len(files)} given, the {len(files)} parts of {dates.pop()} "
-                              "(give the part to draw alone)")
-        raise RecordError(f"--plot draws one day: {len(files)} given (give the one to draw alone)")
+    groups, _ = day_groups(files)  # (the parts of one day together, in order, as tune replays them as one)
+    if args.plot and len(groups) > 1:  # (a day in parts is one: drawn whole, parts one after another)
+        raise RecordError(f"--plot draws one day: {len(groups)} given (give the one to draw alone)")
     for note in notes:
         print(note)
-    groups, _ = day_groups(files)  # (the parts of one day together, in order, as tune replays them as one)
     for group in groups:
         reports: list[DailyReport] = []
         read: list[Path] = []  # (the parts reported)
@@ -98,9 +95,6 @@ def run_report(args: argparse.Namespace) -> int:
             before = part
             if len(group) == 1:
                 print(f"\nlog line: {report.line()}")
-            if args.plot:  # (the one day read again: its readings are not kept)
-                plot_report(args.plot, report, read_record(path))
-                print(f"plot: {args.plot}")
         if len(reports) > 1:
             # (the day's one report, as the daemon published it after that midnight: a part's alone is half a day)
             total = day_total(reports)
@@ -113,6 +107,10 @@ def run_report(args: argparse.Namespace) -> int:
             which = (f"its {len(reports)} parts" if not lacks
                      else f"the {len(reports)} parts above, of its {len(recorded)} (not {', '.join(lacks)})")
             print(f"\n{total.date} in total, {which}:\n{total.text()}\n\nlog line: {total.line()}")
+        if args.plot and reports:  # (the one day read again: its readings are not kept)
+            plot_report(args.plot, day_total(reports), *(read_record(path) for path in read))
+            print(f"plot: {args.plot}" + (f" (the day's {len(read)} parts, one after another; each restart a dashed "
+                                          "line)" if len(read) > 1 else ""))
     return 2 if unread else 0
 
 

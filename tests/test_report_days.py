@@ -177,15 +177,16 @@ def test_a_day_in_two_parts_is_reported_in_its_order(folder: Path, capsys: pytes
     assert f"{folder}: a folder: its 2 recorded days, in 3 files" in capsys.readouterr().out
 
 
-def test_plot_of_a_day_in_two_parts_says_so(folder: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_plot_of_a_day_in_two_parts_draws_both(folder: Path, capsys: pytest.CaptureFixture[str],
+                                               tmp_path: Path) -> None:
     # `report records --plot day.png`, the folder holding one day recorded in two parts: "--plot draws one day: 2
-    # given", where the owner gave one folder of one day.
+    # given", where the owner gave one folder of one day; then "--plot draws one file" (test_report_plot_parts).
+    pytest.importorskip("matplotlib")
     (folder / "pyseb-2026-06-02.csv.gz").unlink()
     second = folder / "pyseb-2026-06-01-2.csv.gz"
     shutil.move(write_recorded_day(folder.parent / "afternoon", "2026-06-01", 5, house_w=700.0), second)
-    assert main(["report", str(folder), "--plot", str(tmp_path / "day.png")]) == 2
-    err = capsys.readouterr().err
-    assert "error: --plot draws one file: 2 given, the 2 parts of 2026-06-01 (give the part to draw alone)" in err
+    assert main(["report", str(folder), "--plot", str(tmp_path / "day.png")]) == 0
+    assert "the day's 2 parts, one after another" in capsys.readouterr().out and (tmp_path / "day.png").exists()
 
 
 def test_a_day_the_user_may_not_read_is_said_left_out_of_its_folder(folder: Path, monkeypatch: pytest.MonkeyPatch,

@@ -1,0 +1,63 @@
+"""`python3 -m simulation report DATE --plot day.png` on a day recorded in several parts (PySEB restarted that day, its
+loads or meter_timeout changed): it was refused ("--plot draws one file: 2 given, the 2 parts of ..."), where the
+owner asked for that day. The day is drawn in one figure, its parts one after another, each restart marked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simulation.__main__ import main
+from tests.day_files import drawn_figure, paris, rec, write_day
+from tests.replay_days import write_config
+
+
+def _day_in_two_parts(records: Path) -> None:
+    """2026-06-01: the heater and the radiator from 08:00 to 09:00, then (restarted with a towel dryer in the
+    radiator's place) the heater and the towel dryer from 10:00 to 11:00."""
+    records.mkdir()
+    morning = paris("2026-06-01", "08:00:00")
+    write_day(records / "pyseb-2026-06-01.csv.gz",
+              [rec(morning + 4 * i, 1500, 2000, (0, 1000)) for i in range(900)])
+    later = paris("2026-06-01", "10:00:00")
+    write_day(records / "pyseb-2026-06-01-2.csv.gz",
+              [rec(later + 4 * i, 1000, 2000, (0, 500)) for i in range(900)], names=("ecs", "towel"))
+
+
+@pytest.mark.parametrize("given", ["date", "folder"])
+def test_a_day_recorded_in_two_parts_is_drawn_in_one_figure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str], given: str) -> None:
+    import matplotlib.dates as mdates
+
+    records = tmp_path / "records"
+    _day_in_two_parts(records)
+    config = write_config(tmp_path, "ecs = variable\ntowel = unknown")
+    config.write_text(config.read_text() + "\n[record]\ndir = records\n")
+    saved = drawn_figure(monkeypatch)
+    png = tmp_path / "day.png"
+    args = ["2026-06-01", "-c", str(config)] if given == "date" else [str(records)]
+    assert main(["report", *args, "--plot", str(png)]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert png.exists() and len(saved) == 1
+    assert out.rstrip().endswith(f"plot: {png} (the day's 2 parts, one after another; each restart a dashed line)")
+    ax = saved[0].axes[0]
+    low, high = ax.get_xlim()
+    assert mdates.num2date(low).timestamp() <= paris("2026-06-01", "08:01") \
+        and mdates.num2date(high).timestamp() >= paris("2026-06-01", "10:59")
+    labels = ax.get_legend_handles_labels()[1]
+    assert {"radiator", "towel", "ecs", "restart (the next part)"} <= set(labels)  # both parts' loads
+    restart = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert [mdates.num2date(line.get_xdata()[0]).timestamp() for line in restart] == [paris("2026-06-01", "10:00")]
+    assert "2026-06-01 in 2 parts" in ax.get_title()
+    assert "PV 4.0 kWh" in ax.get_title()  # (the day's total: 2 kW for the two hours)
+
+
+def test_several_days_are_still_refused_before_any_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    records = tmp_path / "records"
+    _day_in_two_parts(records)
+    write_day(records / "pyseb-2026-06-02.csv.gz",
+              [rec(paris("2026-06-02", "08:00:00") + 4 * i, 1500, 2000) for i in range(10)])
+    assert main(["report", str(records), "--plot", str(tmp_path / "day.png")]) == 2
+    out, err = capsys.readouterr()
+    assert "error: --plot draws one day: 2 given (give the one to draw alone)" in err and not out
