@@ -131,6 +131,9 @@ def meter_period(config: SimConfig, period_s: float | None) -> float:
     until the next; at meter_timeout itself, whenever a reading comes late). The replay, whose only ticks come with
     the readings, would not show that: at twice meter_timeout it diverted nothing ("capture 0.0 %"), and below
     that it showed a regulation the daemon would not give."""
+    demo = _demo_config_problem(config)
+    if demo is not None:
+        raise ReplayError(demo)
     dt = config.period_s if period_s is None else period_s
     if not dt > 0:
         raise ReplayError(f"the period must be > 0 s, got {dt}")
@@ -151,3 +154,27 @@ def meter_period(config: SimConfig, period_s: float | None) -> float:
                           f"({dt:g} s): each meter's readings would change their order")
     return dt
 
+
+def _demo_config_problem(config: SimConfig) -> str | None:
+    """What to say of a config the live demo wrote for its daemon (`[evaluate] demo_speed` over 1: a kept demo's
+    demo.ini), None for another: its times are divided by the demo's speed (meter_timeout 1 s, relays' dwell 20 s), for
+    a daemon against the house sped up; the replay runs the house at its own pace. It failed on its meter_timeout
+    under the meter period, "give a shorter --period", with no word of the demo; a --period under it replayed a house
+    whose waits were a 30th of the daemon's at home."""
+    from settings.config import read_parser
+    from simulation.demo_config import DEMO_TEMPLATE
+
+    parser = read_parser(config.path)
+    evaluate = parser["evaluate"] if parser.has_section("evaluate") else {}
+    try:
+        speed = float(evaluate.get("demo_speed") or 1.0)
+        period = float(evaluate.get("period") or 1.0)
+    except ValueError:
+        return None  # (the config's own check says it)
+    if speed == 1.0:
+        return None
+    return (f"this config is the live demo's (python3 -m simulation demo wrote it for its daemon, [evaluate] "
+            f"demo_speed = {speed:g}): its times are the house's divided by {speed:g} (meter_timeout "
+            f"{config.meter_timeout_s:g} s, period {period:g} s), a replay runs the house at its own pace: give the "
+            f"demo's house at that pace, -c {DEMO_TEMPLATE} (the demo's records are of the sped-up house: no day to "
+            "tune on; recorded days from a trace: replay --record)")
