@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import configparser
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, available_timezones
@@ -69,7 +71,7 @@ def _zone_at(offset: timedelta, first_s: float, last_offset: timedelta, last_s: 
     equals; at `last_offset` at `last_s` (a day the clocks changed on: a zone that changes them then). None: no zone
     has it."""
     year = datetime.fromtimestamp(first_s, timezone.utc).year
-    current = _current_names()
+    old_name = _old_name()
     found: list[tuple[bool, bool, int, str]] = []
     for name in available_timezones():
         try:
@@ -82,29 +84,43 @@ def _zone_at(offset: timedelta, first_s: float, last_offset: timedelta, last_s: 
             # (the same month's offset, each of the 50 years before: how long the zone has kept it)
             month = datetime.fromtimestamp(first_s, zone).month
             kept = sum(datetime(year - back, month, 15, tzinfo=zone).utcoffset() == offset for back in range(50))
-            found.append((name not in current, len(seasons) > 1, -kept, name))
+            found.append((old_name(name), len(seasons) > 1, -kept, name))
     return min(found)[-1] if found else None
 
 
-def _current_names() -> frozenset[str]:
-    """The tz database's current zone names (zone1970.tab's, beside the zone files; tzdata's package on a machine
-    without them), not its old ones kept as aliases (backward); empty when neither has the list: every name equal."""
+def _old_name() -> Callable[[str], bool]:
+    """Whether a zone's name is one of the tz database's old ones, kept as an alias (Asia/Calcutta for Asia/Kolkata):
+    not in its list of current names (zone1970.tab, else zone.tab, beside the zone files; tzdata's package on a machine
+    without them), else a link of its tzdata.zi, else a symlink among the zone files (Debian's old names are symlinks to
+    the current one); no name is when none of these says (every name equal). A machine without zone1970.tab had every
+    name equal, and said Asia/Calcutta, the first by name."""
     import zoneinfo
-    from importlib import resources
 
-    places: list[Any] = [Path(folder) / "zone1970.tab" for folder in zoneinfo.TZPATH]
+    folders: list[Any] = [Path(folder) for folder in zoneinfo.TZPATH]
     try:
-        places.append(resources.files("tzdata").joinpath("zoneinfo").joinpath("zone1970.tab"))
+        folders.append(resources.files("tzdata").joinpath("zoneinfo"))
     except ModuleNotFoundError:
         pass
-    for place in places:
-        try:
-            text = place.read_text(encoding="utf-8")
-        except (OSError, ValueError):
-            continue
-        return frozenset(fields[2] for line in text.splitlines()
-                         if not line.startswith("#") and len(fields := line.split("\t")) > 2)
-    return frozenset()
+    for listing in ("zone1970.tab", "zone.tab"):
+        for folder in folders:
+            current = _fields(folder.joinpath(listing), 2, lambda fields: not fields[0].startswith("#"))
+            if current:
+                return lambda name: name not in current
+    for folder in folders:  # (a line `L Asia/Kolkata Asia/Calcutta`: the link's name, the old one, last)
+        links = _fields(folder.joinpath("tzdata.zi"), 2, lambda fields: fields[0] == "L", sep=" ")
+        if links:
+            return lambda name: name in links
+    return lambda name: any((Path(folder) / name).is_symlink() for folder in zoneinfo.TZPATH)
+
+
+def _fields(place: Any, index: int, wanted: Callable[[list[str]], bool], sep: str = "\t") -> frozenset[str]:
+    """The field `index` of each line of the file `place` that has it and is `wanted`; empty when it cannot be read."""
+    try:
+        text = place.read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return frozenset()
+    return frozenset(fields[index] for line in text.splitlines()
+                     if len(fields := line.split(sep)) > index and wanted(fields))
 
 
 def zone_note(trace: Path, house_zone: str | None, zone: str, when_s: float) -> str:
