@@ -54,7 +54,8 @@ def dated_or_given(day: Path, config: Path | None, reads: DayReads[Any] | None =
     from simulation.tune_days import DayReads
 
     reads = DayReads() if reads is None else reads
-    unread = {part: why for part in parts if (why := reads.unreadable(part)) is not None}
+    # (one of too few decisions for a replay is the date's all the same: tune's reads say it unreadable)
+    unread = {part: why for part in parts if (why := reads.unreadable(part, at_all=True)) is not None}
     if not unread or len(unread) == len(parts):
         return parts, []  # (none that can be read: each said by its reader)
     left_out = ", ".join(f"{part.name} ({why})" for part, why in unread.items())

@@ -113,8 +113,6 @@ def run_tune(args: argparse.Namespace) -> int:
     began = time.perf_counter()
     if args.jobs < 1:
         raise TuneError("--jobs must be at least 1")
-    dated = [dated_or_given(day, args.config) for day in args.days]  # (a date: all its parts that can be read)
-    args.days = [part for parts, _ in dated for part in parts]
     cores = default_jobs()
     jobs = min(args.jobs, cores)  # (more processes only share the cores, each holding a replay's memory)
     axes = build_grid(args.config, args.sets)
@@ -129,6 +127,9 @@ def run_tune(args: argparse.Namespace) -> int:
         reads = DayReads(lambda path, day: daylight(variants[0], (path,), step_s, lambda _: day, args.config),
                          (ConfigError, ReplayError, TraceError),  # (the daylight's errors, said in its turn)
                          min_decisions=MIN_REPLAYED_DECISIONS)
+        # (a date: all its parts that can be read, each read once, by `reads`)
+        dated = [dated_or_given(day, args.config, reads) for day in args.days]
+        args.days = [part for parts, _ in dated for part in parts]
         # (a folder: its days; a pattern no shell expanded: its files; a file given twice, one day in two folders: once)
         files, folders, left_out = resolve_days(args.days, reads)
         groups, split_notes = day_groups(files)

@@ -36,6 +36,7 @@ class _Read(Generic[T]):
     why: str | None  # why it cannot be read at all (without its file's name), None when it was read
     key: _DayKey | None  # what a copy of it shares (date, loads, first decision)
     kept: T | Exception | None  # what the caller keeps of it (or why none), when asked
+    short: bool = False  # read, but with fewer decisions than min_decisions: `why` says so
 
 
 class DayReads(Generic[T]):
@@ -66,7 +67,7 @@ class DayReads(Generic[T]):
             return _Read(str(exc).removeprefix(f"{path}: "), None, None)
         if len(day.records) < self._min_decisions:
             return _Read(f"{counted(len(day.records), 'decision')}: a replay needs {self._min_decisions} at least",
-                         None, None)
+                         None, None, short=True)
         key = (day.date, day.names, day.relays, day.records[0] if day.records else None)
         if self._keep is None:
             return _Read(None, key, None)
@@ -75,9 +76,12 @@ class DayReads(Generic[T]):
         except self._errors as exc:  # (said in its turn)
             return _Read(None, key, exc)
 
-    def unreadable(self, path: Path) -> str | None:
-        """Why the recorded day `path` cannot be read at all (without its file's name), or None."""
-        return self._read(path).why
+    def unreadable(self, path: Path, at_all: bool = False) -> str | None:
+        """Why the recorded day `path` cannot be read at all (without its file's name), or None. `at_all`: a day read
+        whole but with fewer than min_decisions is not said (a date's part of one decision is the date's, replayed
+        with its other parts: the date's check takes the tune's reads, and left it out)."""
+        read = self._read(path)
+        return None if at_all and read.short else read.why
 
     def key(self, path: Path) -> _DayKey | None:
         """What a copy of the recorded day `path` shares with it; None when it cannot be read."""
