@@ -109,7 +109,7 @@ def run_report(args: argparse.Namespace) -> int:
             print(f"\n{total.date} in total, {which}:\n{total.text()}\n\nlog line: {total.line()}")
         if args.plot and reports:  # (the one day read again: its readings are not kept)
             plot_report(args.plot, day_total(reports), *(read_record(path) for path in read))
-            print(f"plot: {args.plot}" + (f" (the day's {len(read)} parts, one after another; each restart a dashed "
+            print(f"plot: {args.plot}" + (f" (the {len(read)} parts above, one after another; each restart a dashed "
                                           "line)" if len(read) > 1 else ""))
     return 2 if unread else 0
 

@@ -186,7 +186,7 @@ def test_plot_of_a_day_in_two_parts_draws_both(folder: Path, capsys: pytest.Capt
     second = folder / "pyseb-2026-06-01-2.csv.gz"
     shutil.move(write_recorded_day(folder.parent / "afternoon", "2026-06-01", 5, house_w=700.0), second)
     assert main(["report", str(folder), "--plot", str(tmp_path / "day.png")]) == 0
-    assert "the day's 2 parts, one after another" in capsys.readouterr().out and (tmp_path / "day.png").exists()
+    assert "the 2 parts above, one after another" in capsys.readouterr().out and (tmp_path / "day.png").exists()
 
 
 def test_a_day_the_user_may_not_read_is_said_left_out_of_its_folder(folder: Path, monkeypatch: pytest.MonkeyPatch,

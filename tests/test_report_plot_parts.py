@@ -40,7 +40,7 @@ def test_a_day_recorded_in_two_parts_is_drawn_in_one_figure(tmp_path: Path, monk
     assert main(["report", *args, "--plot", str(png)]) == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     assert png.exists() and len(saved) == 1
-    assert out.rstrip().endswith(f"plot: {png} (the day's 2 parts, one after another; each restart a dashed line)")
+    assert out.rstrip().endswith(f"plot: {png} (the 2 parts above, one after another; each restart a dashed line)")
     ax = saved[0].axes[0]
     low, high = ax.get_xlim()
     assert mdates.num2date(low).timestamp() <= paris("2026-06-01", "08:01") \
@@ -61,3 +61,16 @@ def test_several_days_are_still_refused_before_any_report(tmp_path: Path, capsys
     assert main(["report", str(records), "--plot", str(tmp_path / "day.png")]) == 2
     out, err = capsys.readouterr()
     assert "error: --plot draws one day: 2 given (give the one to draw alone)" in err and not out
+
+
+def test_a_part_that_cannot_be_read_is_left_out_of_the_drawing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    records = tmp_path / "records"
+    _day_in_two_parts(records)
+    (records / "pyseb-2026-06-01-3.csv.gz").touch()  # (a full disk at its first write)
+    saved = drawn_figure(monkeypatch)
+    assert main(["report", str(records), "--plot", str(tmp_path / "day.png")]) == 0
+    out = capsys.readouterr().out
+    assert "left out: pyseb-2026-06-01-3.csv.gz" in out
+    assert out.rstrip().endswith("(the 2 parts above, one after another; each restart a dashed line)")
+    assert len(saved) == 1 and "2026-06-01 in 2 parts" in saved[0].axes[0].get_title()
