@@ -76,9 +76,14 @@ class DailyReport:
         for name, entry in [*doc["loads"].items(), *removed_doc.items()]:
             if name not in relays and name not in (load.name for load in removed):
                 was_relay = entry.get("relay") if isinstance(entry, dict) else None
-                if not isinstance(was_relay, bool):
-                    raise ValueError(f"{name}'s relay {was_relay!r} is not true or false")
-                removed.append(_load_day(name, was_relay, entry))
+                try:
+                    if not isinstance(was_relay, bool):
+                        raise ValueError(f"{name}'s relay {was_relay!r} is not true or false")
+                    removed.append(_load_day(name, was_relay, entry))
+                except ValueError:
+                    # (a load the config has no more, its entry damaged: left unnamed, its energy in diverted_wh
+                    # still; the day's figures are not lost for it, as they were not before such loads were kept)
+                    continue
         return cls(doc["date"], covered_h, _saved_wh(doc, "pv_wh"), _saved_wh(doc, "house_wh", signed=True),
                    _saved_wh(doc, "diverted_wh"), _saved_wh(doc, "exported_wh"), _saved_wh(doc, "imported_wh"),
                    _saved_wh(doc, "caused_import_wh"), _saved_wh(doc, "missed_wh"), tuple(loads), tuple(removed))

@@ -69,3 +69,16 @@ def test_a_load_removed_for_the_rest_of_the_day_stays_in_the_report_s_removed_lo
     assert DailyReport.from_json(doc, {"ecs": False}).as_json() == doc
     # A day without any has no such key: the documents of every other day are as they were.
     assert "removed_loads" not in DailyFigures(["ecs"], [False], 10).close("2026-06-02", 0).as_json()
+
+
+def test_a_damaged_entry_of_a_load_no_longer_configured_loses_the_day_nothing() -> None:
+    # (before removed loads were kept, such an entry was not read at all: it must not cost the day's figures now)
+    morning = {"date": "2026-06-01", "covered_h": 12.0, "pv_wh": 5000.0, "house_wh": 1000.0, "diverted_wh": 2000.0,
+               "exported_wh": 2000.0, "imported_wh": 0.0, "caused_import_wh": 0.0, "missed_wh": 0.0,
+               "loads": {"ecs": {"energy_wh": 1000.0, "switches": 0, "relay": False, "recheck_probes": 0},
+                         "towel": {"energy_wh": 1000.0, "switches": "4", "relay": True}},
+               "removed_loads": {"plug": {"energy_wh": 0.0, "switches": 0}}}
+    report = DailyReport.from_json(morning, {"ecs": False})
+    assert (report.removed, report.diverted_wh, report.pv_wh) == ((), 2000.0, 5000.0)
+    with pytest.raises(ValueError, match="ecs's switches"):  # (a configured load's, as before: not a report)
+        DailyReport.from_json(morning | {"loads": {"ecs": {"energy_wh": 1.0, "switches": -1}}}, {"ecs": False})
