@@ -1,6 +1,6 @@
 """The load's own PZEM meter as the sweep reads it: watts from a reading, or None when it carries none; whether a
 reading is one the calibration tools count (the sweep's load meter and the lag measure's house meter alike), and what
-the variator's status says."""
+the variator's status (or its silence) says."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from values.boots import answered, is_boot_detected, variator_output_off, variat
 from values.readings import MeterProblem, MeterReading, missing_field_advice, parse_meter_payload
 
 __all__ = ["READ_ERROR_KEY", "Refusal", "Unusable", "answered", "echo_percent", "field_advice", "meter_watts",
-           "output_gated_off", "output_off_reason", "usable_watts", "variator_booted"]
+           "output_gated_off", "output_off_reason", "unanswered_reason", "usable_watts", "variator_booted"]
 
 READ_ERROR_KEY = "PZEM_READ_ERROR"
 
@@ -95,6 +95,24 @@ def output_off_reason(target: SweepTarget, load: str, said: str = "") -> str:
     turn_on = target.mosquitto_pub("-t", target.topic_set_power, "-m", "on")
     return (f"the variator reports its output off (\"state\": \"OFF\"{said}): {load} draws nothing whatever the "
             f"percent; turn it on ({turn_on})")
+
+
+def unanswered_reason(target: SweepTarget, percent: str, wait_s: float, heard: bool) -> str:
+    """Why the sweep stops when the variator did not answer the command of `percent` within `wait_s`: `heard`, it
+    answered an earlier one (off the network now); else none yet (offline, or the topics are not its)."""
+    status, topic = target.topic_variator_status, target.topic_set_power
+    if heard:
+        return (f"the variator did not answer the command of {percent} % within {wait_s:g} s (no status on {status}, "
+                f"where it answered before): it is off the network (its Wi-Fi?), and the load may not follow; the "
+                f"step is not kept")
+    # (the load's meter reads whatever the load was left at: the first step was blamed on a hot tank or a meter in
+    # kilowatts, and a variator left at 100 % was swept at 100 % down to 0 %)
+    name = target.name
+    own = f", or [{name}] topic_status = {status} is not the topic it answers on" if target.topic_status else ""
+    return (f"no status from the variator on {status} within {wait_s:g} s of the first command ({percent} % on "
+            f"{topic}), though it answers every command: the variator is offline (its power, its Wi-Fi), or [{name}] "
+            f"topic_set_power = {topic} is not its command topic (<topic>/<name>/cmd, as its own settings say){own}; "
+            f"a firmware that publishes no status after a command: sweep with --no-answers")
 
 
 def echo_percent(payload: bytes) -> float | None:

@@ -18,6 +18,7 @@ from calibration.meter import (
     field_advice,
     output_gated_off,
     output_off_reason,
+    unanswered_reason,
     usable_watts,
     variator_booted,
 )
@@ -242,21 +243,7 @@ class StepMeasure:
 
     def _unanswered_reason(self, percent: float) -> str:
         """Why the sweep stops when the variator did not answer the step's command within ANSWER_WAIT_S."""
-        status, topic = self.target.topic_variator_status, self.target.topic_set_power
-        if self._heard:
-            return (f"the variator did not answer the command of {format_percent(percent)} % within "
-                    f"{ANSWER_WAIT_S:g} s (no status on {status}, where it answered before): it is off the network "
-                    f"(its Wi-Fi?), and the load may not follow; the step is not kept")
-        # (the load's meter reads whatever the load was left at: the first step was blamed on a hot tank or a meter in
-        # kilowatts, and a variator left at 100 % was swept at 100 % down to 0 %)
-        name = self.target.name
-        own = (f", or [{name}] topic_status = {status} is not the topic it answers on" if self.target.topic_status
-               else "")
-        return (f"no status from the variator on {status} within {ANSWER_WAIT_S:g} s of the first command "
-                f"({format_percent(percent)} % on {topic}), though it answers every command: the variator is offline "
-                f"(its power, its Wi-Fi), or [{name}] topic_set_power = {topic} is not its command topic "
-                f"(<topic>/<name>/cmd, as its own settings say){own}; a firmware that publishes no status after a "
-                f"command: sweep with --no-answers")
+        return unanswered_reason(self.target, format_percent(percent), ANSWER_WAIT_S, self._heard)
 
     def _note_unusable(self, unusable: Unusable, percent: float, data: bytes) -> None:
         """Log a reading not counted, and remember what the stop's message names (silent_meter_reason): the highest
