@@ -17,7 +17,8 @@ from calibration.session import VariatorSession
 from calibration.sweep_files import Row, SweepFiles, hold_variator
 from calibration.sweep_link import SweepError, format_percent
 from calibration.sweep_measure import StepMeasure, SweepPlan, SweepStopped
-from calibration.sweep_reboot import MAX_REMEASURES, RebootCheck
+from calibration.sweep_plan import MAX_REMEASURES
+from calibration.sweep_reboot import RebootCheck
 from calibration.sweep_target import SweepTarget
 from calibration.thermostat import step_cut_reason, sweep_cut_reason
 from values.durations import spoken_duration
@@ -146,6 +147,7 @@ class Sweeper(VariatorSession):
         for index, percent in enumerate(todo):
             settle_s = self.plan.first_settle_s if index == 0 else self.plan.settle_s
             step_started = time.monotonic()
+            self._step.reboots = 0  # (its re-measures for the variator, toward a boot loop: this step's)
             self._step.command(percent)
             if index == 0:
                 self._say(f"{format_percent(percent)} %: stabilising for {settle_s:g} s (until "
@@ -197,14 +199,16 @@ class Sweeper(VariatorSession):
                 # step's readings, not counted toward a boot loop nor in the end's note on the variator's power supply)
                 log.warning("%s, while the variator was asked its status: command sent again at %s %%, the step "
                             "measured again in %.0f s", said, format_percent(percent), self.plan.first_settle_s)
-            elif len(again) >= MAX_REMEASURES:
-                raise SweepStopped(f"{said}, {len(again) + 1} times in a row: its power supply or its firmware (a "
-                                   f"boot loop?); its readings of nothing are no thermostat cut; the step is not kept")
+            elif self._step.reboots >= MAX_REMEASURES:  # (with the boot_detected during its readings)
+                raise SweepStopped(f"{said}, {self._step.reboots + 1} times in a row: its power supply or its firmware "
+                                   f"(a boot loop?); its readings of nothing are no thermostat cut; the step is not "
+                                   f"kept")
             else:
                 again.append(verdict.again)
+                self._step.reboots += 1
                 log.warning("%s: its readings fell to %.1f W, not taken for a thermostat cut; command sent again at "
                             "%s %%, the step measured again (%d/%d) in %.0f s", said, values[-1],
-                            format_percent(percent), len(again), MAX_REMEASURES, self.plan.first_settle_s)
+                            format_percent(percent), self._step.reboots, MAX_REMEASURES, self.plan.first_settle_s)
             # The first step's settle, whatever the verdict: the load drew nothing for a while (the variator away, or
             # our will, the end percent, sent by the broker), and its element cooled as before a first step. The later
             # steps' settle is for a small step from a hot element: a reboot's re-measure read it cold.

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["SweepPlan"]
+__all__ = ["MAX_REMEASURES", "SweepPlan"]
+
+# A step measured again this many times for the variator (a boot_detected during its readings, or the reboot check's
+# verdict: rebooted, away, at another percent); the next time stops the sweep: a boot loop is no calibration
+MAX_REMEASURES = 3
 
 
 @dataclass(frozen=True, slots=True)

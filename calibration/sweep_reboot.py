@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from calibration.meter import echo_percent, variator_booted
 from calibration.sweep_base import format_percent
 from calibration.sweep_measure import RESEND_S, Event, StepMeasure, SweepStopped
+from calibration.sweep_plan import MAX_REMEASURES
 from values.boots import whole_percent
 
 __all__ = ["MAX_REMEASURES", "REBOOT_WAIT_S", "RebootCheck", "Verdict"]
@@ -28,7 +29,6 @@ log = logging.getLogger(__name__)
 # How long a variator that does not answer is waited for: an ESP8266 reboots and joins its Wi-Fi in 5-20 s; one away
 # longer is off the network, and the sweep stops (not blaming the thermostat).
 REBOOT_WAIT_S = 60.0
-MAX_REMEASURES = 3  # a step measured again this many times after a reboot; the next one stops the sweep
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,3 +122,28 @@ def test_a_step_restarted_after_the_load_was_off_settles_as_a_first_step(
     with pytest.raises(SweepStopped, match="the script is over"):
         step.measure(70.0, time.monotonic() + PLAN.settle_s, time.monotonic())
     assert "command sent again at 70.0 %, step restarted; measuring in 500 s" in caplog.text, caplog.text
+
+
+def test_a_boot_loop_within_the_steps_settle_stops_the_sweep_saying_so(tmp_path: Path) -> None:
+    # Each boot_detected during a step restarted it with the first settle (500 s), uncounted: a variator rebooting
+    # more often than that (its power supply sagging at the step's percent) was never declared, the sweep restarting
+    # the step forever. Counted as the reboot check's re-measures are: the 4th stops the sweep.
+    loop = [("variator", BOOTED), ("variator", ECHO_70)] * (MAX_REMEASURES + 2)
+    events = _events(("variator", ECHO_70), *loop)
+    target = load_sweep_target(write_config(tmp_path, 1), "ecs")
+    step = StepMeasure(target, PLAN, lambda deadline: next(events), lambda percent: None, False)
+    step.command(70.0)
+    with pytest.raises(SweepStopped, match=r"the variator rebooted \(boot_detected\) during the step at 70.0 %, 4 "
+                                           r"times in a row: its power supply or its firmware \(a boot loop\?\)"):
+        step.measure(70.0, time.monotonic() + PLAN.settle_s, time.monotonic())
+
+
+def test_the_reboots_during_a_steps_readings_count_with_the_checks(tmp_path: Path) -> None:
+    # Two boot_detected during the step's readings (each restarted it), then two found by the reboot check: 4 reboots
+    # of the one step, a boot loop (the check's 3 and the readings' 3 counted apart let it run 6 times).
+    script = Script([[("variator", BOOTED)]] * 2, [CUT_W] * 2)
+    sweeper = _sweeper(tmp_path, script)
+    sweeper._step.reboots = 2
+    with pytest.raises(SweepStopped, match=r"rebooted \(boot_detected\) during the step at 70.0 %, 4 times in a row"):
+        _measured(sweeper)
+    assert script.sent == ["status", "70", "status"]
