@@ -204,12 +204,14 @@ def run_sweep(args: argparse.Namespace) -> int:
 
 def _say_where_the_load_is(sweeper: Sweeper, target: SweepTarget, end_percent: float) -> bool:
     """When the broker never confirmed the end percent, say where the load may be and how to set it back
-    (standard error); True then. A broker that went down sends no will: the variator keeps its percent."""
+    (standard error); True then. A broker that crashed sends no will (mosquitto stopped cleanly sends it, to the
+    clients still connected only): the variator may keep its percent."""
     left_at = sweeper.left_at_percent
     if left_at is None:
         return False
     end = format_percent(end_percent)
     print(f"warning: the load may still be at {format_percent(left_at)} %: the broker {target.host}:{target.port} "
-          f"did not confirm the end percent, {end} %, and a broker that went down sends no will. Once it is "
-          f"back, set it with: {target.mosquitto_pub('-t', target.topic_set_power, '-m', end)}", file=sys.stderr)
+          f"did not confirm the end percent, {end} %, and a broker that crashed sends no will, and one stopped "
+          f"cleanly only to a variator connected then. Once it is back, set it with: "
+          f"{target.mosquitto_pub('-t', target.topic_set_power, '-m', end)}", file=sys.stderr)
     return True

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 __all__ = ["SweepError", "SweepLink", "format_percent"]
 
 # At the end, a broker that cannot be reached is waited for this long (paho's network thread reconnects on
-# its own): a broker that went down sends no will, and the variator would stay at the sweep's last percent.
+# its own): a broker that crashed sends no will (mosquitto stopped cleanly sends it, to the clients still connected
+# only), and the variator would stay at the sweep's last percent.
 FINAL_RECONNECT_WAIT_S = 30.0
 # paho's reconnect delays (s). Its default backoff doubles up to 120 s: by the end of a sweep stopped by its
 # meter timeout (30 s), a broker back within the wait above would often not be tried again in time.

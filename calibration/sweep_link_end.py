@@ -103,7 +103,8 @@ class EndPercent:
             if not waiting:
                 waiting = True
                 # A broker that is up sends our will (the end percent) when it notices we are gone; one that
-                # went down sends nothing, so the end percent is sent again once paho has reconnected.
+                # crashed sends nothing (stopped cleanly, only to the clients still connected then), so the end
+                # percent is sent again once paho has reconnected.
                 log.warning("the broker %s:%d does not answer: waiting up to %.0f s for it, to set the end "
                             "percent %s %% on %s (Ctrl-C gives up)", self.target.host, self.target.port,
                             reconnect_wait_s, end, self.target.topic_set_power)

@@ -172,7 +172,7 @@ def _sweep_through_a_crash(tmp_path: Path, down_s: float | None, at_percent: flo
 
 def test_a_broker_that_crashes_and_comes_back_gets_the_end_percent(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    # A broker that goes down sends no will: the variator would stay at 80 %. The sweep waits for the
+    # A broker that crashes sends no will: the variator would stay at 80 %. The sweep waits for the
     # broker (paho reconnects) and sends the end percent again. Back 7.5 s after the crash, within the
     # wait's 10 s here: paho's own backoff (1, 2, 4, 8 s...) would try next 15 s after the crash, too late.
     monkeypatch.setattr("calibration.sweep_link.FINAL_RECONNECT_WAIT_S", 10.0)
@@ -190,6 +190,8 @@ def test_a_broker_that_stays_down_is_said_with_the_command_to_set_the_load_back(
     code, _, port = _sweep_through_a_crash(tmp_path, None)
     err = capsys.readouterr().err
     assert code == 1 and "warning: the load may still be at 80.0 %" in err
+    # (said "a broker that went down sends no will": mosquitto stopped cleanly sends it, to the clients still connected)
+    assert "a broker that crashed sends no will, and one stopped cleanly only to a variator connected then" in err, err
     assert f"mosquitto_pub -h 127.0.0.1 -p {port} -t {CMD} -m 0.0" in err
     assert f"the sweep is stopped (the connection to the broker 127.0.0.1:{port} was lost" in err
     assert "nothing measured yet" in err
