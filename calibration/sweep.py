@@ -182,6 +182,7 @@ class Sweeper(VariatorSession):
         asked: a cut, as before."""
         again: list[str] = []
         away = False  # measured again already for a late answer at the step's percent: the next one is a cut
+        drops = 0  # the broker lost during the checks (not counted with the reboots, but not forever either)
         while True:
             values, invalid, last_valid = self._step.measure(percent, settled_at, last_valid)
             cut = self._cut_reason(percent, values, previous, highest_w)
@@ -194,9 +195,14 @@ class Sweeper(VariatorSession):
             if verdict.again is None:
                 raise SweepStopped(cut)
             said = f"{verdict.again} during the step at {format_percent(percent)} %"
+            if verdict.reconnected and drops >= MAX_REMEASURES:
+                raise SweepStopped(f"{said}, {drops + 1} times while the variator was asked its status: the broker or "
+                                   f"the network is unstable (each time the step waited {self.plan.first_settle_s:g} s "
+                                   f"again); the step is not kept, resume once it holds")
             if verdict.reconnected:
                 # (a lost broker link is no reboot of the variator: measured again as after a reconnect during the
                 # step's readings, not counted toward a boot loop nor in the end's note on the variator's power supply)
+                drops += 1
                 log.warning("%s, while the variator was asked its status: command sent again at %s %%, the step "
                             "measured again in %.0f s", said, format_percent(percent), self.plan.first_settle_s)
             elif self._step.reboots >= MAX_REMEASURES:  # (with the boot_detected during its readings)

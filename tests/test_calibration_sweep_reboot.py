@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from calibration.sweep_plan import MAX_REMEASURES
 from localbroker import PrivateBroker
 from tests.mqtt_probe import MqttProbe
 from tests.sweep_support import CMD, SimulatedLoad, delivered, load_watts, partial, rows, sweep, write_config
@@ -96,8 +97,9 @@ def test_broker_restarts_while_the_variator_is_asked_are_no_boot_loop(
     # A thermostat cut at 70 %; each time the sweep asks the variator its status, the broker restarts before the
     # variator answers. Each reconnect was counted as one of the step's 3 re-measures: the 4th stopped the sweep, "the
     # connection to the broker dropped ..., 4 times in a row: its power supply or its firmware (a boot loop?)". Now
-    # each is measured again as after a reconnect during the step, and the answer at 70 % at last says a cut.
-    restarts = 4
+    # each is measured again as after a reconnect during the step, and the answer at 70 % at last says a cut. (A 4th
+    # stops the sweep, blaming the broker: tests/test_calibration_sweep_reboot_check.py.)
+    restarts = MAX_REMEASURES
     load.cut_during_percent = 70.0
     load.client.reconnect_delay_set(min_delay=1, max_delay=1)
     load.client.on_connect = lambda client, *_: client.subscribe(CMD, qos=1)  # (as the firmware does at each connect)
