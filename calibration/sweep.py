@@ -161,7 +161,9 @@ class Sweeper(VariatorSession):
             if index > 0:
                 later_steps_s.append(step_s)
             left = total - index - 1
-            typical_s = (sum(later_steps_s) / len(later_steps_s) if later_steps_s
+            # (their median: a step measured again, the first settle waited again, made the mean of every step left
+            # 8 times longer for the rest of the sweep)
+            typical_s = (statistics.median(later_steps_s) if later_steps_s
                          else self.plan.settle_s + 2.0 * self.plan.readings_per_step)
             note = f", {counted(invalid, 'unusable reading')} skipped" if invalid else ""
             if again:

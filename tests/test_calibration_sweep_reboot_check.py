@@ -158,3 +158,27 @@ def test_a_broker_dropping_at_every_check_stops_the_sweep_saying_so(tmp_path: Pa
         _measured(_sweeper(tmp_path, script))
     assert "boot loop" not in str(stop.value)
     assert script.sent == ["status", "70"] * MAX_REMEASURES + ["status"]
+
+
+def test_a_step_measured_again_does_not_swell_the_eta_of_the_steps_left(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A step measured again after a reboot waits the first settle (500 s) again: in the mean of the steps' durations,
+    # one such step among 18 s ones made the ETA of every step left 8 times longer, for the rest of the sweep.
+    clock = [1000.0]
+    fake_time = type("FakeTime", (), {"monotonic": staticmethod(lambda: clock[0]), "time": time.time,
+                                      "localtime": time.localtime, "strftime": time.strftime})
+    monkeypatch.setattr("calibration.sweep.time", fake_time)
+    lines: list[str] = []
+    target = load_sweep_target(write_config(tmp_path, 1), "ecs")
+    sweeper = Sweeper(target, PLAN, SweepFiles(tmp_path / "c.csv"), progress=lines.append)
+    sweeper._step.command = lambda percent: None  # type: ignore[method-assign]
+
+    def measured(percent: float, *_: object) -> tuple[list[float], int, float, list[str]]:
+        again = ["the variator rebooted (boot_detected)"] if percent == 70.0 else []
+        clock[0] += PLAN.first_settle_s if percent == 100.0 else 18.0 + (PLAN.first_settle_s if again else 0.0)
+        return [2000.0 - 10 * percent] * 4, 0, clock[0], again
+
+    sweeper._measured = measured  # type: ignore[method-assign]
+    list(sweeper._sweep([100.0 - 10 * k for k in range(6)], []))
+    assert lines[-1].endswith("ETA 0 s")
+    assert "measured again: the variator rebooted" in lines[4] and lines[5].endswith("ETA 18 s"), lines
