@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from calibration.meter import echo_percent, variator_booted
 from calibration.sweep_base import format_percent
 from calibration.sweep_measure import RESEND_S, Event, StepMeasure, SweepStopped
-from calibration.sweep_plan import MAX_REMEASURES
 from values.boots import whole_percent
 
-__all__ = ["MAX_REMEASURES", "REBOOT_WAIT_S", "RebootCheck", "Verdict"]
+__all__ = ["REBOOT_WAIT_S", "RebootCheck", "Verdict"]
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from calibration.sweep import Sweeper
 from calibration.sweep_config import load_sweep_target
 from calibration.sweep_files import SweepFiles
 from calibration.sweep_measure import Event, StepMeasure, SweepStopped
-from calibration.sweep_plan import SweepPlan
-from calibration.sweep_reboot import MAX_REMEASURES, RebootCheck
+from calibration.sweep_plan import MAX_REMEASURES, SweepPlan
+from calibration.sweep_reboot import RebootCheck
 from tests.sweep_support import write_config
 
 PLAN = SweepPlan(step_percent=10.0, first_settle_s=500.0, settle_s=6.0, readings_per_step=4)
