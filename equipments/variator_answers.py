@@ -5,6 +5,7 @@ are read by VariatorEchoes (equipments/variator_echoes.py), built on this."""
 from __future__ import annotations
 
 import logging
+from collections import deque
 from typing import Any
 
 from equipments.base import BuildContext, Command, Equipment
@@ -14,6 +15,10 @@ from values.boots import SILENT_AFTER_S, split_device_topic
 # The load's own lines, moved here with the code that writes them: the logger name is part of what the log shows
 # (and of the flood limiter's kinds), so it stays what it was.
 log = logging.getLogger("equipments.variable")
+
+# Our commands that went out late kept (their stamp, when they went): as many as the echoes judge the percents of
+# (equipments/variator_echoes.py, RECENT_PERCENTS: two a command), a queue's worth of them taken in a row.
+LATE_KEPT = 8
 
 
 class VariatorAnswers(Equipment):
@@ -67,9 +72,11 @@ class VariatorAnswers(Equipment):
         self._link_down = False
         self._doubted_at: float | None = None
         self._boot_pace = BootResendPace()  # a flood of boots is no flood of commands
-        # Our last command that went out late, its message having waited in the daemon's queue: (its stamp, when it
-        # went; command_sent_late). Its answer is awaited from then.
-        self._went_late: tuple[float, float] | None = None
+        # Our last commands that went out late, their message having waited in the daemon's queue: (its stamp, when it
+        # went; command_sent_late), the latest last. Their answer is awaited from then. (Not the last one only: two
+        # taken in a row on messages that waited together, the first's silence and the percent it replaced were timed
+        # from its stamp again.)
+        self._went_late: deque[tuple[float, float]] = deque(maxlen=LATE_KEPT)
 
     def _booted(self, said: str, topic: str, now: float) -> None:
         """A boot signal: the variator runs at its default, not at our command; sent again at once, but at most
@@ -126,12 +133,14 @@ class VariatorAnswers(Equipment):
         held up 6 s had the timers' pass right after it say the variator silent "for 6 s", its answer on its way: its
         status asked, the relays after it held.)"""
         if self.last_command_at == stamp:
-            self._went_late = (stamp, stamp + late_s)
+            self._went_late.append((stamp, stamp + late_s))
 
     def went_at(self, at: float) -> float:
-        """When our command (or question) stamped `at` went out: later than `at` for one that went out late."""
-        late = self._went_late
-        return late[1] if late is not None and late[0] == at else at
+        """When our command stamped `at` went out: later than `at` for one that went out late."""
+        for stamp, went_at in self._went_late:  # (none but after a main loop held up)
+            if stamp == at:
+                return went_at
+        return at
 
     def silent(self, now: float) -> bool:
         """True while the variator has not answered our commands for SILENT_AFTER_S to SILENT_WAIT_S, or its status

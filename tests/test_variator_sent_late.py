@@ -82,3 +82,41 @@ def test_the_replaced_percent_s_echo_right_after_a_late_command_went_is_not_anot
     assert "another client" not in caplog.text
     assert not h.load("ecs").off_command_since(stamp)
     assert h.reg.next_deadline() == pytest.approx(stamp + 11.0)  # (its status asked ECHO_LAG_S after it went)
+
+
+def _two_late_in_a_row(tmp_path: Path) -> tuple[Harness, float, float]:
+    """Two commands of the heater taken on messages that waited in the queue together (the main loop held up 6 s): its
+    0 % at nightfall, then a force to 1000 W on a message 0.5 s younger, both gone 6 s after the first's stamp: the
+    harness, the first's stamp and when both went."""
+    h, stamp = _late_night(tmp_path, 6.0)
+    forced_at = stamp + 0.5
+    h.reg.handle("regul/mode", b'{"command": "force", "name": "ecs", "power": 1000, "duration": 600}', forced_at)
+    assert h.load("ecs").last_command_at == forced_at and h.last(ECS_CMD) != "0"
+    h.reg.commands_sent_late(forced_at, 5.5)
+    return h, stamp, stamp + 6.0
+
+
+def test_two_late_commands_in_a_row_their_silence_counts_from_when_the_first_went(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The second's late time replaced the first's: the silence, counted from the first unanswered command, was counted
+    # from its stamp again, "not answered for 6 s" at the timers' pass right after both went, its status asked.
+    caplog.set_level(logging.INFO)
+    h, _, went_at = _two_late_in_a_row(tmp_path)
+    before = len(h.sent)
+    h.reg.tick(went_at + 0.1)
+    assert _commands(h, before) == []
+    assert not h.load("ecs").silent(went_at + 0.1)
+    assert "has not answered" not in caplog.text
+
+
+def test_two_late_commands_in_a_row_the_first_s_replaced_percent_is_timed_from_when_it_went(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The 49 % the first (0 %) replaced, echoed 0.3 s after both went: timed from the first's stamp, it was another
+    # client's (sent again, a warning, the variator judged off PySEB's command).
+    caplog.set_level(logging.INFO)
+    h, stamp, went_at = _two_late_in_a_row(tmp_path)
+    before = len(h.sent)
+    h.reg.handle(ECS_STATUS, echo("49.00"), went_at + 0.3)
+    assert _commands(h, before) == []
+    assert "another client" not in caplog.text
+    assert not h.load("ecs").off_command_since(stamp)
