@@ -100,7 +100,14 @@ class OwnMeterWatch:
                 continue
             if self._gated(load) or slow:  # (too slow: watched from the house meter, see infers)
                 continue
-            if detector.on_reading(result.power_w, load.current_power_w, now, load.heard_at, load.last_command_at,
+            # (a command that went out late, its message having waited in the daemon's queue, is judged from when it
+            # went: a reading from before that shows the command before it, no reading of this one; counted, a force
+            # from 0 W held up 8 s had its tank found full on the readings of the heater still off)
+            at = load.last_command_at
+            went_at = load.went_at(at) if at is not None else None
+            if at is not None and went_at is not None and at <= now < went_at:
+                continue
+            if detector.on_reading(result.power_w, load.current_power_w, now, load.heard_at, went_at,
                                    load.off_command_at):
                 self._mark_full(load, now, f"its meter reads {result.power_w:.1f} W")
                 changed = True

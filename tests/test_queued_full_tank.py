@@ -11,9 +11,10 @@ import pytest
 
 from shell.link_events import Message
 from tests.configs import reading
-from tests.field_house import ECS_CMD, RADIATOR, House, field_config
-from tests.field_tank import T
+from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, RADIATOR, House, field_config
+from tests.field_tank import EMPTY_TANK, T, live, metered
 from tests.harness import CONS, PROD, Harness
+from tests.test_field_boots import echo
 from tests.test_queued_across_step_back import Clocks
 
 FORCE = b'{"command": "force", "name": "ecs", "power": 1000, "duration": 1800}'
@@ -90,3 +91,53 @@ def test_a_reading_before_a_late_relay_went_is_no_cut(tmp_path: Path, caplog: py
     house.run(10)
     assert "ecs may be full" not in caplog.text
     assert h.reg.field.tanks.inferred["ecs"].suspect_since is None
+
+
+def _own_meter_at_night(tmp_path: Path) -> tuple[Harness, float]:
+    """The heater with its own meter, at 0 W at night, its meter reading nothing: the harness and the time."""
+    h = metered(tmp_path)
+    now = T
+    while h.load("ecs").current_power_w > 0:
+        now += 2.0
+        assert now < T + 60
+        h.meters(300 + h.load("ecs").current_power_w, 0, now)
+        h.reg.tick(now + 0.02)
+    for i in range(4):
+        h.reg.handle(ECS_METER, live(EMPTY_TANK), now + 1 + i)
+    return h, now + 4
+
+
+def _late_force(h: Harness, stamp: float, late_s: float) -> float:
+    """A force to 1000 W on a message dated `stamp`, gone `late_s` after it: when it went."""
+    h.reg.handle("regul/mode", FORCE, stamp)
+    assert h.load("ecs").last_command_at == stamp and h.last(ECS_CMD) == "50"
+    h.reg.commands_sent_late(stamp, late_s)
+    return stamp + late_s
+
+
+def test_own_meter_readings_from_before_a_late_force_went_are_no_low_run(tmp_path: Path) -> None:
+    # The main loop held up 8 s: the heater's own meter read nothing meanwhile, the heater still off, its force not sent
+    # yet. Taken for readings under the force (1000 W commanded, 0 W read, five in a row), its tank was found full, the
+    # force undone and the heater out until the daily clear.
+    h, now = _own_meter_at_night(tmp_path)
+    went_at = _late_force(h, now + 10, 8.0)
+    for i in range(5):
+        h.reg.handle(ECS_METER, live(EMPTY_TANK), now + 11.5 + 1.5 * i)
+    assert not h.load("ecs").overed
+    for i in range(5):  # (read from when it went: a full tank is still found)
+        h.reg.handle(ECS_METER, live(EMPTY_TANK), went_at + 0.5 + 1.5 * i)
+    assert h.load("ecs").overed
+
+
+def test_an_answer_before_a_late_force_went_is_no_answer_to_it(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The variator heard 1 s after the force's stamp, before it went: no answer to it (the force's own was lost).
+    caplog.set_level(logging.INFO)
+    h, now = _own_meter_at_night(tmp_path)
+    h.reg.handle(ECS_STATUS, echo("0.00"), now + 0.5)  # (a variator that answers)
+    went_at = _late_force(h, now + 10, 8.0)
+    h.reg.handle(ECS_STATUS, echo("0.00"), now + 11.0)
+    for i in range(5):
+        h.reg.handle(ECS_METER, live(EMPTY_TANK), went_at + 2.0 + 1.5 * i)
+    assert not h.load("ecs").overed
+    assert "the variator has not answered its command: not taken for a full tank" in caplog.text
