@@ -84,7 +84,10 @@ def test_a_reading_before_a_late_relay_went_is_no_cut(tmp_path: Path, caplog: py
     assert h.last(RADIATOR) == "ON"
     stamp = h.load("radiator").last_command_at  # (the reading's date: its decision's)
     assert stamp is not None
+    heater_at = h.load("ecs").last_command_at
+    assert heater_at is not None and heater_at < stamp  # (the heater's command held at that decision)
     h.reg.commands_sent_late(stamp, 3.0)  # ...which went out 3 s late
+    assert h.load("ecs").went_at(heater_at) == heater_at  # (the heater's own is no late one)
     for after_s in (1.5, 2.5):  # the readings received before it went
         h.reg.handle(CONS, reading(300 + 2000), stamp + after_s)
     house.now += 3.0
