@@ -131,8 +131,9 @@ class VariatorAnswers(Equipment):
         """Our commands stamped `stamp` (a message's date) went out `late_s` after it, the message having waited in the
         daemon's queue (Regulator.commands_sent_late): their answer is awaited from then. (From the stamp, a main loop
         held up 6 s had the timers' pass right after it say the variator silent "for 6 s", its answer on its way: its
-        status asked, the relays after it held.)"""
-        if self.last_command_at == stamp:
+        status asked, the relays after it held.) A command sent again on that message (another client's percent
+        echoed) keeps its command's time: its silence, counted from the resend, is matched instead."""
+        if self.last_command_at == stamp or self._unanswered_since == stamp:
             self._went_late.append((stamp, stamp + late_s))
 
     def went_at(self, at: float) -> float:

@@ -84,12 +84,14 @@ class DaemonMessages:
             log.exception("internal error on a message on %s; message dropped", event.topic)
             return
         late_s = steady_s() - dated_steady
-        if late_s > EVIDENCE_SLACK_S and any(load.last_command_at == received_at for load in self.reg.loads):
-            # A decision (or a force, a timer's command) taken on a message that waited: the regulator stamped its
-            # commands with the message's date, and they went now. A house reading received before they went, dated
-            # after that date by the settle, would be taken for their evidence (the loop held up 4 s, the same kilowatt
-            # added twice): the core is told when they went. (Dating such readings with the message instead would make
-            # a meter's last reading seconds older than it was: a live meter cut as silent, a step back of the clock.)
+        if late_s > EVIDENCE_SLACK_S:
+            # A decision (or a force, a timer's command, a variator's command sent again) taken on a message that
+            # waited: the regulator stamped its commands with the message's date, and they went now. A house reading
+            # received before they went, dated after that date by the settle, would be taken for their evidence (the
+            # loop held up 4 s, the same kilowatt added twice): the core is told when they went. (Dating such readings
+            # with the message instead would make a meter's last reading seconds older than it was: a live meter cut as
+            # silent, a step back of the clock.) Each of the core's parts picks its own commands of that date: a resend
+            # keeps its command's time, which no test of the loads' last commands here would find.
             self.reg.commands_sent_late(received_at, late_s)
         self._offer_snapshot()
 
