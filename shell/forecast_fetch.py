@@ -88,8 +88,9 @@ class ForecastFetcher(ForecastPlan):
         else:
             log.info("forecast: fetching from %s for %s at start and from %.0f min before check_at",
                      shown_url(self.settings.url), self.settings.location, FETCH_LEAD_S / 60)
+        # (as _run decides, read before its thread runs: read after, the round it started had dated itself already)
+        fetches = self._last_round_at is None and self._held is None
         self._thread.start()
-        fetches = self._last_round_at is None and self._held is None  # (as _run decides)
         return FetchUnderWay("at start", now, self.settings.timeout_s) if fetches else None
 
     def stop(self) -> None:

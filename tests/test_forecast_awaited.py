@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
 from pathlib import Path
 
 import pytest
 
+import shell.forecast_fetch as fetch_module
 from field.forecast import ForecastFailure, parse_owm_answer
 from field.forecast_pending import FetchUnderWay
 from settings.config import load_settings
@@ -113,3 +115,25 @@ def test_the_daemon_hands_the_fetch_at_start_over_before_its_loop(tmp_path: Path
     built.fetcher._thread.join()
     awaited = built.reg.field.forecast.awaited()
     assert awaited is not None and awaited.why == "at start"
+
+
+def test_the_fetch_at_start_is_said_with_its_thread_running(monkeypatch: pytest.MonkeyPatch) -> None:
+    # (the real thread, not a stand-in: started first, its round dated itself before start() read whether it fetches,
+    # and start() said no fetch was under way; the check did not wait)
+    gate = threading.Event()
+
+    def held_fetch(_settings: object, _clock: object) -> ForecastFailure:
+        gate.wait(5.0)
+        return ForecastFailure(NO_NETWORK, at(2024, 1, 11, 0, 40, 1), retry=False)
+
+    monkeypatch.setattr(fetch_module, "fetch_once", held_fetch)
+    for _ in range(20):
+        fetcher = ForecastFetcher(owm(), 1, None, queue.SimpleQueue(), clock=lambda: at(2024, 1, 11, 0, 40))
+        try:
+            said = fetcher.start()
+        finally:
+            fetcher._stop.set()
+            gate.set()
+            fetcher._thread.join(5.0)
+            gate.clear()
+        assert said == FetchUnderWay("at start", at(2024, 1, 11, 0, 40), owm().timeout_s)
