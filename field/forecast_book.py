@@ -30,9 +30,10 @@ DEFAULT_CLOUDS_PERCENT = 100.0  # the seed: no forecast counts as a fully cloudy
 # The earlier answers kept beside the newest, at most (each under MAX_OWM_AGE_S old when the newest came: a fetch
 # at each start and each night's check, and retries, make a few a day).
 KEEP_EARLIER_ANSWERS = 8
-# A failed round's warning stands for the night's others: the fetch at start, the daily round and its tries again
-# before the check warned three times of one night's cause. The next ones, until the check or a good answer and within
-# this of the warning, are said at INFO.
+# A failed round's warning stands for the night's others of the same cause: the fetch at start, the daily round and
+# its tries again before the check warned three times of one night's cause. The next ones, until the check or a good
+# answer and within this of the warning, are said at INFO (another cause, a key refused after the network was down,
+# is warned of: the check names it).
 FOLD_FAILURES_S = 12 * 3600.0
 
 
@@ -56,7 +57,7 @@ class ForecastBook(KeptForecasts):
         self.owm_earlier: tuple[OwmForecast, ...] = ()
         self.owm_failure: ForecastFailure | None = None
         self.under_way: FetchUnderWay | None = None  # a fetch's try started, its outcome not come yet
-        self._failure_warned_at: float | None = None  # a round's failure warned of, since the last check or good answer
+        self._failures_warned: dict[str, float] = {}  # causes warned of (when), since the last check or good answer
         self.mqtt: dict[date, DayForecast] = {}
         self.mqtt_error: str | None = None
         self.last_pick: CloudPick | None = None  # what the last check used
@@ -73,17 +74,20 @@ class ForecastBook(KeptForecasts):
         self.under_way = None  # (the try's outcome, whatever it is: no check waits any longer)
         if isinstance(result, ForecastFailure):
             self.owm_failure = result
-            warned_at = self._failure_warned_at
+            warned_at = self._failures_warned.get(result.cause)
             if not result.final:
                 return
             if warned_at is not None and 0.0 <= result.at - warned_at < FOLD_FAILURES_S:
                 log.info("forecast from %s still not usable: %s (warned of at %s)", result.source, result.cause,
                          self._clock_time(warned_at))
             else:
-                self._failure_warned_at = result.at
+                # (those no longer folded dropped: a night with no check, the seed rule off by the mode, kept them)
+                self._failures_warned = {cause: at for cause, at in self._failures_warned.items()
+                                         if 0.0 <= result.at - at < FOLD_FAILURES_S}
+                self._failures_warned[result.cause] = result.at
                 log.warning("forecast from %s not usable: %s", result.source, result.cause)
             return
-        self._failure_warned_at = None
+        self._failures_warned = {}
         # (each earlier answer kept with where it ends; one with no entries covers no day)
         earlier = [(owm, span[1]) for owm in (self.owm, *self.owm_earlier)
                    if owm is not None and not self._owm_too_old(result.fetched_at, owm)
@@ -193,7 +197,7 @@ class ForecastBook(KeptForecasts):
                     "%.0f %% cloudy, as the seed did", day, cause, DEFAULT_CLOUDS_PERCENT)
             pick = CloudPick(day, DEFAULT_CLOUDS_PERCENT, SOURCE_DEFAULT, None, cause)
         self.last_pick = pick
-        self._failure_warned_at = None  # (the night's check: the next night's failure is warned of afresh)
+        self._failures_warned = {}  # (the night's check: the next night's failure is warned of afresh)
         return pick
 
     def _owm_too_old(self, now: float | None, owm: OwmForecast | None = None) -> bool:

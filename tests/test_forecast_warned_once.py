@@ -51,3 +51,19 @@ def test_a_try_of_a_round_not_over_is_not_warned_nor_counted(caplog: pytest.LogC
     book.on_fetched(ForecastFailure(NO_NETWORK, at(2024, 1, 11, 0, 10), final=False))
     book.on_fetched(ForecastFailure(NO_NETWORK, at(2024, 1, 11, 0, 20)))
     assert not_usable(caplog) == [(logging.WARNING, f"forecast from openweathermap not usable: {NO_NETWORK}")]
+
+
+def test_another_cause_in_the_night_is_warned_of(caplog: pytest.LogCaptureFixture) -> None:
+    # (the network down at 23:30, then the key refused at 00:20: the check's cause, said at INFO as warned already,
+    # had never been warned of; the same cause again is still folded)
+    book = ForecastBook(PARIS, True, None)
+    caplog.set_level(logging.INFO)
+    refused = "HTTP 401: Invalid API key; no retry: check [openweathermap] key"
+    for cause, failed_at in ((NO_NETWORK, at(2024, 1, 10, 23, 30)), (refused, at(2024, 1, 11, 0, 20)),
+                             (NO_NETWORK, at(2024, 1, 11, 0, 40)), (refused, at(2024, 1, 11, 0, 50))):
+        book.on_fetched(ForecastFailure(cause, failed_at, retry=cause == NO_NETWORK))
+    assert not_usable(caplog) == [
+        (logging.WARNING, f"forecast from openweathermap not usable: {NO_NETWORK}"),
+        (logging.WARNING, f"forecast from openweathermap not usable: {refused}"),
+        (logging.INFO, f"forecast from openweathermap still not usable: {NO_NETWORK} (warned of at 23:30:00)"),
+        (logging.INFO, f"forecast from openweathermap still not usable: {refused} (warned of at 00:20:00)")]
