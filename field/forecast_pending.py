@@ -4,7 +4,7 @@ start's fetch ended (seconds later), said `no forecast received for that day`, a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import TypeAlias
 
@@ -27,6 +27,11 @@ class FetchUnderWay:
     def ends_by(self) -> float:
         """When its answer is in the main loop's hands at the latest; past it, no check waits for it."""
         return self.started_at + self.timeout_s + FETCH_END_SLACK_S
+
+    def moved(self, step_s: float) -> FetchUnderWay:
+        """The try on a wall clock stepped by `step_s` (forward > 0): it runs on the steady clock, its deadline with it
+        (NTP setting a Pi's clock behind by 30 min had it long past, the check due going on at once)."""
+        return replace(self, started_at=self.started_at + step_s)
 
     def clock_time(self, at: float, tz: tzinfo | None) -> str:
         """`at` as the log says a time of the night (HH:MM:SS, local)."""

@@ -156,16 +156,23 @@ class HeaterControl:
 
     def clock_stepped_forward(self, step_s: float) -> None:
         """The wall clock jumped forward by `step_s` with no time passing: the seed rule's force in its course ended
-        early."""
+        early; the forecast fetch's try a check waits for, dated on the clock before, keeps its deadline's distance."""
         if self.seed is not None:
             self.seed.clock_stepped_forward(step_s)
+        self._move_awaited(step_s)
 
     def clock_stepped_back(self, step_s: float, now: float) -> None:
         """The wall clock stepped back by `step_s` to `now`: the seed rule's force keeps the time it had left, as the
         heater's force does (its end on the old clock, the force's own end on the new one was taken for a user's
-        unforce). (The deadline rule sees its force run out by itself: `ran_out`.)"""
+        unforce). (The deadline rule sees its force run out by itself: `ran_out`.) So does the forecast fetch's try a
+        check waits for."""
         if self.seed is not None:
             self.seed.clock_stepped_back(step_s, now)
+        self._move_awaited(-step_s)
+
+    def _move_awaited(self, step_s: float) -> None:
+        if self.forecast is not None and self.forecast.under_way is not None:
+            self.forecast.under_way = self.forecast.under_way.moved(step_s)
 
     def _pv_wh_on(self, day: date) -> float | None:
         forecast = self.forecast.pv_wh_for(day) if self.forecast is not None else None
