@@ -250,8 +250,14 @@ def _restore_report(reg: RegulatorView, saved: Any, saved_day: date, same_day: b
     hours since the restart); from one saved yesterday, that day's report, which no midnight published (PySEB was
     stopped at it): sent at the start."""
     daily = reg.daily
+    # (yesterday's report: of that day's loads, as its midnight would have published it, not this config's: a load
+    # renamed or removed at this start was listed under removed_loads, though it ran all that day)
+    loads = saved.get("loads") if isinstance(saved, dict) else None
+    relays = dict(zip(daily.names, daily.relays, strict=True)) if same_day or not isinstance(loads, dict) else {
+        name: entry["relay"] for name, entry in loads.items()
+        if isinstance(entry, dict) and isinstance(entry.get("relay"), bool)}
     try:
-        report = DailyReport.from_json(saved, dict(zip(daily.names, daily.relays, strict=True)))
+        report = DailyReport.from_json(saved, relays)
     except ValueError as exc:
         if not same_day:
             return [f"status file's report_today not restored ({exc}): the report of {saved_day} is not sent"]

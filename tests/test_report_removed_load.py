@@ -82,3 +82,11 @@ def test_a_damaged_entry_of_a_load_no_longer_configured_loses_the_day_nothing() 
     assert (report.removed, report.diverted_wh, report.pv_wh) == ((), 2000.0, 5000.0)
     with pytest.raises(ValueError, match="ecs's switches"):  # (a configured load's, as before: not a report)
         DailyReport.from_json(morning | {"loads": {"ecs": {"energy_wh": 1.0, "switches": -1}}}, {"ecs": False})
+
+
+def test_the_report_of_yesterday_sent_at_a_start_lists_yesterday_s_loads_not_this_config_s(tmp_path: Path) -> None:
+    # PySEB stopped at 09:00 with the radiator, started the next morning with it renamed (or removed): the report of
+    # the day no midnight published said the radiator removed that day (`removed_loads`), though it ran all of it.
+    _, day = _run(tmp_path, ("ecs", "radiator"), None, at(1, 8), at(1, 9), force_radiator=True, production_w=3000)
+    h, _ = _run(tmp_path, ("ecs", "small"), day, at(2, 8), at(2, 8, 1))
+    assert json.loads(h.on(REPORT)[-1]) == day["report_today"]
