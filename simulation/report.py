@@ -142,6 +142,15 @@ def _minute_means(times: np.ndarray, values: np.ndarray, start: float) -> tuple[
     return start + 60.0 * np.nonzero(used)[0] + 30.0, means
 
 
+def _gaps_left_blank(at: np.ndarray, means: np.ndarray, max_gap_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """The minute means with a row of no watts (NaN: nothing drawn) in each gap of the decisions longer than
+    `max_gap_s` (PySEB stopped between two parts, the meters silent), which the report does not count either: the
+    areas and the grid's line ramped across it, from the watts before it to those after, an hour stopped drawn as a
+    slow change of the loads."""
+    gaps = np.nonzero(np.diff(at) > 60.0 + max_gap_s)[0] + 1
+    return np.insert(at, gaps, at[gaps - 1] + 30.0), np.insert(means, gaps, np.nan, axis=0)
+
+
 def plot_report(path: str | Path, report: DailyReport, *days: RecordedDay) -> None:
     """Draw the day (PV, house, each load by the regulator's belief, grid) into the PNG `path`: `days` its recorded
     parts, in order (one, or a day's parts after restarts: one after another, each restart a dashed line, each load
@@ -153,6 +162,7 @@ def plot_report(path: str | Path, report: DailyReport, *days: RecordedDay) -> No
     columns = np.concatenate([_columns(day, names) for day in days])
     # (from the earliest row, not the first: a clock stepped back puts rows before it)
     at, means = _minute_means(times, columns, float(times.min() // 60 * 60))
+    at, means = _gaps_left_blank(at, means, max(day.max_gap_s for day in days))
     tz = days[0].tz
     stamps = mdates.date2num([datetime.fromtimestamp(t, tz) for t in at])
     fig, ax = plt.subplots(figsize=(11, 5.5), dpi=100)

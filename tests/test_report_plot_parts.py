@@ -4,13 +4,18 @@ owner asked for that day. The day is drawn in one figure, its parts one after an
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
 from simulation.__main__ import main
 from tests.day_files import drawn_figure, paris, rec, write_day
-from tests.replay_days import write_config
+from tests.replay_days import PARIS, write_config
+
+PARIS_ZONE = ZoneInfo(PARIS)
 
 
 def _day_in_two_parts(records: Path) -> None:
@@ -74,3 +79,24 @@ def test_a_part_that_cannot_be_read_is_left_out_of_the_drawing(tmp_path: Path, m
     assert "left out: pyseb-2026-06-01-3.csv.gz" in out
     assert out.rstrip().endswith("(the 2 parts above, one after another; each restart a dashed line)")
     assert len(saved) == 1 and "2026-06-01 in 2 parts" in saved[0].axes[0].get_title()
+
+
+def test_nothing_is_drawn_across_the_hour_pyseb_was_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # (stopped from 09:00 to 10:00: the areas and the grid's line ramped from the one part's watts to the other's
+    # through an hour no decision was recorded in, and the report counts nothing of)
+    import matplotlib.dates as mdates
+
+    records = tmp_path / "records"
+    _day_in_two_parts(records)
+    saved = drawn_figure(monkeypatch)
+    assert main(["report", str(records), "--plot", str(tmp_path / "day.png")]) == 0
+    ax = saved[0].axes[0]
+    stopped = (mdates.date2num(datetime.fromtimestamp(paris("2026-06-01", "09:02"), PARIS_ZONE)),
+               mdates.date2num(datetime.fromtimestamp(paris("2026-06-01", "09:58"), PARIS_ZONE)))
+    # (each drawn stretch: from one point of a polygon or of a line to the next; a line's point of no watts ends one)
+    steps = [(a, b) for collection in ax.collections for path in collection.get_paths()
+             for a, b in zip(path.vertices[:-1, 0], path.vertices[1:, 0], strict=True)]
+    for line in (line for line in ax.get_lines() if line.get_linestyle() != "--"):
+        xs, ys = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+        steps += [(xs[i], xs[i + 1]) for i in range(len(xs) - 1) if np.isfinite(ys[i]) and np.isfinite(ys[i + 1])]
+    assert len(steps) > 100 and not [(a, b) for a, b in steps if min(a, b) < stopped[0] and max(a, b) > stopped[1]]
