@@ -167,7 +167,10 @@ def plot_report(path: str | Path, report: DailyReport, *days: RecordedDay) -> No
     stamps = mdates.date2num([datetime.fromtimestamp(t, tz) for t in at])
     fig, ax = plt.subplots(figsize=(11, 5.5), dpi=100)
     ax.fill_between(stamps, means[:, 0], color="#f6c945", alpha=0.45, label="PV production", linewidth=0)
-    colors = ["#7f7f7f", "#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b"]
+    # (the house's grey, then a colour a load: a day in parts draws every part's loads, and the sixth was the house's
+    # grey again, the seventh the first load's red, as the legend said them)
+    colors = ["#7f7f7f", "#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+              "#ff7f0e", "#393b79", "#8c6d31", "#843c39", "#7b4173", "#637939"]
     stack = [means[:, 1].clip(min=0)] + [means[:, 2 + i] for i in range(len(names))]
     ax.stackplot(stamps, *stack, labels=["house (base load)", *names], colors=colors[:len(stack)], alpha=0.8)
     ax.plot(stamps, means[:, -1], color="black", linewidth=0.9, label="grid (+ import, - export)")

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
+from core.decisions import DecisionRecord
 from simulation.__main__ import main
 from tests.day_files import drawn_figure, paris, rec, write_day
 from tests.replay_days import PARIS, write_config
@@ -100,3 +101,21 @@ def test_nothing_is_drawn_across_the_hour_pyseb_was_stopped(tmp_path: Path, monk
         xs, ys = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
         steps += [(xs[i], xs[i + 1]) for i in range(len(xs) - 1) if np.isfinite(ys[i]) and np.isfinite(ys[i + 1])]
     assert len(steps) > 100 and not [(a, b) for a, b in steps if min(a, b) < stopped[0] and max(a, b) > stopped[1]]
+
+
+def test_every_load_of_a_day_of_many_is_drawn_in_a_colour_of_its_own(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # (two parts of four loads each, seven in all: the sixth was drawn in the house's grey, the seventh in the first
+    # load's red, as the legend said them)
+    records = tmp_path / "records"
+    records.mkdir()
+    for part, (start, names) in enumerate([("08:00:00", ("ecs", "a", "b", "c")), ("10:00:00", ("ecs", "d", "e", "f"))]):
+        write_day(records / f"pyseb-2026-06-01{'-2' if part else ''}.csv.gz",
+                  [DecisionRecord(paris("2026-06-01", start) + 4 * i, 3000, 4000, (1.0,) * 4, (200.0,) * 4,
+                                  (0.0,) * 4, (200.0,) * 4) for i in range(100)], names=names, relays=(True,) * 4)
+    saved = drawn_figure(monkeypatch)
+    assert main(["report", str(records), "--plot", str(tmp_path / "day.png")]) == 0
+    handles, labels = saved[0].axes[0].get_legend_handles_labels()
+    stacked = {label: tuple(np.ravel(handle.get_facecolor())) for handle, label in zip(handles, labels, strict=True)
+               if label in ("house (base load)", "ecs", "a", "b", "c", "d", "e", "f")}
+    assert len(stacked) == 8 and len(set(stacked.values())) == 8, stacked
