@@ -250,14 +250,9 @@ def _restore_report(reg: RegulatorView, saved: Any, saved_day: date, same_day: b
     hours since the restart); from one saved yesterday, that day's report, which no midnight published (PySEB was
     stopped at it): sent at the start."""
     daily = reg.daily
-    # (yesterday's report: of that day's loads, as its midnight would have published it, not this config's: a load
-    # renamed or removed at this start was listed under removed_loads, though it ran all that day)
-    loads = saved.get("loads") if isinstance(saved, dict) else None
-    relays = dict(zip(daily.names, daily.relays, strict=True)) if same_day or not isinstance(loads, dict) else {
-        name: entry["relay"] for name, entry in loads.items()
-        if isinstance(entry, dict) and isinstance(entry.get("relay"), bool)}
+    configured = dict(zip(daily.names, daily.relays, strict=True))
     try:
-        report = DailyReport.from_json(saved, relays)
+        report = DailyReport.from_json(saved, configured if same_day else _its_loads(saved, configured))
     except ValueError as exc:
         if not same_day:
             return [f"status file's report_today not restored ({exc}): the report of {saved_day} is not sent"]
@@ -269,3 +264,21 @@ def _restore_report(reg: RegulatorView, saved: Any, saved_day: date, same_day: b
     elif report.covered_h > 0:  # (as at a midnight: a day with no decision has nothing to say)
         daily.unsent = report
     return []
+
+
+def _its_loads(saved: Any, configured: dict[str, bool]) -> dict[str, bool]:
+    """The loads of yesterday's report `saved` (name -> relay), as its midnight would have published it, not this
+    config's: a load renamed or removed at this start was listed under removed_loads, though it ran all that day.
+    The config's when one of its entries is damaged (as a load no longer configured, it is left out, not the report)."""
+    loads = saved.get("loads") if isinstance(saved, dict) else None
+    if not isinstance(loads, dict):
+        return configured  # (not a report: said as such)
+    relays = {name: entry["relay"] for name, entry in loads.items()
+              if isinstance(entry, dict) and isinstance(entry.get("relay"), bool)}
+    if len(relays) < len(loads):
+        return configured
+    try:
+        DailyReport.from_json(saved, relays)
+    except ValueError:
+        return configured
+    return relays

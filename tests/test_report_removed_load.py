@@ -90,3 +90,12 @@ def test_the_report_of_yesterday_sent_at_a_start_lists_yesterday_s_loads_not_thi
     _, day = _run(tmp_path, ("ecs", "radiator"), None, at(1, 8), at(1, 9), force_radiator=True, production_w=3000)
     h, _ = _run(tmp_path, ("ecs", "small"), day, at(2, 8), at(2, 8, 1))
     assert json.loads(h.on(REPORT)[-1]) == day["report_today"]
+
+
+def test_yesterday_s_report_with_a_damaged_entry_of_a_load_gone_since_is_still_sent(tmp_path: Path) -> None:
+    # (its entry left unnamed, as a load no longer configured: read with that day's loads, the report was not sent)
+    _, day = _run(tmp_path, ("ecs", "radiator"), None, at(1, 8), at(1, 9), force_radiator=True, production_w=3000)
+    day["report_today"]["loads"]["radiator"]["switches"] = "1"
+    h, _ = _run(tmp_path, ("ecs", "small"), day, at(2, 8), at(2, 8, 1))
+    sent = json.loads(h.on(REPORT)[-1])
+    assert list(sent["loads"]) == ["ecs"] and sent["diverted_wh"] == day["report_today"]["diverted_wh"]
