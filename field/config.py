@@ -19,6 +19,7 @@ from field.fallback_settings import (
     read_fallback_settings,
 )
 from field.forecast_settings import ForecastSettings, OwmSettings, read_forecast_settings
+from integrations.domoticz import order_problem
 from integrations.domoticz_settings import (
     DOMOTICZ_EVALUATE_OPTIONS,
     DOMOTICZ_LOAD_OPTIONS,
@@ -231,10 +232,16 @@ def _check_domoticz_payloads(reader: SectionReader, topic_in: str, equipments: S
             continue
         for key in ("json_on", "json_off"):
             payload = load.options.get(key)
-            if payload is not None and _json_object(payload) is None:
+            if payload is None:
+                continue
+            if (doc := _json_object(payload)) is None:
                 reader.problems.append(ConfigProblem(load.name, key, f"{str(payload)[:80]!r} is not a JSON object, "
                                                      f"which Domoticz's input ({topic_in}) drops: the relay would "
                                                      "never switch (a `}` missing? a line of it not indented?)"))
+            elif (problem := order_problem(doc)) is not None:
+                # (JSON that Domoticz reads and drops, or acts on no device with: the same silent relay)
+                reader.problems.append(ConfigProblem(load.name, key, f"{str(payload)[:80]!r}: {problem}: the relay "
+                                                     "would never switch"))
 
 
 def relay_idx(load: Equipment) -> set[int]:

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from values.readings import MAX_PAYLOAD_BYTES
-from values.shown import shown
+from values.shown import cut, shown
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,44 @@ def level_names(value: object) -> tuple[str, ...]:
             return ()
     names = tuple(text.split("|"))
     return names if len(names) > 1 else ()
+
+
+# The commands Domoticz's input reads an idx for, as a number (hardware/MQTT.cpp: asInt64(), which throws on text and
+# reads a missing idx as 0); udevice is the command of an order that names none.
+IDX_COMMANDS = ("udevice", "switchlight", "switchscene", "getdeviceinfo", "getsceneinfo", "setuservariable",
+                "setcolbrightnessvalue")
+# A switchlight's or switchscene's switchcmd as Domoticz reads it, case and all (a version refuses any other word, the
+# others switch nothing with "on"): lower-cased -> as written.
+MAX_IDX = 2 ** 63  # (read as a 64-bit signed number: one past it is out of range, and dropped)
+SWITCH_WORDS = {word.lower(): word for word in ("On", "Off", "Toggle", "Set Level", "Stop", "Open", "Close")}
+
+
+def order_problem(doc: dict[str, object]) -> str | None:
+    """Why Domoticz's input would drop the order `doc` (a relay's json_on or json_off), or act on no device; None when
+    it reads it. Only what no Domoticz version takes: an idx that is text, missing or not a device's (0), a switchlight
+    without a switchcmd or with On/Off in other letters."""
+    command = doc.get("command", "udevice")
+    if command not in IDX_COMMANDS:
+        return None
+    idx = doc.get("idx")
+    if idx is None:
+        return "no idx: Domoticz reads idx 0, no device (its log: unknown idx received!)"
+    if isinstance(idx, str):
+        number = f' ("idx": {idx.strip()})' if idx.strip().isascii() and idx.strip().isdigit() else ""
+        return f"its idx {cut(idx)!r} is text: Domoticz reads a number{number}, else drops the order"
+    # (a float too: Domoticz reads 359.0 as 359; NaN or Infinity, which Python's json reads, are no whole number)
+    if isinstance(idx, bool) or not isinstance(idx, (int, float)) or not float(idx).is_integer() or \
+            not 1 <= idx < MAX_IDX:
+        return f"its idx {cut(shown(idx))} is no device: Domoticz's idx are whole numbers from 1"
+    if command not in ("switchlight", "switchscene"):
+        return None
+    word = doc.get("switchcmd")
+    if not isinstance(word, str):
+        return "no switchcmd (text, e.g. \"switchcmd\": \"On\"): Domoticz switches nothing"
+    written = SWITCH_WORDS.get(word.strip().lower())
+    if written is not None and word != written:
+        return f"switchcmd {word!r}: Domoticz reads {written!r}, in those letters"
+    return None
 
 
 def sensor_payload(idx: int, watts: int) -> str:

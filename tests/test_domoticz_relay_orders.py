@@ -1,0 +1,50 @@
+"""A relay switched through Domoticz (topic_set_power = domoticz/in, the seed's `resille`): an order Domoticz reads but
+never acts on is refused at the start and by --check, as one that is not JSON is. Domoticz reads the idx as a number
+(a "359" in quotes is "Invalid data received!"; none is idx 0, "unknown idx received!") and a switchlight's switchcmd
+in its own words, as written ("On", "Off": "on" is refused or switches nothing): the relay never switched while PySEB
+believed its 596 W drawn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from settings.config import load_settings
+from tests.configs import config_error, seed_config
+
+ON = 'json_on = {"command": "switchlight", "idx": 359, "switchcmd": "On" }'
+OFF = 'json_off = {"command": "switchlight", "idx": 359, "switchcmd": "Off" }'
+
+
+@pytest.mark.parametrize(("edit", "key", "said"), [
+    ((ON, ON.replace("359", '"359"')), "json_on", "its idx '359' is text: Domoticz reads a number"),
+    ((OFF, OFF.replace("359", '"359"')), "json_off", "its idx '359' is text: Domoticz reads a number"),
+    ((ON, ON.replace('"idx": 359, ', "")), "json_on", "no idx: Domoticz reads idx 0"),
+    ((OFF, OFF.replace("359", "0")), "json_off", "its idx 0 is no device"),
+    ((OFF, OFF.replace("359", "359.5")), "json_off", "its idx 359.5 is no device"),
+    # (Python's json reads these, and int() of them raised out of the config's reading)
+    ((OFF, OFF.replace("359", "NaN")), "json_off", "its idx nan is no device"),
+    ((OFF, OFF.replace("359", "-Infinity")), "json_off", "its idx -inf is no device"),
+    ((OFF, OFF.replace("359", "1e300")), "json_off", "its idx 1e+300 is no device"),
+    ((OFF, OFF.replace("359", '"dz359"')), "json_off", "its idx 'dz359' is text: Domoticz reads a number, else"),
+    ((ON, ON.replace('"On"', '"on"')), "json_on", "switchcmd 'on': Domoticz reads 'On'"),
+    ((OFF, OFF.replace('"Off"', '"OFF"')), "json_off", "switchcmd 'OFF': Domoticz reads 'Off'"),
+    ((OFF, OFF.replace(', "switchcmd": "Off"', "")), "json_off", "no switchcmd"),
+])
+def test_a_relay_order_domoticz_never_acts_on_is_refused(tmp_path: Path, edit: tuple[str, str], key: str,
+                                                         said: str) -> None:
+    error = config_error(seed_config(tmp_path, edit))
+    assert f"[resille] {key}: " in error and said in error, error
+    assert "the relay would never switch" in error
+
+
+@pytest.mark.parametrize("edit", [
+    (ON, ON),  # the seed's own
+    (ON, ON.replace("359", "359.0")),  # (Domoticz reads a whole number written with a point)
+    (ON, 'json_on = {"command": "switchlight", "idx": 359, "switchcmd": "Set Level", "level": 100}'),
+    (ON, 'json_on = {"command": "switchscene", "idx": 4, "switchcmd": "On"}'),  # a Domoticz group
+    (ON, 'json_on = {"idx": 359, "nvalue": 1}'),  # (udevice: Domoticz's command when none is given)
+])
+def test_orders_domoticz_acts_on_are_accepted(tmp_path: Path, edit: tuple[str, str]) -> None:
+    load_settings(seed_config(tmp_path, edit))
