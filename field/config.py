@@ -249,6 +249,8 @@ def relay_idx(load: Equipment) -> set[int]:
     found: set[int] = set()
     for key in ("json_on", "json_off"):
         doc = _json_object(load.options.get(key))  # (None: a payload such as ON, not switchlight JSON)
-        if doc is not None and isinstance(doc.get("idx"), int):
-            found.add(doc["idx"])
+        idx = None if doc is None else doc.get("idx")
+        # (a whole number written with a point too: Domoticz reads "idx": 359.0 as 359)
+        if isinstance(idx, (int, float)) and not isinstance(idx, bool) and float(idx).is_integer():
+            found.add(int(idx))
     return found

@@ -48,3 +48,12 @@ def test_a_relay_order_domoticz_never_acts_on_is_refused(tmp_path: Path, edit: t
 ])
 def test_orders_domoticz_acts_on_are_accepted(tmp_path: Path, edit: tuple[str, str]) -> None:
     load_settings(seed_config(tmp_path, edit))
+
+
+def test_a_force_switch_that_is_the_relay_s_device_written_with_a_point_is_refused(tmp_path: Path) -> None:
+    # Domoticz reads "idx": 359.0 as 359 (accepted above): the force switch on it would take the relay's own orders
+    # for a user's, as with "idx": 359.
+    path = seed_config(tmp_path, (ON, ON.replace("359", "359.0")), (OFF, OFF.replace("359", "359.0")),
+                       ("[resille]\n", "[resille]\ndomoticz_idx_force = 359\n"))
+    said = "[resille] domoticz_idx_force: idx 359 is the Domoticz device this load is switched with"
+    assert said in config_error(path)
