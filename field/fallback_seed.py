@@ -32,6 +32,9 @@ MIN_WINDOW_S = 20 * 3600  # a check on fewer hours of counted energy (fresh star
 # The most the clock may read behind the last tick for that tick to stand (a restore from a file ahead of a clock not
 # synced yet, NTP stepping a clock back): the status restore takes a file up to 12 h ahead.
 MAX_CLOCK_BEHIND_S = 24 * 3600
+# A forecast fetch's try is waited for only if its answer comes this long before the night's room ends (MAX_LATE_S after
+# check_at): the check then runs at the rules' next pass, within it.
+AWAIT_SPARE_S = 60.0
 
 
 @dataclass(slots=True)
@@ -77,7 +80,7 @@ class SeedFallback(SeedWindow, SeedClock, SeedOwnForce):
         self._delta = EnergyDelta()
         self.check_at = DailyTime(hour(settings.check_at_hour), tz)
         self._told_held = False  # the check waiting for another's force to end was logged
-        self._told_awaited = False  # the check waiting for a forecast fetch under way was logged
+        self._told_awaited: float | None = None  # the check waiting for a forecast fetch's try was logged (its end)
         self._full_before: bool | None = False  # the full flag at the last tick (None: not seen since a restore)
         self._own: OwnForce | None = None  # the rule's last force, while owed (saved with the window)
         # Whether the heater's variator answers on `status_topic` (None: nowhere) (saved: for a force after a restart)
@@ -154,17 +157,13 @@ class SeedFallback(SeedWindow, SeedClock, SeedOwnForce):
             self._skip(now, due_at, f"{self.load_name} was forced by {held_by} for {MAX_LATE_S / 3600:.0f} h after "
                                     "check_at: the night's check is skipped")
             return None
-        if awaited is not None and now - due_at <= MAX_LATE_S:
+        if awaited is not None and now - due_at <= MAX_LATE_S and self._waits_for(awaited, due_at):
             # A start seconds before check_at (or a late check after a reboot) ran the check before the start's fetch
             # ended: "no forecast received", a force as for a 100 % cloudy sky, the answer seconds away. The wait is
-            # the try's own, timeout_s at most (checked_until stays before check_at, as for another's force).
-            if not self._told_awaited:
-                self._told_awaited = True
-                log.info("low-energy fallback: the %02d:00 check waits for the forecast fetch %s under way (its answer "
-                         "by %s at the latest)", self.settings.check_at_hour, awaited.why,
-                         awaited.clock_time(awaited.ends_by, self.tz))
+            # the try's own, timeout_s at most, and its round's next tries' (checked_until stays before check_at, as
+            # for another's force).
             return None
-        self.checked_until, self._told_held, self._told_awaited = now, False, False
+        self.checked_until, self._told_held, self._told_awaited = now, False, None
         if now - due_at > MAX_LATE_S:
             late_h = (now - due_at) / 3600
             self._skip(now, due_at, f"the {self.settings.check_at_hour:02d}:00 check comes {late_h:.1f} h late (PySEB "
@@ -173,6 +172,21 @@ class SeedFallback(SeedWindow, SeedClock, SeedOwnForce):
         # (the window starts at the last check_at, even when the check comes late: a restart at 07:00 made the
         # next night's window 18 h long, a "fresh start" that forced nothing after a grey day)
         return self._check(now, due_at, max_power_w, self.full_in_window, allowed, clouds or no_forecast)
+
+    def _waits_for(self, awaited: FetchUnderWay, due_at: float) -> bool:
+        """Whether the check due at `due_at` waits for `awaited`: not when its answer would come past the night's room,
+        MAX_LATE_S after check_at (waited for, a check at 03:59:55 came late past it, and the night's was skipped);
+        said once a try."""
+        waits = awaited.ends_by + AWAIT_SPARE_S <= due_at + MAX_LATE_S
+        if self._told_awaited != awaited.ends_by:
+            self._told_awaited = awaited.ends_by
+            said = f"the {self.settings.check_at_hour:02d}:00 check %s {awaited.waited_for(self.tz)}"
+            if waits:
+                log.info("low-energy fallback: " + said, "waits for")
+            else:
+                log.info("low-energy fallback: " + said + ": the check must come within %.0f h of check_at, with a "
+                         "minute to spare", "does not wait for", MAX_LATE_S / 3600)
+        return waits
 
     def _last_check_at(self, first_due_at: float, now: float) -> float:
         """The last check_at at or before `now`, from `first_due_at` (days of downtime are not counted hours)."""

@@ -141,6 +141,7 @@ class ForecastFailure:
     # False: a try of a round whose next try is still to come, handed over at once (a check meanwhile says what failed,
     # not "no forecast received"); True: the round's outcome, warned of
     final: bool = True
+    next_try_at: float | None = None  # not final: when the round's next try starts (a check waits for it)
     kept: bool = False  # restored from the status file: the last run's, warned of there, not in this run's log
 
 

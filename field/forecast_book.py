@@ -71,9 +71,12 @@ class ForecastBook(KeptForecasts):
         if isinstance(result, FetchUnderWay):
             self.under_way = result
             return
-        self.under_way = None  # (the try's outcome, whatever it is: no check waits any longer)
+        # (the try's outcome: a check waits for the round's next try, if it says one follows in time, else no longer)
+        under_way, self.under_way = self.under_way, None
         if isinstance(result, ForecastFailure):
             self.owm_failure = result
+            if under_way is not None:
+                self.under_way = under_way.next_try(result)
             warned_at = self._failures_warned.get(result.cause)
             if not result.final:
                 return
@@ -165,6 +168,11 @@ class ForecastBook(KeptForecasts):
 
 
     # --- use ----------------------------------------------------------------------------------------------
+    def clock_stepped(self, step_s: float) -> None:
+        """The wall clock stepped by `step_s` (forward > 0): the try a check waits for keeps its deadline's distance."""
+        if self.under_way is not None:
+            self.under_way = self.under_way.moved(step_s)
+
     def awaited(self, now: float | None = None) -> FetchUnderWay | None:
         """The fetch's try under way whose answer may still come at `now` (None: any), for a check to wait for."""
         under_way = self.under_way
@@ -211,8 +219,10 @@ class ForecastBook(KeptForecasts):
             too_old = (f"the openweathermap forecast fetched at {iso_at(self.owm.fetched_at, self.tz)} is "
                        f"{(now - self.owm.fetched_at) / 3600:.0f} h old: a check uses one up to "
                        f"{MAX_OWM_AGE_S / 3600:.0f} h old")
-        if self.under_way is not None:  # (a check runs past its deadline only: nothing came by then)
-            return self.under_way.no_answer(self.tz)
+        if self.under_way is not None:  # (a check runs past its deadline, or when its answer comes too late for it)
+            under_way = self.under_way
+            return under_way.no_answer(self.tz) if now is None or now >= under_way.ends_by else \
+                under_way.not_waited(self.tz)
         if self.owm_failure is not None:
             failed = f"{self.owm_failure.source}: {self.owm_failure.cause}"
             if self.owm_failure.kept:

@@ -1,6 +1,9 @@
 """A forecast fetch's try under way, as the fetch thread says it when the try starts: a check due meanwhile waits for
 its answer, up to the try's own deadline. A start just before or after check_at ran the night's check before the
-start's fetch ended (seconds later), said `no forecast received for that day`, and forced as for a 100 % cloudy sky."""
+start's fetch ended (seconds later), said `no forecast received for that day`, and forced as for a 100 % cloudy sky.
+A failed try of the round says when its next try starts (ForecastFailure.next_try_at): the check waits for that one
+too, up to ROUND_WAIT_S from the round's start (a Pi back at 01:30 after a power cut, its network not up yet: the first
+try failed in a second, the check forced as for 100 % clouds, the try 5 min later might have said sunny)."""
 
 from __future__ import annotations
 
@@ -13,15 +16,21 @@ from field.forecast import ForecastFailure, OwmForecast
 # A try ends within its timeout_s (shell.http_deadline cuts it there, name lookup included); its outcome then goes
 # through the daemon's queue: this much more is waited for it.
 FETCH_END_SLACK_S = 2.0
+# The longest a check waits for a round's tries, from its first try's start: a next try whose answer would come later
+# (a server's Retry-After, tries far apart) is not waited for (the default round, 3 tries 300 s apart, ends in 11 min).
+ROUND_WAIT_S = 20 * 60.0
 
 
 @dataclass(frozen=True, slots=True)
 class FetchUnderWay:
-    """A fetch's try started at `started_at`, cut at `timeout_s`; `why` names its round ("at start", ...)."""
+    """A fetch's try started at `started_at`, cut at `timeout_s`; `why` names its round ("at start", ...). A next try
+    of a round: `round_since`, the round's first try's start; `failed`, the try before it (its time and cause)."""
 
     why: str
     started_at: float
     timeout_s: float
+    round_since: float | None = None
+    failed: tuple[float, str] | None = None
 
     @property
     def ends_by(self) -> float:
@@ -31,16 +40,49 @@ class FetchUnderWay:
     def moved(self, step_s: float) -> FetchUnderWay:
         """The try on a wall clock stepped by `step_s` (forward > 0): it runs on the steady clock, its deadline with it
         (NTP setting a Pi's clock behind by 30 min had it long past, the check due going on at once)."""
-        return replace(self, started_at=self.started_at + step_s)
+        return replace(self, started_at=self.started_at + step_s,
+                       round_since=None if self.round_since is None else self.round_since + step_s,
+                       failed=None if self.failed is None else (self.failed[0] + step_s, self.failed[1]))
+
+    def next_try(self, failure: ForecastFailure) -> FetchUnderWay | None:
+        """The round's next try after `failure`, this try's outcome: None when the round is over (a final failure),
+        the failure does not say when (`next_try_at`), or its answer would come past ROUND_WAIT_S from its start."""
+        if failure.final or failure.next_try_at is None:
+            return None
+        since = self.started_at if self.round_since is None else self.round_since
+        following = FetchUnderWay(self.why, failure.next_try_at, self.timeout_s, since, (failure.at, failure.cause))
+        return following if following.ends_by <= since + ROUND_WAIT_S else None
 
     def clock_time(self, at: float, tz: tzinfo | None) -> str:
         """`at` as the log says a time of the night (HH:MM:SS, local)."""
         return (datetime.fromtimestamp(at, tz) if tz else datetime.fromtimestamp(at).astimezone()).strftime("%H:%M:%S")
 
+    def _named(self, tz: tzinfo | None) -> tuple[str, str]:
+        """The try as the log names it, and what it says of its time (and of the try before it, that failed)."""
+        since = self.clock_time(self.started_at, tz)
+        if self.failed is None:
+            return f"the forecast fetch {self.why}", f"under way since {since}"
+        failed_at, cause = self.failed
+        return (f"the forecast fetch {self.why}'s next try",
+                f"from {since} (its try at {self.clock_time(failed_at, tz)} failed: {cause})")
+
+    def waited_for(self, tz: tzinfo | None) -> str:
+        """The try as a check waiting for it says it."""
+        by = self.clock_time(self.ends_by, tz)
+        if self.failed is None:
+            return f"the forecast fetch {self.why} under way (its answer by {by} at the latest)"
+        name, since = self._named(tz)
+        return f"{name}, {since[:-1]}; its answer by {by} at the latest)"
+
     def no_answer(self, tz: tzinfo | None) -> str:
         """The cause a check gives when the try it waited for gave nothing by its deadline."""
-        since, by = self.clock_time(self.started_at, tz), self.clock_time(self.ends_by, tz)
-        return f"the forecast fetch {self.why}, under way since {since}, gave no answer by {by}"
+        name, since = self._named(tz)
+        return f"{name}, {since}, gave no answer by {self.clock_time(self.ends_by, tz)}"
+
+    def not_waited(self, tz: tzinfo | None) -> str:
+        """The cause a check gives when it could not wait for the try (its answer past the night's room)."""
+        name, since = self._named(tz)
+        return f"{name}, {since}, not waited for: its answer by {self.clock_time(self.ends_by, tz)} would come too late"
 
 
 # What the fetch thread hands the main loop: a round's outcome, a failed try of a round not over, a try started.

@@ -171,8 +171,8 @@ class HeaterControl:
         self._move_awaited(-step_s)
 
     def _move_awaited(self, step_s: float) -> None:
-        if self.forecast is not None and self.forecast.under_way is not None:
-            self.forecast.under_way = self.forecast.under_way.moved(step_s)
+        if self.forecast is not None:
+            self.forecast.clock_stepped(step_s)
 
     def _pv_wh_on(self, day: date) -> float | None:
         forecast = self.forecast.pv_wh_for(day) if self.forecast is not None else None

@@ -197,8 +197,9 @@ class ForecastFetcher(ForecastPlan):
                 return
             log.info("forecast fetch %s, try %d of %d failed: %s; again in %.0f s", why, attempt, attempts,
                      result.cause, wait_s)
-            # (to the main loop at once: a check before the round's end says what failed, not "no forecast received")
-            self._events.put(ForecastFetched(replace(result, final=False)))
+            # (to the main loop at once: a check before the round's end says what failed, not "no forecast received";
+            # one waiting for the round waits for its next try, said)
+            self._events.put(ForecastFetched(replace(result, final=False, next_try_at=self._clock() + wait_s)))
             if self._pause(wait_s):
                 return
             # (the pause is on the steady clock, the check on the wall clock: one stepped forward past the check
