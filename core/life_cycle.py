@@ -115,8 +115,10 @@ class RegulatorLifeCycle:
         (its `starts` 1) is dated from the start on the clock as set: read before the jump (a Pi booted days behind),
         the next start found its days of giving up (status.restore_offs) past at once. A step under CLOCK_STEP_BACK_S
         (the shell tells one from CLOCK_NUDGE_S, shell/clock_watch.py) keeps only the readings' ages, the decisions'
-        `period` and `settle` and the import guard's time."""
+        `period` and `settle` and the import guard's time. (Before the start, only the forecast fetch's try a check
+        waits for is moved: handed over before the broker's Connected, its deadline was left on the old clock.)"""
         if self._started_at is None:
+            self.field.forecast.clock_stepped(step_s)
             return
         if step_s < CLOCK_STEP_BACK_S:
             # (NTP correcting a slow clock, the daemon's steady clock measured: what compares times seconds apart keeps
@@ -149,8 +151,11 @@ class RegulatorLifeCycle:
         step under CLOCK_STEP_BACK_S is no step to the rest of the core, which cannot tell it from two threads' stamps
         out of order; one over it, the core takes at the next message or tick as measured (Regulator._follow_clock:
         measured there from its last message or tick, a step of 10.5 s 0.8 s after a tick was 9.7 s, said by no one,
-        the timed forces 10.5 s longer; and a longer one, the time since that tick longer)."""
-        if self._started_at is not None:
+        the timed forces 10.5 s longer; and a longer one, the time since that tick longer). Before the start, only the
+        forecast fetch's try a check waits for is moved, as a step forward moves it."""
+        if self._started_at is None:
+            self.field.forecast.clock_stepped(-step_s)
+        else:
             self._gate.clock_stepped_back(step_s, now, self.loads, measured=True)
             if step_s >= CLOCK_STEP_BACK_S:
                 self._told_back_s += step_s

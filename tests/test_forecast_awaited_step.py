@@ -13,8 +13,10 @@ import pytest
 
 from field.forecast import parse_owm_answer
 from field.forecast_pending import FetchUnderWay
-from tests.field_house import at, ticks
+from tests.field_house import at, field_config, ticks
+from tests.harness import Harness
 from tests.test_forecast_awaited import SUNNY, checks, counted_night
+from tests.test_forecast_kept import OWM
 
 
 def test_a_clock_set_forward_during_the_fetch_at_start_moves_its_deadline(tmp_path: Path,
@@ -45,3 +47,36 @@ def test_a_clock_set_back_during_the_fetch_at_start_moves_its_deadline(tmp_path:
     assert checks(caplog) == [] and "(its answer by 01:00:10 at the latest)" in caplog.text
     ticks(h, at(2024, 1, 11, 1, 0, 10), at(2024, 1, 11, 1, 0, 20), step_s=1.0)
     assert len(checks(caplog)) == 1 and "under way since 00:59:58, gave no answer by 01:00:10" in checks(caplog)[0]
+
+
+def restored_before_start(tmp_path: Path) -> Harness:
+    """A regulator restored from a file saved at 00:20 (its window counted since the night before), not started yet:
+    the daemon's state between handing over the fetch at start and the broker's Connected."""
+    h = Harness(field_config(tmp_path, extra=OWM))
+    loads = [{"name": name, "energy": 0.0} for name in ("ecs", "radiator")]
+    saved = {"schema_version": 1, "date": int(at(2024, 1, 11, 0, 20)), "equipments": loads,
+             "water_heater": {"name": "ecs", "seed_rule": {"yesterday_wh": 7000.0, "window_start": at(2024, 1, 10, 1),
+                                                           "checked_until": at(2024, 1, 11, 0, 20)}}}
+    assert h.reg.restore(json.loads(json.dumps(saved)), at(2024, 1, 11, 0, 29, 58)) == []
+    return h
+
+
+@pytest.mark.parametrize("step_s", [1800.0, -1800.0], ids=["forward", "back"])
+def test_a_clock_step_before_the_regulator_starts_moves_the_try_s_deadline(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, step_s: float) -> None:
+    # (no Connected yet: the step was not applied to the try under way, its deadline 30 min before the check on the new
+    # clock, the check going on at once; or 30 min after it, a wait that lasted until the answer came)
+    h = restored_before_start(tmp_path)
+    caplog.set_level(logging.INFO)
+    started_at = at(2024, 1, 11, 0, 59, 58) - step_s
+    h.reg.on_forecast(FetchUnderWay("at start", started_at, 10.0), started_at)
+    if step_s > 0:
+        h.reg.clock_stepped_forward(step_s)
+    else:
+        h.reg.clock_stepped_back(-step_s, at(2024, 1, 11, 0, 59, 58))
+    ticks(h, at(2024, 1, 11, 1), at(2024, 1, 11, 1, 0, 9), step_s=1.0)
+    assert checks(caplog) == [] and "(its answer by 01:00:10 at the latest)" in caplog.text
+    answer = parse_owm_answer(200, json.dumps(SUNNY).encode(), at(2024, 1, 11, 1, 0, 9))
+    h.reg.on_forecast(answer, at(2024, 1, 11, 1, 0, 9))
+    ticks(h, at(2024, 1, 11, 1, 0, 9), at(2024, 1, 11, 1, 0, 20), step_s=1.0)
+    assert len(checks(caplog)) == 1 and "clouds 10 % on 2024-01-11 (openweathermap)" in checks(caplog)[0]
