@@ -205,7 +205,13 @@ class ForecastFetcher(ForecastPlan):
             # (the pause is on the steady clock, the check on the wall clock: one stepped forward past the check
             # meanwhile, NTP at a Pi's boot, made the round's next tries after it, for a forecast no check reads)
             rest = f"the rest of the fetch {why}"
-            if (until is not None or for_check) and not self._in_time(until or check_at, rest):
+            if for_check and why == "at start" and self._clock() + self.settings.timeout_s > check_at:
+                # (the check, late now, waits for this round's tries: a Pi back at 01:30 on a clock saved at 00:40,
+                # set by NTP once the network came up, when the next try would have got the forecast)
+                log.info("forecast: the clock went forward to %s, past check_at (%s): %s is asked all the same, for "
+                         "that check (late)", local_time(self._clock(), self.tz), local_time(check_at, self.tz), rest)
+                for_check = False
+            elif (until is not None or for_check) and not self._in_time(until or check_at, rest):
                 self._handed(result, why)
                 self._failed = None  # (its tries again would be for the next check, whose own round asks)
                 return

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from field.forecast import ForecastFailure, parse_owm_answer
+from field.forecast import ForecastFailure, OwmForecast, parse_owm_answer
 from field.forecast_pending import ROUND_WAIT_S, FetchUnderWay
 from shell.forecast_fetch import ForecastFetched, ForecastFetcher
 from tests.field_house import at, field_config, ticks
@@ -23,7 +23,7 @@ from tests.harness import Harness
 from tests.owm_server import Answer, OwmServer, json_answer
 from tests.test_forecast_awaited import SUNNY, checks
 from tests.test_forecast_kept import OWM, PARIS
-from tests.test_forecast_night import NO_NETWORK, night, owm, unreachable
+from tests.test_forecast_night import NO_NETWORK, network_from, night, owm, unreachable
 
 
 def late_night(tmp_path: Path) -> Harness:
@@ -155,3 +155,17 @@ def test_a_late_check_waits_for_the_round_of_a_real_fetch_thread(tmp_path: Path,
         server.close()
     assert len(server.requests) == 2
     assert len(checks(caplog)) == 1 and "clouds 10 % on 2024-01-11 (openweathermap)" in checks(caplog)[0]
+
+
+def test_a_step_past_the_check_during_the_round_at_start_asks_its_rest_for_the_late_check(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # A Pi back at 01:30 on a clock saved at 00:40 (fake-hwclock), its network not up: the round at start, for the
+    # check by that clock, failed its first try; NTP, once the network is up, sets the clock to 01:31. The check is then
+    # late, due at once, and waits for the round's next try: it was not asked ("past check_at"), the check counting
+    # 100 % cloudy at its time.
+    caplog.set_level(logging.INFO)
+    tries, handed = night(monkeypatch, at(2024, 1, 11, 0, 40), network_from(at(2024, 1, 11, 1, 31)),
+                          step_back=(at(2024, 1, 11, 0, 41), -50 * 60.0), until=at(2024, 1, 11, 2))
+    assert tries == ["11 00:40:00", "11 01:31:00"]
+    assert [type(event.result) for event in handed] == [OwmForecast]
+    assert "the rest of the fetch at start is asked all the same, for that check (late)" in caplog.text
