@@ -236,7 +236,10 @@ def test_an_internal_error_is_a_failed_try_not_the_end_of_the_thread(
 def test_tries_are_bounded_and_the_last_failure_is_handed_over(server: OwmServer) -> None:
     server.serve(Answer(500, b"<html>oops</html>"))  # (a 401 is asked once: test_forecast_retry.py)
     events: queue.SimpleQueue[object] = queue.SimpleQueue()
-    fetcher = ForecastFetcher(owm(server.url, attempts=3, retry_interval_s=0.05), 1, PARIS, events)
+    # (on a clock at noon: run in the hour before 01:00, the round stood for the daily one, tried again 0.1 s later)
+    noon_s = datetime(2024, 1, 10, 12, tzinfo=PARIS).timestamp() - time.time()
+    fetcher = ForecastFetcher(owm(server.url, attempts=3, retry_interval_s=0.05), 1, PARIS, events,
+                              clock=lambda: time.time() + noon_s)
     fetcher.start()
     try:
         (event,) = events_of(events, 1)
