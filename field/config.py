@@ -19,7 +19,7 @@ from field.fallback_settings import (
     read_fallback_settings,
 )
 from field.forecast_settings import ForecastSettings, OwmSettings, read_forecast_settings
-from integrations.domoticz import order_problem
+from integrations.domoticz import order_doubt, order_problem, read_idx
 from integrations.domoticz_settings import (
     DOMOTICZ_EVALUATE_OPTIONS,
     DOMOTICZ_LOAD_OPTIONS,
@@ -242,6 +242,9 @@ def _check_domoticz_payloads(reader: SectionReader, topic_in: str, equipments: S
                 # (JSON that Domoticz reads and drops, or acts on no device with: the same silent relay)
                 reader.problems.append(ConfigProblem(load.name, key, f"{str(payload)[:80]!r}: {problem}: the relay "
                                                      "would never switch"))
+            elif (doubt := order_doubt(doc)) is not None:
+                # (one it acts on, read otherwise than written: a Python plugin's device may take a switchcmd "on")
+                reader.warnings.append(ConfigProblem(load.name, key, f"{str(payload)[:80]!r}: {doubt}"))
 
 
 def relay_idx(load: Equipment) -> set[int]:
@@ -249,8 +252,7 @@ def relay_idx(load: Equipment) -> set[int]:
     found: set[int] = set()
     for key in ("json_on", "json_off"):
         doc = _json_object(load.options.get(key))  # (None: a payload such as ON, not switchlight JSON)
-        idx = None if doc is None else doc.get("idx")
-        # (a whole number written with a point too: Domoticz reads "idx": 359.0 as 359)
-        if isinstance(idx, (int, float)) and not isinstance(idx, bool) and float(idx).is_integer():
-            found.add(int(idx))
+        # (a number written with a point too: Domoticz reads "idx": 359.0, or 359.5, as 359)
+        if doc is not None and (idx := read_idx(doc.get("idx"))) is not None:
+            found.add(idx)
     return found

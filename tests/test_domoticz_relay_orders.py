@@ -22,14 +22,12 @@ OFF = 'json_off = {"command": "switchlight", "idx": 359, "switchcmd": "Off" }'
     ((OFF, OFF.replace("359", '"359"')), "json_off", "its idx '359' is text: Domoticz reads a number"),
     ((ON, ON.replace('"idx": 359, ', "")), "json_on", "no idx: Domoticz reads idx 0"),
     ((OFF, OFF.replace("359", "0")), "json_off", "its idx 0 is no device"),
-    ((OFF, OFF.replace("359", "359.5")), "json_off", "its idx 359.5 is no device"),
+    ((OFF, OFF.replace("359", "0.5")), "json_off", "its idx 0.5 is no device"),  # (read as 0)
     # (Python's json reads these, and int() of them raised out of the config's reading)
     ((OFF, OFF.replace("359", "NaN")), "json_off", "its idx nan is no device"),
     ((OFF, OFF.replace("359", "-Infinity")), "json_off", "its idx -inf is no device"),
     ((OFF, OFF.replace("359", "1e300")), "json_off", "its idx 1e+300 is no device"),
     ((OFF, OFF.replace("359", '"dz359"')), "json_off", "its idx 'dz359' is text: Domoticz reads a number, else"),
-    ((ON, ON.replace('"On"', '"on"')), "json_on", "switchcmd 'on': Domoticz reads 'On'"),
-    ((OFF, OFF.replace('"Off"', '"OFF"')), "json_off", "switchcmd 'OFF': Domoticz reads 'Off'"),
     ((OFF, OFF.replace(', "switchcmd": "Off"', "")), "json_off", "no switchcmd"),
 ])
 def test_a_relay_order_domoticz_never_acts_on_is_refused(tmp_path: Path, edit: tuple[str, str], key: str,
@@ -57,3 +55,42 @@ def test_a_force_switch_that_is_the_relay_s_device_written_with_a_point_is_refus
                        ("[resille]\n", "[resille]\ndomoticz_idx_force = 359\n"))
     said = "[resille] domoticz_idx_force: idx 359 is the Domoticz device this load is switched with"
     assert said in config_error(path)
+
+
+def order_warnings(path: Path) -> list[str]:
+    return [w.removeprefix(f"{path}: ") for w in load_settings(path).warnings if "json_o" in w]
+
+
+def test_a_switchlight_s_on_in_other_letters_is_warned_not_refused(tmp_path: Path) -> None:
+    # Domoticz's switchlight hands its switchcmd as written to a Python plugin's onCommand (main/mainworker.cpp,
+    # SwitchLightInt): the Zigbee2MQTT plugin sends {"state": command.upper()}, and "on" switches its relay. Refused,
+    # such a working config stopped the daemon at its start; its other devices (GetLightCommand) read only "On".
+    path = seed_config(tmp_path, (ON, ON.replace('"On"', '"on"')))
+    said = order_warnings(path)
+    assert len(said) == 1 and said[0].startswith("[resille] json_on: ") and "switchcmd 'on'" in said[0], said
+    assert "Python plugin" in said[0] and '"switchcmd": "On"' in said[0]
+
+
+def test_a_switchscene_s_on_in_other_letters_stays_refused(tmp_path: Path) -> None:
+    # (hardware/MQTT.cpp drops a switchscene whose switchcmd is not On, Off or Toggle as written)
+    path = seed_config(tmp_path, (ON, 'json_on = {"command": "switchscene", "idx": 4, "switchcmd": "on"}'))
+    assert "[resille] json_on: " in config_error(path) and "switchcmd 'on'" in config_error(path)
+
+
+def test_a_switchscene_set_level_is_refused(tmp_path: Path) -> None:
+    # (a group or scene takes On, Off or Toggle only: MQTT.cpp drops any other switchcmd)
+    path = seed_config(tmp_path, (ON, 'json_on = {"command": "switchscene", "idx": 4, "switchcmd": "Set Level"}'))
+    error = config_error(path)
+    assert "[resille] json_on: " in error and "a switchscene takes On, Off or Toggle" in error, error
+
+
+def test_an_idx_with_decimals_is_read_as_its_whole_part(tmp_path: Path) -> None:
+    # Domoticz reads "idx": 359.5 as 359 (jsoncpp's asInt64 drops the decimals): the relay switches, warned of; and it
+    # counts as 359 in the one-device-one-role checks
+    path = seed_config(tmp_path, (OFF, OFF.replace("359", "359.5")))
+    said = order_warnings(path)
+    assert len(said) == 1 and "drops them and reads it as 359" in said[0] and '"idx": 359' in said[0], said
+    path = seed_config(tmp_path, (ON, ON.replace("359", "359.5")), (OFF, OFF.replace("359", "359.5")),
+                       ("[resille]\n", "[resille]\ndomoticz_idx_force = 359\n"))
+    assert "[resille] domoticz_idx_force: idx 359 is the Domoticz device this load is switched with" in \
+        config_error(path)
