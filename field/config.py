@@ -19,7 +19,7 @@ from field.fallback_settings import (
     read_fallback_settings,
 )
 from field.forecast_settings import ForecastSettings, OwmSettings, read_forecast_settings
-from integrations.domoticz import order_doubt, order_problem, read_idx
+from integrations.domoticz import as_domoticz_reads, order_doubt, order_problem, read_idx
 from integrations.domoticz_settings import (
     DOMOTICZ_EVALUATE_OPTIONS,
     DOMOTICZ_LOAD_OPTIONS,
@@ -214,13 +214,17 @@ def reads_domoticz_output(domoticz: DomoticzSettings, equipments: Sequence[Equip
     return bool(domoticz.idx_ecs_mode) or any(load.options.get("domoticz_idx_force") for load in equipments)
 
 
-def _json_object(payload: Any) -> dict[str, Any] | None:
-    """`payload` (a relay's json_on or json_off) as a JSON object, or None when it is not one."""
-    try:
-        doc = json.loads(str(payload or ""))
-    except (ValueError, RecursionError):  # a payload such as ON, or absurdly nested
-        return None
-    return doc if isinstance(doc, dict) else None
+def _json_object(payload: Any, *, strict: bool = False) -> dict[str, Any] | None:
+    """`payload` (a relay's json_on or json_off) as a JSON object, or None when it is not one; as Domoticz's reader
+    takes it (a comma before `}`, comments) unless `strict`."""
+    text = str(payload or "")
+    for attempt in (text,) if strict else (text, as_domoticz_reads(text)):
+        try:
+            doc = json.loads(attempt)
+        except (ValueError, RecursionError):  # a payload such as ON, or absurdly nested
+            continue
+        return doc if isinstance(doc, dict) else None
+    return None
 
 
 def _check_domoticz_payloads(reader: SectionReader, topic_in: str, equipments: Sequence[Equipment]) -> None:
@@ -238,7 +242,11 @@ def _check_domoticz_payloads(reader: SectionReader, topic_in: str, equipments: S
                 reader.problems.append(ConfigProblem(load.name, key, f"{str(payload)[:80]!r} is not a JSON object, "
                                                      f"which Domoticz's input ({topic_in}) drops: the relay would "
                                                      "never switch (a `}` missing? a line of it not indented?)"))
-            elif (problem := order_problem(doc)) is not None:
+                continue
+            if _json_object(payload, strict=True) is None:  # (Domoticz's reader takes it, and the relay switches)
+                reader.warnings.append(ConfigProblem(load.name, key, f"{str(payload)[:80]!r}: Domoticz takes it, but "
+                                                     "it is no strict JSON (a comma before `}`? a comment?)"))
+            if (problem := order_problem(doc)) is not None:
                 # (JSON that Domoticz reads and drops, or acts on no device with: the same silent relay)
                 reader.problems.append(ConfigProblem(load.name, key, f"{str(payload)[:80]!r}: {problem}: the relay "
                                                      "would never switch"))

@@ -158,6 +158,30 @@ SWITCH_WORDS = {word.lower(): word for word in ("On", "Off", "Toggle", "Set Leve
 SCENE_WORDS = {word.lower(): word for word in ("On", "Off", "Toggle")}
 
 
+def as_domoticz_reads(text: str) -> str:
+    """`text` (an order to Domoticz's input) as strict JSON, read as Domoticz's jsoncpp reads it with its defaults:
+    its comments (// and /* */) and a comma before a closing brace or bracket taken out. Only outside strings."""
+    out: list[str] = []
+    i, quoted = 0, False
+    while i < len(text):
+        char = text[i]
+        if quoted:
+            out.append(text[i:i + 2] if char == "\\" else char)
+            i += 2 if char == "\\" else 1
+            quoted = char != '"'
+            continue
+        if text.startswith(("//", "/*"), i):
+            end = text.find("\n" if text[i + 1] == "/" else "*/", i + 2)
+            i = len(text) if end < 0 else end + (1 if text[i + 1] == "/" else 2)
+            continue
+        if char in "}]" and "".join(out).rstrip().endswith(","):
+            out = list("".join(out).rstrip()[:-1])
+        out.append(char)
+        quoted = char == '"'
+        i += 1
+    return "".join(out)
+
+
 def read_idx(value: object) -> int | None:
     """The device number Domoticz's input reads for an order's idx `value` (jsoncpp's asInt64: a number, its decimals
     dropped), or None when it drops the order (text, a list, true/false, out of 64 bits; NaN and Infinity, which

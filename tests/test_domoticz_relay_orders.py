@@ -94,3 +94,23 @@ def test_an_idx_with_decimals_is_read_as_its_whole_part(tmp_path: Path) -> None:
                        ("[resille]\n", "[resille]\ndomoticz_idx_force = 359\n"))
     assert "[resille] domoticz_idx_force: idx 359 is the Domoticz device this load is switched with" in \
         config_error(path)
+
+
+@pytest.mark.parametrize("order", [
+    'json_on = {"command": "switchlight", "idx": 359, "switchcmd": "On", }',  # (a key removed, its comma left)
+    'json_on = {"command": "switchlight", /* the water heater */ "idx": 359, "switchcmd": "On"}',
+])
+def test_an_order_domoticz_s_json_reader_takes_is_not_refused(tmp_path: Path, order: str) -> None:
+    # Domoticz's jsoncpp reads with its defaults: a trailing comma and comments are taken, and the relay switches;
+    # refused as "not a JSON object", a working seed config stopped the daemon at its start. Warned of, and its idx
+    # still counts in the one-device-one-role checks.
+    path = seed_config(tmp_path, (ON, order))
+    said = order_warnings(path)
+    assert len(said) == 1 and said[0].startswith("[resille] json_on: ") and "Domoticz takes it" in said[0], said
+    path = seed_config(tmp_path, (ON, order), ("[resille]\n", "[resille]\ndomoticz_idx_force = 359\n"))
+    assert "[resille] domoticz_idx_force: idx 359 is the Domoticz device" in config_error(path)
+
+
+def test_a_lenient_order_is_still_checked(tmp_path: Path) -> None:
+    path = seed_config(tmp_path, (ON, 'json_on = {"command": "switchlight", "idx": "359", "switchcmd": "On",}'))
+    assert "its idx '359' is text" in config_error(path)
