@@ -19,6 +19,7 @@ from calibration.sweep_link import SweepError, format_percent
 from calibration.sweep_measure import StepMeasure, SweepPlan, SweepStopped
 from calibration.sweep_plan import MAX_REMEASURES
 from calibration.sweep_reboot import RebootCheck
+from calibration.sweep_remeasures import Remeasures
 from calibration.sweep_target import SweepTarget
 from calibration.thermostat import step_cut_reason, sweep_cut_reason
 from values.durations import spoken_duration
@@ -147,7 +148,7 @@ class Sweeper(VariatorSession):
         for index, percent in enumerate(todo):
             settle_s = self.plan.first_settle_s if index == 0 else self.plan.settle_s
             step_started = time.monotonic()
-            self._step.reboots = 0  # (its re-measures for the variator, toward a boot loop: this step's)
+            self._step.remeasures = Remeasures()  # (its re-measures, for the variator and for the broker: this step's)
             self._step.command(percent)
             if index == 0:
                 self._say(f"{format_percent(percent)} %: stabilising for {settle_s:g} s (until "
@@ -184,7 +185,6 @@ class Sweeper(VariatorSession):
         asked: a cut, as before."""
         again: list[str] = []
         away = False  # measured again already for a late answer at the step's percent: the next one is a cut
-        drops = 0  # the broker lost during the checks (not counted with the reboots, but not forever either)
         while True:
             values, invalid, last_valid = self._step.measure(percent, settled_at, last_valid)
             cut = self._cut_reason(percent, values, previous, highest_w)
@@ -196,27 +196,23 @@ class Sweeper(VariatorSession):
             last_valid, away = verdict.last_valid, away or verdict.away
             if verdict.again is None:
                 raise SweepStopped(cut)
-            said = f"{verdict.again} during the step at {format_percent(percent)} %"
-            if verdict.reconnected and drops >= MAX_REMEASURES:
-                raise SweepStopped(f"{said}, {drops + 1} times while the variator was asked its status: the broker or "
-                                   f"the network is unstable (each time the step waited {self.plan.first_settle_s:g} s "
-                                   f"again); the step is not kept, resume once it holds")
+            at = format_percent(percent)
+            said = f"{verdict.again} during the step at {at} %"
+            counts = self._step.remeasures  # (with the reconnects and boot_detected during its readings)
             if verdict.reconnected:
                 # (a lost broker link is no reboot of the variator: measured again as after a reconnect during the
-                # step's readings, not counted toward a boot loop nor in the end's note on the variator's power supply)
-                drops += 1
+                # step's readings, counted with those, not toward a boot loop nor in the end's note on the variator)
+                if (stop := counts.dropped(at, self.plan.first_settle_s)) is not None:
+                    raise SweepStopped(stop)
                 log.warning("%s, while the variator was asked its status: command sent again at %s %%, the step "
-                            "measured again in %.0f s", said, format_percent(percent), self.plan.first_settle_s)
-            elif self._step.reboots >= MAX_REMEASURES:  # (with the boot_detected during its readings)
-                raise SweepStopped(f"{said}, {self._step.reboots + 1} times in a row: its power supply or its firmware "
-                                   f"(a boot loop?); its readings of nothing are no thermostat cut; the step is not "
-                                   f"kept")
+                            "measured again in %.0f s", said, at, self.plan.first_settle_s)
             else:
+                if (stop := counts.rebooted(verdict.again, at, "; its readings of nothing are no thermostat cut")):
+                    raise SweepStopped(stop)
                 again.append(verdict.again)
-                self._step.reboots += 1
                 log.warning("%s: its readings fell to %.1f W, not taken for a thermostat cut; command sent again at "
-                            "%s %%, the step measured again (%d/%d) in %.0f s", said, values[-1],
-                            format_percent(percent), self._step.reboots, MAX_REMEASURES, self.plan.first_settle_s)
+                            "%s %%, the step measured again (%d/%d) in %.0f s", said, values[-1], at, counts.reboots,
+                            MAX_REMEASURES, self.plan.first_settle_s)
             # The first step's settle, whatever the verdict: the load drew nothing for a while (the variator away, or
             # our will, the end percent, sent by the broker), and its element cooled as before a first step. The later
             # steps' settle is for a small step from a hot element: a reboot's re-measure read it cold.

@@ -23,7 +23,8 @@ from calibration.meter import (
     variator_booted,
 )
 from calibration.sweep_link import format_percent
-from calibration.sweep_plan import MAX_REMEASURES, SweepPlan
+from calibration.sweep_plan import SweepPlan
+from calibration.sweep_remeasures import Remeasures
 from calibration.sweep_target import SweepTarget
 from values.boots import whole_percent
 
@@ -77,9 +78,9 @@ class StepMeasure:
         self._resend_at = math.inf  # when the step's command, not answered yet, is sent again
         self._heard = False  # the variator has answered a command since the start (for the stop's message)
         self._echo_resent = False  # this step was commanded again for an echo at another percent
-        # How many times this step was measured again for the variator (a boot_detected during its readings, the reboot
-        # check's verdict), counted toward a boot loop; the sweep sets it to 0 at each new step
-        self.reboots = 0
+        # How many times this step was measured again, for the variator and for the broker (its readings' and the
+        # reboot check's): the sweep makes it anew at each step
+        self.remeasures = Remeasures()
 
     def measure(self, percent: float, settled_at: float, last_valid: float) -> tuple[list[float], int, float]:
         """Wait for the settle time and for the variator's answer at `percent`, then collect readings_per_step usable
@@ -210,19 +211,19 @@ class StepMeasure:
         """Why the step must be commanded again and measured from scratch (None: it need not). A variator whose echo
         says another percent again once commanded again stops the sweep (SweepStopped): sent again and again,
         forever."""
+        # (each reconnect and reboot restarts the step with the first settle: uncounted, a broker or a variator
+        # dropping more often than that had the step restarted forever)
         if kind == "connected":
+            if (stop := self.remeasures.dropped(format_percent(percent), self.plan.first_settle_s)) is not None:
+                raise SweepStopped(stop)
             self.reconnected()
             return "reconnected"
         if kind != "variator" or not isinstance(data, bytes):
             return None
         if variator_booted(data):
-            # (each one restarts the step with the first settle: a variator rebooting more often, uncounted, had the
-            # step restarted forever)
-            self.reboots += 1
-            if self.reboots > MAX_REMEASURES:
-                raise SweepStopped(f"the variator rebooted (boot_detected) during the step at {format_percent(percent)}"
-                                   f" %, {self.reboots} times in a row: its power supply or its firmware (a boot "
-                                   f"loop?); the step is not kept")
+            if (stop := self.remeasures.rebooted("the variator rebooted (boot_detected)",
+                                                 format_percent(percent))) is not None:
+                raise SweepStopped(stop)
             self._echo_resent = False
             self._unanswered.clear()  # (it runs at its default: the commands before are void)
             return "variator rebooted"

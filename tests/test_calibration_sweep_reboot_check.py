@@ -143,7 +143,7 @@ def test_the_reboots_during_a_steps_readings_count_with_the_checks(tmp_path: Pat
     # of the one step, a boot loop (the check's 3 and the readings' 3 counted apart let it run 6 times).
     script = Script([[("variator", BOOTED)]] * 2, [CUT_W] * 2)
     sweeper = _sweeper(tmp_path, script)
-    sweeper._step.reboots = 2
+    sweeper._step.remeasures.reboots = 2
     with pytest.raises(SweepStopped, match=r"rebooted \(boot_detected\) during the step at 70.0 %, 4 times in a row"):
         _measured(sweeper)
     assert script.sent == ["status", "70", "status"]
@@ -153,8 +153,9 @@ def test_a_broker_dropping_at_every_check_stops_the_sweep_saying_so(tmp_path: Pa
     # Uncounted, a broker lost at each check had the step measured again (500 s each) forever, a hot tank's cut never
     # said. The 4th drop of one step's checks stops the sweep, blaming the broker's link, not the variator.
     script = Script([BROKER_DROP] * (MAX_REMEASURES + 2), [CUT_W] * (MAX_REMEASURES + 2))
-    said = r"the connection to the broker dropped during the step at 70.0 %, 4 times while the variator was asked"
-    with pytest.raises(SweepStopped, match=said + r" its status: the broker or the network") as stop:
+    said = r"the connection to the broker dropped during the step at 70.0 %, 4 times \(during its readings or while"
+    with pytest.raises(SweepStopped, match=said + r" the variator was asked its status\): the broker or the network") \
+            as stop:
         _measured(_sweeper(tmp_path, script))
     assert "boot loop" not in str(stop.value)
     assert script.sent == ["status", "70"] * MAX_REMEASURES + ["status"]
@@ -182,3 +183,29 @@ def test_a_step_measured_again_does_not_swell_the_eta_of_the_steps_left(
     list(sweeper._sweep([100.0 - 10 * k for k in range(6)], []))
     assert lines[-1].endswith("ETA 0 s")
     assert "measured again: the variator rebooted" in lines[4] and lines[5].endswith("ETA 18 s"), lines
+
+
+def test_a_broker_flapping_during_a_steps_readings_stops_the_sweep_saying_so(tmp_path: Path) -> None:
+    # Each reconnect during a step's readings commanded it again and restarted it with the first settle (500 s),
+    # uncounted: a broker dropping more often than that had the step restarted forever. Counted with the drops of the
+    # reboot check: the 4th of one step stops the sweep, blaming the broker's link (resumable), not the variator.
+    flap = [("disconnected", "connection lost"), ("connected", None), ("variator", ECHO_70)] * (MAX_REMEASURES + 2)
+    events = _events(("variator", ECHO_70), *flap)
+    target = load_sweep_target(write_config(tmp_path, 1), "ecs")
+    step = StepMeasure(target, PLAN, lambda deadline: next(events), lambda percent: None, False)
+    step.command(70.0)
+    said = r"the connection to the broker dropped during the step at 70.0 %, 4 times .*: the broker or the network"
+    with pytest.raises(SweepStopped, match=said + r" is unstable .*resume once it holds") as stop:
+        step.measure(70.0, time.monotonic() + PLAN.settle_s, time.monotonic())
+    assert "boot loop" not in str(stop.value)
+
+
+def test_the_drops_during_a_steps_readings_count_with_the_checks(tmp_path: Path) -> None:
+    # Two reconnects during the step's readings (each restarted it), then two found by the reboot check: the 4th drop
+    # of the one step stops the sweep (counted apart, the readings' were never bounded).
+    script = Script([BROKER_DROP] * 2, [CUT_W] * 2)
+    sweeper = _sweeper(tmp_path, script)
+    sweeper._step.remeasures.drops = 2
+    with pytest.raises(SweepStopped, match=r"the connection to the broker dropped during the step at 70.0 %, 4 times"):
+        _measured(sweeper)
+    assert script.sent == ["status", "70", "status"]
