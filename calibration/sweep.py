@@ -55,7 +55,7 @@ class Sweeper(VariatorSession):
         self._done: list[Row] | None = None
         self._step = StepMeasure(target, plan, self._next_event, self._link.set_percent, ignore_availability)
         self._reboots = RebootCheck(self._step, self._next_event, self._link.ask_status)
-        self.remeasured: list[float] = []  # the steps measured again after the variator rebooted (the CLI's note)
+        self.remeasured: list[float] = []  # the steps measured again: the variator rebooted or away (the CLI's note)
 
     def prepare(self) -> None:
         """Read what is already measured and refuse what the files do not allow (SweepError); no connection."""
@@ -178,18 +178,18 @@ class Sweeper(VariatorSession):
     def _measured(self, percent: float, settled_at: float, last_valid: float, previous: Row | None,
                   highest_w: float) -> tuple[list[float], int, float, list[str]]:
         """The step's readings (StepMeasure.measure), and why it was measured again for the variator (empty: it was
-        not; a re-measure for a lost broker is none of them, no reboot of the variator). Readings that fell to the off
+        not; a boot_detected during its readings as the reboot check's verdicts; a re-measure for a lost broker is none
+        of them, no reboot of the variator). Readings that fell to the off
         level stop the sweep as a thermostat cut (SweepStopped) only once the variator answers at the step's percent
         (RebootCheck): rebooted, away or at another percent, the step is commanded and measured again,
         MAX_REMEASURES times at most. A variator whose answers are not heard (--no-answers, no status topic) cannot be
         asked: a cut, as before."""
-        again: list[str] = []
         away = False  # measured again already for a late answer at the step's percent: the next one is a cut
         while True:
             values, invalid, last_valid = self._step.measure(percent, settled_at, last_valid)
             cut = self._cut_reason(percent, values, previous, highest_w)
             if cut is None:
-                return values, invalid, last_valid, again
+                return values, invalid, last_valid, list(self._step.remeasures.said)
             if self.target.topic_variator_status is None:
                 raise SweepStopped(cut)
             verdict = self._reboots.verdict(percent, values[-1], last_valid, away_counts=not away)
@@ -209,7 +209,6 @@ class Sweeper(VariatorSession):
             else:
                 if (stop := counts.rebooted(verdict.again, at, "; its readings of nothing are no thermostat cut")):
                     raise SweepStopped(stop)
-                again.append(verdict.again)
                 log.warning("%s: its readings fell to %.1f W, not taken for a thermostat cut; command sent again at "
                             "%s %%, the step measured again (%d/%d) in %.0f s", said, values[-1], at, counts.reboots,
                             MAX_REMEASURES, self.plan.first_settle_s)

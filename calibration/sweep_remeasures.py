@@ -19,12 +19,16 @@ class Remeasures:
     def __init__(self) -> None:
         self.reboots = 0  # for the variator, toward a boot loop
         self.drops = 0  # for the broker's link
+        # Why it was measured again for the variator, each time (the step's line, the end's note: a boot_detected
+        # during its readings as a reboot the check found); a drop is none of them
+        self.said: list[str] = []
 
     def rebooted(self, why: str, at: str, tail: str = "") -> str | None:
         """One more for the variator (`why`: `the variator rebooted (boot_detected)`, at the step's percent `at`):
         past MAX_REMEASURES, a boot loop (`tail`: what else the stop says)."""
         self.reboots += 1
         if self.reboots <= MAX_REMEASURES:
+            self.said.append(why)
             return None
         return (f"{why} during the step at {at} %, {self.reboots} times in a row: its power supply or its firmware (a "
                 f"boot loop?){tail}; the step is not kept")

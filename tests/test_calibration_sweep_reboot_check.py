@@ -209,3 +209,18 @@ def test_the_drops_during_a_steps_readings_count_with_the_checks(tmp_path: Path)
     with pytest.raises(SweepStopped, match=r"the connection to the broker dropped during the step at 70.0 %, 4 times"):
         _measured(sweeper)
     assert script.sent == ["status", "70", "status"]
+
+
+def test_a_reboot_during_a_steps_readings_shows_in_its_line_and_the_ends_note(tmp_path: Path) -> None:
+    # A boot_detected during the step's readings measured it again and counted toward a boot loop, but the step's line
+    # and the end's note (Sweeper.remeasured) named only the steps the reboot check measured again.
+    plan = SweepPlan(step_percent=10.0, first_settle_s=0.0, settle_s=0.0, readings_per_step=4)
+    readings = [("reading", f'{{"power": 1500.0, "energy": {n}}}'.encode()) for n in range(6)]
+    events = _events(("variator", ECHO_70), *readings[:2], ("variator", BOOTED), ("variator", ECHO_70), *readings[2:])
+    lines: list[str] = []
+    target = load_sweep_target(write_config(tmp_path, 1), "ecs")
+    sweeper = Sweeper(target, plan, SweepFiles(tmp_path / "c.csv"), progress=lines.append)
+    sweeper._step = StepMeasure(target, plan, lambda deadline: next(events), lambda percent: None, False)
+    assert list(sweeper._sweep([70.0], [(80.0, 2000.0)])) == [(70.0, 1500.0)]
+    assert "; measured again: the variator rebooted (boot_detected))" in lines[-1], lines
+    assert sweeper.remeasured == [70.0]
