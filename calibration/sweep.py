@@ -214,7 +214,8 @@ class Sweeper(VariatorSession):
                             MAX_REMEASURES, self.plan.first_settle_s)
             # The first step's settle, whatever the verdict: the load drew nothing for a while (the variator away, or
             # our will, the end percent, sent by the broker), and its element cooled as before a first step. The later
-            # steps' settle is for a small step from a hot element: a reboot's re-measure read it cold.
+            # steps' settle is for a small step from a hot element: a reboot's re-measure read it cold. (Not a wait
+            # scaled to how long it drew nothing: docs/calibration.md, why a step measured again waits all of it.)
             self._step.command(percent)
             settled_at = time.monotonic() + self.plan.first_settle_s
 
