@@ -57,7 +57,7 @@ class RebootCheck:
         `away_counts`: a reboot. Not `away_counts` (the step measured again already for such a silence), a late answer
         at `percent` is a cut too: a variator slow to answer on a busy Wi-Fi (no boot_detected, at its percent) read as
         away each time had its hot tank measured again 3 times, then taken for a boot loop, its power supply blamed."""
-        began = time.monotonic()
+        began = time.monotonic()  # (its first question goes out now, before any event is read)
         deadline, ask_at = began + REBOOT_WAIT_S, began
         asked = 0
         while True:
@@ -90,7 +90,9 @@ class RebootCheck:
                 if variator_booted(data):
                     return Verdict("the variator rebooted (boot_detected)", last_valid)
                 echo = echo_percent(data)
-                if echo is None:
+                if echo is None or at < began:
+                    # (an answer that came before the question, still waiting in the events, is none to it: one owed
+                    # to the check before, come after a short --first-settle's readings, said a cut at once)
                     continue
                 if whole_percent(echo) != whole_percent(percent):
                     return Verdict(f"the variator reports {echo:g} % where the sweep commanded "

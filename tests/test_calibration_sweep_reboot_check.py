@@ -224,3 +224,16 @@ def test_a_reboot_during_a_steps_readings_shows_in_its_line_and_the_ends_note(tm
     assert list(sweeper._sweep([70.0], [(80.0, 2000.0)])) == [(70.0, 1500.0)]
     assert "; measured again: the variator rebooted (boot_detected))" in lines[-1], lines
     assert sweeper.remeasured == [70.0]
+
+
+def test_an_answer_that_came_before_the_checks_question_is_not_its_answer(tmp_path: Path) -> None:
+    # An answer at the step's percent still waiting in the events when the check asks (one owed to the check before,
+    # come once the step's short re-measure had its readings: a short --first-settle) was taken for the variator
+    # answering at once, a cut, though it rebooted since: it says boot_detected right after.
+    target = load_sweep_target(write_config(tmp_path, 1), "ecs")
+    came_at = time.monotonic() - 0.5  # (before the question: the check asks before it reads anything)
+    events = iter([("variator", came_at, ECHO_70), ("variator", time.monotonic() + 1.0, BOOTED)])
+    step = StepMeasure(target, PLAN, lambda deadline: next(events), lambda percent: None, False)
+    check = RebootCheck(step, lambda deadline: next(events), lambda: None)
+    verdict = check.verdict(70.0, 0.0, time.monotonic())
+    assert verdict.again == "the variator rebooted (boot_detected)"
