@@ -149,3 +149,47 @@ def test_broker_restarts_while_the_variator_is_asked_are_no_boot_loop(
     assert log.count("the connection to the broker dropped during the step at 70.0 %, while the variator was asked "
                      "its status: command sent again at 70.0 %, the step measured again") == restarts, shown
     assert [p for p, _ in rows(partial(tmp_path / "c.csv"))] == [100.0, 90.0, 80.0]
+
+
+def test_a_broker_restarting_during_a_steps_readings_again_and_again_stops_the_sweep(
+        broker: PrivateBroker, load: SimulatedLoad, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Each time the variator takes the step's 70 %, the broker restarts (within the step's settle): each reconnect
+    # restarted the step, uncounted, forever. The 4th stops the sweep, blaming the broker, the steps done kept.
+    load.client.reconnect_delay_set(min_delay=1, max_delay=1)
+    load.client.on_connect = lambda client, *_: client.subscribe(CMD, qos=1)
+    commanded, done = threading.Event(), threading.Event()
+    on_message = load.client.on_message
+
+    def heard(client: Any, userdata: Any, message: Any) -> None:
+        if message.payload == b"70.0":
+            commanded.set()
+        on_message(client, userdata, message)
+
+    load.client.on_message = heard
+
+    def outages() -> None:
+        for _ in range(MAX_REMEASURES + 1):
+            if not commanded.wait(30) or done.is_set():
+                return
+            commanded.clear()
+            broker.stop()  # (by its PID)
+            time.sleep(1.0)
+            broker.start()
+        done.wait(60)  # (the broker goes with the thread that started it)
+
+    thread = threading.Thread(target=outages, name="outages")
+    thread.start()
+    try:
+        code = sweep(write_config(tmp_path, broker.port), tmp_path / "c.csv", "--first-settle", "4",
+                     "--meter-timeout", "4")
+    finally:
+        done.set()
+        commanded.set()
+        thread.join(30)
+    err = capsys.readouterr().err
+    shown = (tmp_path / "c.log").read_text()[-3000:]
+    assert code == 1, shown
+    assert ("the connection to the broker dropped during the step at 70.0 %, 4 times (during its readings or while the "
+            "variator was asked its status): the broker or the network is unstable") in err, err
+    assert "boot loop" not in err and "Continue with: " in err and "--resume" in err, err
+    assert [p for p, _ in rows(partial(tmp_path / "c.csv"))] == [100.0, 90.0, 80.0]
