@@ -179,11 +179,11 @@ class Sweeper(VariatorSession):
                   highest_w: float) -> tuple[list[float], int, float, list[str]]:
         """The step's readings (StepMeasure.measure), and why it was measured again for the variator (empty: it was
         not; a boot_detected during its readings as the reboot check's verdicts; a re-measure for a lost broker is none
-        of them, no reboot of the variator). Readings that fell to the off
-        level stop the sweep as a thermostat cut (SweepStopped) only once the variator answers at the step's percent
-        (RebootCheck): rebooted, away or at another percent, the step is commanded and measured again,
-        MAX_REMEASURES times at most. A variator whose answers are not heard (--no-answers, no status topic) cannot be
-        asked: a cut, as before."""
+        of them, no reboot of the variator). Readings that fell to the off level stop the sweep as a thermostat cut
+        (SweepStopped) only once the variator answers at the step's percent (RebootCheck): rebooted, away or at another
+        percent, the step is commanded and measured again, MAX_REMEASURES times at most (Remeasures: the broker's drops
+        bounded alike). A variator whose answers are not heard (--no-answers, no status topic) cannot be asked: a cut,
+        as before."""
         away = False  # measured again already for a late answer at the step's percent: the next one is a cut
         while True:
             values, invalid, last_valid = self._step.measure(percent, settled_at, last_valid)

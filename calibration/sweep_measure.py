@@ -214,9 +214,9 @@ class StepMeasure:
         # (each reconnect and reboot restarts the step with the first settle: uncounted, a broker or a variator
         # dropping more often than that had the step restarted forever)
         if kind == "connected":
+            self.reconnected()
             if (stop := self.remeasures.dropped(format_percent(percent), self.plan.first_settle_s)) is not None:
                 raise SweepStopped(stop)
-            self.reconnected()
             return "reconnected"
         if kind != "variator" or not isinstance(data, bytes):
             return None
