@@ -237,3 +237,27 @@ def test_an_answer_that_came_before_the_checks_question_is_not_its_answer(tmp_pa
     check = RebootCheck(step, lambda deadline: next(events), lambda: None)
     verdict = check.verdict(70.0, 0.0, time.monotonic())
     assert verdict.again == "the variator rebooted (boot_detected)"
+
+
+def test_a_steps_drops_count_anew_at_the_next_step(tmp_path: Path) -> None:
+    # The count is one step's: a step done after MAX_REMEASURES reconnects (each restarting it) leaves the next step its
+    # own MAX_REMEASURES; the drops of one step add up until its 4th, which stops the sweep. (A drop restarts the
+    # step's settle, whatever it was: the first step's too.)
+    plan = SweepPlan(step_percent=10.0, first_settle_s=0.0, settle_s=0.0, readings_per_step=4)
+    energy = iter(range(100))
+
+    def step(percent: float, watts: float, drops: int) -> list[tuple[str, object]]:
+        echo = ECHO_70.replace(b"70.00", f"{percent:.2f}".encode())
+        readings = [("reading", f'{{"power": {watts}, "energy": {next(energy)}}}'.encode()) for _ in range(4)]
+        return [("variator", echo), *[*BROKER_DROP, ("variator", echo)] * drops, *readings]
+
+    events = _events(*step(70.0, 1500.0, MAX_REMEASURES), *step(60.0, 1300.0, MAX_REMEASURES),
+                     *step(50.0, 1100.0, MAX_REMEASURES + 1))
+    target = load_sweep_target(write_config(tmp_path, 1), "ecs")
+    sweeper = Sweeper(target, plan, SweepFiles(tmp_path / "c.csv"))
+    sweeper._step = StepMeasure(target, plan, lambda deadline: next(events), lambda percent: None, False)
+    done: list[tuple[float, float]] = []
+    with pytest.raises(SweepStopped, match=r"dropped during the step at 50.0 %, 4 times \(during its readings"):
+        done.extend(sweeper._sweep([70.0, 60.0, 50.0], [(80.0, 2000.0)]))
+    assert done == [(70.0, 1500.0), (60.0, 1300.0)]
+    assert sweeper.remeasured == []  # (a drop is no reboot of the variator: not in the end's note)
