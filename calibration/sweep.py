@@ -19,7 +19,7 @@ from calibration.sweep_link import SweepError, format_percent
 from calibration.sweep_measure import StepMeasure, SweepPlan, SweepStopped
 from calibration.sweep_plan import MAX_REMEASURES
 from calibration.sweep_reboot import RebootCheck
-from calibration.sweep_remeasures import Remeasures
+from calibration.sweep_remeasures import Remeasures, tally
 from calibration.sweep_target import SweepTarget
 from calibration.thermostat import step_cut_reason, sweep_cut_reason
 from values.durations import spoken_duration
@@ -168,7 +168,7 @@ class Sweeper(VariatorSession):
                          else self.plan.settle_s + 2.0 * self.plan.readings_per_step)
             note = f", {counted(invalid, 'unusable reading')} skipped" if invalid else ""
             if again:
-                note += f"; measured again: {again[-1]}"
+                note += f"; measured again: {tally(again)}"  # (each cause: a reboot's, then an away one's...)
                 self.remeasured.append(percent)
             self._say(f"[{index + 1:>3}/{total}] {format_percent(percent):>6} % -> {watts:8.2f} W "
                       f"({counted(len(values), 'reading')}{note})  "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from calibration.sweep_plan import MAX_REMEASURES
 
-__all__ = ["Remeasures"]
+__all__ = ["Remeasures", "tally"]
 
 
 class Remeasures:
@@ -30,8 +30,12 @@ class Remeasures:
         if self.reboots <= MAX_REMEASURES:
             self.said.append(why)
             return None
-        return (f"{why} during the step at {at} %, {self.reboots} times in a row: its power supply or its firmware (a "
-                f"boot loop?){tail}; the step is not kept")
+        if any(said != why for said in self.said):  # (not `why` 4 times in a row: each cause, how many times)
+            causes = tally([*self.said, why])
+            why = f"the variator rebooted or was away during the step at {at} %, {self.reboots} times ({causes})"
+        else:
+            why = f"{why} during the step at {at} %, {self.reboots} times in a row"
+        return f"{why}: its power supply or its firmware (a boot loop?){tail}; the step is not kept"
 
     def dropped(self, at: str, first_settle_s: float) -> str | None:
         """One more for the broker lost and back during the step at `at` %: past MAX_REMEASURES, an unstable link."""
@@ -41,3 +45,11 @@ class Remeasures:
         return (f"the connection to the broker dropped during the step at {at} %, {self.drops} times (during its "
                 f"readings or while the variator was asked its status): the broker or the network is unstable (each "
                 f"time the step waited {first_settle_s:g} s again); the step is not kept, resume once it holds")
+
+
+def tally(reasons: list[str]) -> str:
+    """Each reason once, in the order they came, with how many times when more than once (a step's line, a stop)."""
+    times = dict.fromkeys(reasons, 0)
+    for reason in reasons:
+        times[reason] += 1
+    return "; ".join(reason if n == 1 else f"{reason}, {n} times" for reason, n in times.items())

@@ -261,3 +261,30 @@ def test_a_steps_drops_count_anew_at_the_next_step(tmp_path: Path) -> None:
         done.extend(sweeper._sweep([70.0, 60.0, 50.0], [(80.0, 2000.0)]))
     assert done == [(70.0, 1500.0), (60.0, 1300.0)]
     assert sweeper.remeasured == []  # (a drop is no reboot of the variator: not in the end's note)
+
+
+def test_a_boot_loop_of_mixed_causes_says_each_not_the_last_four_times(tmp_path: Path) -> None:
+    # Three boot_detected during the step's readings, then the check finds it back at its default: the stop said "the
+    # variator reports 0 % where the sweep commanded 70.0 % ..., 4 times in a row" (only the last cause, as if 4 times).
+    script = Script([[("variator", ECHO_70.replace(b"70.00", b"0.00"))]], [CUT_W])
+    sweeper = _sweeper(tmp_path, script)
+    for _ in range(MAX_REMEASURES):
+        assert sweeper._step.remeasures.rebooted("the variator rebooted (boot_detected)", "70.0") is None
+    with pytest.raises(SweepStopped, match=r"the variator rebooted or was away during the step at 70.0 %, 4 times \("
+                                           r"the variator rebooted \(boot_detected\), 3 times; the variator reports 0 "
+                                           r"% where the sweep commanded 70.0 % .*\): its power supply") as stop:
+        _measured(sweeper)
+    assert "in a row" not in str(stop.value)
+
+
+def test_a_step_measured_again_for_mixed_causes_says_each_in_its_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Its line named only the last cause (`measured again: the variator reports 0 % ...`), not the reboots before.
+    lines: list[str] = []
+    sweeper = Sweeper(load_sweep_target(write_config(tmp_path, 1), "ecs"), PLAN, SweepFiles(tmp_path / "c.csv"),
+                      progress=lines.append)
+    sweeper._step.command = lambda percent: None  # type: ignore[method-assign]
+    booted, away = "the variator rebooted (boot_detected)", "the variator did not answer for 2.5 s (away: rebooting?)"
+    monkeypatch.setattr(sweeper, "_measured", lambda *_: ([1500.0] * 4, 0, time.monotonic(), [booted, booted, away]))
+    list(sweeper._sweep([70.0], [(80.0, 2000.0)]))
+    assert f"; measured again: {booted}, 2 times; {away})" in lines[-1], lines
