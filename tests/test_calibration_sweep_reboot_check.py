@@ -239,52 +239,15 @@ def test_an_answer_that_came_before_the_checks_question_is_not_its_answer(tmp_pa
     assert verdict.again == "the variator rebooted (boot_detected)"
 
 
-def test_a_steps_drops_count_anew_at_the_next_step(tmp_path: Path) -> None:
-    # The count is one step's: a step done after MAX_REMEASURES reconnects (each restarting it) leaves the next step its
-    # own MAX_REMEASURES; the drops of one step add up until its 4th, which stops the sweep. (A drop restarts the
-    # step's settle, whatever it was: the first step's too.)
-    plan = SweepPlan(step_percent=10.0, first_settle_s=0.0, settle_s=0.0, readings_per_step=4)
-    energy = iter(range(100))
 
-    def step(percent: float, watts: float, drops: int) -> list[tuple[str, object]]:
-        echo = ECHO_70.replace(b"70.00", f"{percent:.2f}".encode())
-        readings = [("reading", f'{{"power": {watts}, "energy": {next(energy)}}}'.encode()) for _ in range(4)]
-        return [("variator", echo), *[*BROKER_DROP, ("variator", echo)] * drops, *readings]
-
-    events = _events(*step(70.0, 1500.0, MAX_REMEASURES), *step(60.0, 1300.0, MAX_REMEASURES),
-                     *step(50.0, 1100.0, MAX_REMEASURES + 1))
-    target = load_sweep_target(write_config(tmp_path, 1), "ecs")
-    sweeper = Sweeper(target, plan, SweepFiles(tmp_path / "c.csv"))
-    sweeper._step = StepMeasure(target, plan, lambda deadline: next(events), lambda percent: None, False)
-    done: list[tuple[float, float]] = []
-    with pytest.raises(SweepStopped, match=r"dropped during the step at 50.0 %, 4 times \(during its readings"):
-        done.extend(sweeper._sweep([70.0, 60.0, 50.0], [(80.0, 2000.0)]))
-    assert done == [(70.0, 1500.0), (60.0, 1300.0)]
-    assert sweeper.remeasured == []  # (a drop is no reboot of the variator: not in the end's note)
-
-
-def test_a_boot_loop_of_mixed_causes_says_each_not_the_last_four_times(tmp_path: Path) -> None:
-    # Three boot_detected during the step's readings, then the check finds it back at its default: the stop said "the
-    # variator reports 0 % where the sweep commanded 70.0 % ..., 4 times in a row" (only the last cause, as if 4 times).
-    script = Script([[("variator", ECHO_70.replace(b"70.00", b"0.00"))]], [CUT_W])
-    sweeper = _sweeper(tmp_path, script)
-    for _ in range(MAX_REMEASURES):
-        assert sweeper._step.remeasures.rebooted("the variator rebooted (boot_detected)", "70.0") is None
-    with pytest.raises(SweepStopped, match=r"the variator rebooted or was away during the step at 70.0 %, 4 times \("
-                                           r"the variator rebooted \(boot_detected\), 3 times; the variator reports 0 "
-                                           r"% where the sweep commanded 70.0 % .*\): its power supply") as stop:
-        _measured(sweeper)
-    assert "in a row" not in str(stop.value)
-
-
-def test_a_step_measured_again_for_mixed_causes_says_each_in_its_line(
+def test_an_answer_stamped_the_instant_the_check_asks_is_its_answer(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Its line named only the last cause (`measured again: the variator reports 0 % ...`), not the reboots before.
-    lines: list[str] = []
-    sweeper = Sweeper(load_sweep_target(write_config(tmp_path, 1), "ecs"), PLAN, SweepFiles(tmp_path / "c.csv"),
-                      progress=lines.append)
-    sweeper._step.command = lambda percent: None  # type: ignore[method-assign]
-    booted, away = "the variator rebooted (boot_detected)", "the variator did not answer for 2.5 s (away: rebooting?)"
-    monkeypatch.setattr(sweeper, "_measured", lambda *_: ([1500.0] * 4, 0, time.monotonic(), [booted, booted, away]))
-    list(sweeper._sweep([70.0], [(80.0, 2000.0)]))
-    assert f"; measured again: {booted}, 2 times; {away})" in lines[-1], lines
+    # Left alone are only the answers that came before the question (at < began): one stamped at the very instant the
+    # question goes out (a coarse clock, a variator on the same host) is the variator at the step's percent: a cut.
+    monkeypatch.setattr("calibration.sweep_reboot.time", type("Frozen", (), {"monotonic": staticmethod(lambda: 50.0)}))
+    target = load_sweep_target(write_config(tmp_path, 1), "ecs")
+    events = iter([("variator", 50.0, ECHO_70)])
+    step = StepMeasure(target, PLAN, lambda deadline: next(events), lambda percent: None, False)
+    asked: list[str] = []
+    verdict = RebootCheck(step, lambda deadline: next(events), lambda: asked.append("status")).verdict(70.0, 0.0, 49.0)
+    assert verdict.again is None and asked == ["status"]
