@@ -193,6 +193,11 @@ def _check_domoticz_idx(reader: SectionReader, domoticz: DomoticzSettings, equip
             reader.problems.append(ConfigProblem("domoticz", key, f"idx {idx} is also {other}: the sensor's "
                                                  "watts would be written to it at each decision"))
         roles.setdefault(idx, key)
+    if domoticz.idx_keep_alive and (other := known(domoticz.idx_keep_alive)) is not None:
+        # (an hourly On of a force switch forced its load each hour; of the selector, took it to its last level)
+        reader.problems.append(ConfigProblem("domoticz", "idx_keep_alive", f"idx {domoticz.idx_keep_alive} is also "
+                                             f"{other}: the heartbeat's \"nvalue\": 1 would be written to it every "
+                                             "hour"))
 
 
 def _relay_devices(reader: SectionReader, equipments: Sequence[Equipment]) -> dict[int, str]:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
+from datetime import tzinfo
 
 from equipments.base import Equipment
 from field.domoticz_answers import ANSWER_WAIT_S, Asked, Switch, judge_update, past_burst, say_late_answer
+from field.domoticz_keep_alive import KeepAlive
 from field.domoticz_selector import ModeSelectorLink
 
 # (FORCED_BY_DOMOTICZ: imported from here by field.forcers, the link's public name)
@@ -43,7 +45,7 @@ class DomoticzBridge(ModeSelectorLink, ForceSwitchLinks):
     """Everything the regulator exchanges with Domoticz; `send` publishes (topic, payload)."""
 
     def __init__(self, ds: DomoticzSettings, loads: Sequence[Equipment], heater: HeaterControl | None,
-                 send: Callable[[Message], None]) -> None:
+                 send: Callable[[Message], None], tz: tzinfo | None = None) -> None:
         self.settings = ds
         self.heater = heater
         self._publish = send
@@ -51,6 +53,7 @@ class DomoticzBridge(ModeSelectorLink, ForceSwitchLinks):
                                    ds.keepalive_s) if ds.send else None)
         self.selector = (EcsModeSelector(ds.idx_ecs_mode, ds.ecs_mode_levels, ds.ecs_mode_default, ds.topic_in)
                          if ds.idx_ecs_mode and heater is not None else None)
+        self.keep_alive = KeepAlive(ds.idx_keep_alive, ds.topic_in, tz) if ds.idx_keep_alive else None
         self._switches = [Switch(load, ForceLink(load.name, idx, ds.topic_in, echoed=not ds.prevent_loop), False)
                           for load in loads if (idx := load.options.get("domoticz_idx_force") or 0)]
         # (fixed here: without a switch, `reconcile`, at every message and tick, has nothing to show)
@@ -207,6 +210,9 @@ class DomoticzBridge(ModeSelectorLink, ForceSwitchLinks):
         doubled each time), and say once per connect when the first wait ran out: else a wrong idx_ecs_mode left the
         mode at its default, a wrong domoticz_idx_force the user's switch doing nothing, without a word in PySEB's
         log."""
+        if self.keep_alive is not None and self.keep_alive.due(now) and not self._link_down:
+            log.debug("[domoticz] idx_keep_alive = %d: the hourly heartbeat sent", self.keep_alive.idx)
+            self._publish(self.keep_alive.message)  # (a device PySEB reads no update of: none forgotten)
         # (at each tick: an echo dated ahead of a clock stepped back is given up ECHO_WAIT_S after the step)
         self._mode_echoes.give_up_late(now)
         for switch in self._switches:

@@ -26,7 +26,8 @@ class MeterIdxWatch:
         for key, idx, on in (("idx_grid", ds.idx_grid, ds.send and ds.send_grid),
                              ("idx_injection", ds.idx_injection, ds.send and ds.send_injection),
                              # (as the Domoticz link: no water heater, no mode selector to clash with)
-                             ("idx_ecs_mode", ds.idx_ecs_mode, heater is not None)):
+                             ("idx_ecs_mode", ds.idx_ecs_mode, heater is not None),
+                             ("idx_keep_alive", ds.idx_keep_alive, True)):
             if idx and on:
                 self._used.setdefault(idx, f"[domoticz] {key}")
         for load in loads:

@@ -52,7 +52,7 @@ class FieldFeatures:
         heater = next((load for load in loads if load.name == field.water_heater), None)
         self.heater = HeaterControl(heater, fs, ds.ecs_mode_default, tz, self.forecast) if heater is not None \
             else None
-        self.domoticz = DomoticzBridge(ds, loads, self.heater, self._send)
+        self.domoticz = DomoticzBridge(ds, loads, self.heater, self._send, tz)
         self.meter_idx = MeterIdxWatch(ds, loads, self.heater, (mqtt.topic_cons, mqtt.topic_prod) if mqtt else ())
         tanks = set(self.tanks.metered) | set(self.tanks.inferred)
         self.homeassistant = HomeAssistantBridge(

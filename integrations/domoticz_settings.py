@@ -36,6 +36,9 @@ DOMOTICZ_OPTIONS: tuple[Option, ...] = (
            "forced)"),
     Option("ecs_mode_default", str, EcsMode.SOLAR_FALLBACK.value, "mode until the selector is read",
            choices=tuple(m.value for m in EcsMode)),
+    Option("idx_keep_alive", int, 0, "idx of a device sent {\"idx\": idx, \"nvalue\": 1} on topic_in every hour at "
+           "hh:21 ([evaluate] timezone), while the broker link is up: the seed's heartbeat, for Domoticz's "
+           "\"last seen\" (0 = none)", min=0),
 )
 
 # Keys of older PySEB versions, accepted with a warning.
@@ -77,6 +80,7 @@ class DomoticzSettings:
     idx_ecs_mode: int
     ecs_mode_levels: Mapping[int, EcsMode]
     ecs_mode_default: EcsMode
+    idx_keep_alive: int = 0  # the seed's hourly heartbeat's device (0: none)
 
     def subscriptions(self) -> tuple[str, ...]:
         """Topics to read: `topic_out/#` covers `topic_out` itself and per-device subtopics."""
@@ -224,6 +228,7 @@ def read_domoticz_settings(cp: configparser.ConfigParser, reader: SectionReader,
         prevent_loop=bool(raw["prevent_loop"]),
         idx_ecs_mode=idx_ecs_mode, ecs_mode_levels=MappingProxyType(levels),
         ecs_mode_default=EcsMode(raw["ecs_mode_default"] or EcsMode.SOLAR_FALLBACK.value),
+        idx_keep_alive=raw["idx_keep_alive"] or 0,
     )
     check_seed_mode_topic(cp, reader, ds)
     check_seed_level_0(cp, reader, ds)

@@ -35,6 +35,8 @@ def _domoticz(settings: Settings) -> str:
               if load.options.get("topic_set_power") == ds.topic_in and (idx := relay_idx(load))]
     if relays:
         parts.append(f"relays {', '.join(relays)} switched through {ds.topic_in}")
+    if ds.idx_keep_alive:  # (the seed's heartbeat, for Domoticz's "last seen")
+        parts.append(f'heartbeat {{"idx": {ds.idx_keep_alive}, "nvalue": 1}} on {ds.topic_in} every hour at hh:21')
     if not parts and (ds.idx_grid or ds.idx_injection):
         # The idx are there and turned off: "no idx set" sent a migrated user looking for a typo in them.
         given = " and ".join(f"{key} {idx}" for key, idx in (("idx_grid", ds.idx_grid),
