@@ -18,10 +18,16 @@ DEADLINE_RULE = "deadline rule"
 
 
 def fallback_notes(fs: FieldSettings, loads: Sequence[Equipment]) -> tuple[str, ...]:
-    """One line per fallback rule that may force the water heater from the grid (none without a heater)."""
+    """One line per fallback rule that may force the water heater from the grid; without a heater, the seed's rule
+    (on by default) said off, and why."""
     heater = next((load for load in loads if load.name == fs.water_heater), None)
     if heater is None:
-        return ()
+        # (a seed user told to list a relay heater as `constant` lost the rule without a word: it takes the first
+        # variable load unless [fallback] water_heater names one)
+        if not fs.fallback.seed.enabled:
+            return ()
+        return (f"{SEED_RULE}: off: no water heater to force (no variable load); for a water heater on a relay: "
+                "[fallback] water_heater = <its load's name>",)
     rules: list[tuple[str, str]] = []  # (the rule, what it does in the mode solar+fallback)
     seed = fs.fallback.seed
     most_wh = seed_most_wh(seed) if seed.enabled else 0.0

@@ -42,9 +42,16 @@ def test_an_evening_check_is_a_day(tmp_path: Path) -> None:
     assert "at 14:00 every day" in notes_of(path)[0] and "a day;" in notes_of(path)[0]
 
 
-def test_off_or_without_a_heater_nothing_is_said(tmp_path: Path) -> None:
+def test_off_nothing_is_said(tmp_path: Path) -> None:
     assert notes_of(write_config(tmp_path, extra="\n[fallback]\nseed_rule = false\n")) == ()
-    assert notes_of(write_config(tmp_path, loads=("radiator",))) == ()
+    assert notes_of(write_config(tmp_path, loads=("radiator",), extra="\n[fallback]\nseed_rule = false\n")) == ()
+
+
+def test_without_a_heater_the_seed_rule_is_said_off_and_how_to_name_one(tmp_path: Path) -> None:
+    # (a seed user told to list a relay heater as constant lost the rule, on by default, without a word)
+    (note,) = notes_of(write_config(tmp_path, loads=("radiator",)))
+    assert note == ("low-energy fallback (the seed's rule, on by default): off: no water heater to force (no variable "
+                    "load); for a water heater on a relay: [fallback] water_heater = <its load's name>")
 
 
 def test_the_deadline_rule_is_said_too(tmp_path: Path) -> None:
