@@ -223,7 +223,10 @@ class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSu
 
     def on_forecast(self, result: FetchNews, now: float) -> None:
         """A forecast fetched by the shell (or its failure, or its try just started: a check due meanwhile waits for
-        it), handed over by the main loop."""
+        it), handed over by the main loop. A step back the shell told before it is taken first, as a message takes it:
+        its times are on the new clock (taken at the next tick, the try it names was moved back a second time)."""
+        if self._started_at is not None and self._told_back_s:
+            self._follow_clock(now)
         self.field.on_forecast(result)
         if self._started_at is not None and not isinstance(result, FetchUnderWay):  # (a try started: no news)
             self.publish_status(now)

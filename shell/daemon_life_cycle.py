@@ -83,6 +83,7 @@ class DaemonLifeCycle:
     _loop: Callable[[], None]
     _offer_snapshot: Callable[..., None]
     _offered: dict[str, Any] | None
+    _follow_the_clock: Callable[[], None]
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         # Signal handlers run on the main thread between bytecodes: only enqueue (into a reentrant queue: see
@@ -144,6 +145,9 @@ class DaemonLifeCycle:
         for it."""
         if self.fetcher is None:
             return
+        # (a step of the clock since the daemon was built, the restore and the broker's first attempt taking tens of
+        # seconds at a boot: told now, the try is dated on the new clock; told by the loop after, the try moved again)
+        self._follow_the_clock()
         # (the forecast restored from the status file, if any: a start soon after its fetch does not fetch again)
         # (and the last failure, kept while the server asks to wait: a restart loop asked it at every start)
         kept, held = self.reg.field.forecast.owm, self.reg.field.forecast.owm_failure

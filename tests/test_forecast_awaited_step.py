@@ -7,16 +7,24 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from field.forecast import parse_owm_answer
+from field.forecast import ForecastFailure, parse_owm_answer
 from field.forecast_pending import FetchUnderWay
+from settings.config import load_settings
+from shell.clock_watch import ClockWatch, steady_s
+from shell.daemon import Daemon
+from shell.lock import InstanceLock
 from tests.field_house import at, field_config, ticks
 from tests.harness import Harness
 from tests.test_forecast_awaited import SUNNY, checks, counted_night
+from tests.test_forecast_awaited_round import late_night
 from tests.test_forecast_kept import OWM
+from tests.test_forecast_night import NO_NETWORK
 
 
 def test_a_clock_set_forward_during_the_fetch_at_start_moves_its_deadline(tmp_path: Path,
@@ -79,4 +87,43 @@ def test_a_clock_step_before_the_regulator_starts_moves_the_try_s_deadline(
     answer = parse_owm_answer(200, json.dumps(SUNNY).encode(), at(2024, 1, 11, 1, 0, 9))
     h.reg.on_forecast(answer, at(2024, 1, 11, 1, 0, 9))
     ticks(h, at(2024, 1, 11, 1, 0, 9), at(2024, 1, 11, 1, 0, 20), step_s=1.0)
+    assert len(checks(caplog)) == 1 and "clouds 10 % on 2024-01-11 (openweathermap)" in checks(caplog)[0]
+
+
+@pytest.mark.parametrize("step_s", [1800.0, -1800.0], ids=["forward", "back"])
+def test_a_step_before_the_fetch_at_start_is_not_applied_to_its_try_again(tmp_path: Path, step_s: float) -> None:
+    # The wall clock stepped between the daemon's build and its fetcher's start (the restore, the broker's first
+    # attempt: tens of seconds with the network not up, NTP setting the clock once it is): the try at start is dated on
+    # the new clock, and the loop's first look at the clock moved it by that step again (forward: its deadline 30 min
+    # late, the round's 20 min bound with it; back: long past, the check going on at once as for 100 % clouds).
+    config = field_config(tmp_path, extra=OWM + "url = http://127.0.0.1:9/x\n")
+    built = Daemon(load_settings(config), InstanceLock(tmp_path / "test.lock"))
+    assert built.fetcher is not None
+    built.fetcher._thread = threading.Thread(target=lambda: None)  # (its fetches not run)
+    built._clock_watch = ClockWatch(time.time() - step_s, steady_s())  # (the clock as the build read it)
+    built._start_fetcher()
+    built.fetcher._thread.join()
+    built._follow_the_clock()  # (the loop's first look at the clock)
+    awaited = built.reg.field.forecast.awaited()
+    assert awaited is not None and abs(awaited.started_at - time.time()) < 5.0
+
+
+def test_a_step_back_told_before_a_failed_try_dated_after_it_moves_the_next_try_once(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A late check waiting for the round at start; NTP sets the clock back 60 s, and the try's failure, dated on the new
+    # clock, is the next event the loop hands over: the step, told before it, was applied at the next tick to the next
+    # try it names, dated on the new clock already: its deadline a minute early, the check forced as for 100 % clouds
+    # before that try's sunny answer came.
+    h = late_night(tmp_path)
+    caplog.set_level(logging.INFO)
+    h.reg.on_forecast(FetchUnderWay("at start", at(2024, 1, 11, 1, 30), 10.0), at(2024, 1, 11, 1, 30))
+    ticks(h, at(2024, 1, 11, 1, 30), at(2024, 1, 11, 1, 30, 4), step_s=1.0)
+    h.reg.clock_stepped_back(60.0, at(2024, 1, 11, 1, 29, 5))
+    h.reg.on_forecast(ForecastFailure(NO_NETWORK, at(2024, 1, 11, 1, 29, 6), final=False,
+                                      next_try_at=at(2024, 1, 11, 1, 34, 6)), at(2024, 1, 11, 1, 29, 6))
+    ticks(h, at(2024, 1, 11, 1, 29, 7), at(2024, 1, 11, 1, 34, 7), step_s=5.0)
+    assert checks(caplog) == []
+    answer = parse_owm_answer(200, json.dumps(SUNNY).encode(), at(2024, 1, 11, 1, 34, 8))
+    h.reg.on_forecast(answer, at(2024, 1, 11, 1, 34, 8))
+    ticks(h, at(2024, 1, 11, 1, 34, 8), at(2024, 1, 11, 1, 34, 20), step_s=1.0)
     assert len(checks(caplog)) == 1 and "clouds 10 % on 2024-01-11 (openweathermap)" in checks(caplog)[0]
