@@ -176,7 +176,8 @@ class ForecastBook(KeptForecasts):
     def awaited(self, now: float | None = None) -> FetchUnderWay | None:
         """The fetch's try under way whose answer may still come at `now` (None: any), for a check to wait for."""
         under_way = self.under_way
-        return under_way if under_way is not None and (now is None or now < under_way.ends_by) else None
+        return under_way if under_way is not None and not under_way.past_round_wait and \
+            (now is None or now < under_way.ends_by) else None
 
     def clouds_for(self, day: date, now: float | None = None) -> CloudPick:
         """The cloud cover (%) of `day` for a check at `now`: the freshest source that has it (an OpenWeatherMap

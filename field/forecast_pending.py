@@ -44,14 +44,19 @@ class FetchUnderWay:
                        round_since=None if self.round_since is None else self.round_since + step_s,
                        failed=None if self.failed is None else (self.failed[0] + step_s, self.failed[1]))
 
+    @property
+    def past_round_wait(self) -> bool:
+        """Its answer would come past ROUND_WAIT_S from its round's start: no check waits for it (a check names it)."""
+        return self.round_since is not None and self.ends_by > self.round_since + ROUND_WAIT_S
+
     def next_try(self, failure: ForecastFailure) -> FetchUnderWay | None:
-        """The round's next try after `failure`, this try's outcome: None when the round is over (a final failure),
-        the failure does not say when (`next_try_at`), or its answer would come past ROUND_WAIT_S from its start."""
+        """The round's next try after `failure`, this try's outcome: None when the round is over (a final failure) or
+        the failure does not say when (`next_try_at`). (One past ROUND_WAIT_S is kept, not waited for: the check says
+        why it went on, where the fetch thread had just said the round's next try.)"""
         if failure.final or failure.next_try_at is None:
             return None
         since = self.started_at if self.round_since is None else self.round_since
-        following = FetchUnderWay(self.why, failure.next_try_at, self.timeout_s, since, (failure.at, failure.cause))
-        return following if following.ends_by <= since + ROUND_WAIT_S else None
+        return FetchUnderWay(self.why, failure.next_try_at, self.timeout_s, since, (failure.at, failure.cause))
 
     def clock_time(self, at: float, tz: tzinfo | None) -> str:
         """`at` as the log says a time of the night (HH:MM:SS, local)."""
@@ -80,9 +85,14 @@ class FetchUnderWay:
         return f"{name}, {since}, gave no answer by {self.clock_time(self.ends_by, tz)}"
 
     def not_waited(self, tz: tzinfo | None) -> str:
-        """The cause a check gives when it could not wait for the try (its answer past the night's room)."""
+        """The cause a check gives when it did not wait for the try (its answer past the night's room, or past
+        ROUND_WAIT_S from its round's start)."""
         name, since = self._named(tz)
-        return f"{name}, {since}, not waited for: its answer by {self.clock_time(self.ends_by, tz)} would come too late"
+        late = f"{name}, {since}, not waited for: its answer by {self.clock_time(self.ends_by, tz)} would come"
+        if self.past_round_wait and self.round_since is not None:
+            return (f"{late} more than {ROUND_WAIT_S / 60:.0f} min after its round's first try, at "
+                    f"{self.clock_time(self.round_since, tz)}")
+        return f"{late} too late"
 
 
 # What the fetch thread hands the main loop: a round's outcome, a failed try of a round not over, a try started.
