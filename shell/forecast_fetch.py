@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import tzinfo
 
+from field.fallback_resume import MAX_LATE_S
 from field.forecast import ForecastFailure, OwmForecast
 from field.forecast_pending import FetchUnderWay
 from field.forecast_settings import FETCH_LEAD_S, KEEP_AT_START_S, OwmSettings, shown_url
@@ -205,9 +206,11 @@ class ForecastFetcher(ForecastPlan):
             # (the pause is on the steady clock, the check on the wall clock: one stepped forward past the check
             # meanwhile, NTP at a Pi's boot, made the round's next tries after it, for a forecast no check reads)
             rest = f"the rest of the fetch {why}"
-            if for_check and why == "at start" and self._clock() + self.settings.timeout_s > check_at:
+            if for_check and why == "at start" and check_at < self._clock() + self.settings.timeout_s < \
+                    check_at + MAX_LATE_S:
                 # (the check, late now, waits for this round's tries: a Pi back at 01:30 on a clock saved at 00:40,
-                # set by NTP once the network came up, when the next try would have got the forecast)
+                # set by NTP once the network came up, when the next try would have got the forecast; not past the
+                # night's room, the check skipped: set to 05:01, the rest was asked for no check)
                 log.info("forecast: the clock went forward to %s, past check_at (%s): %s is asked all the same, for "
                          "that check (late)", local_time(self._clock(), self.tz), local_time(check_at, self.tz), rest)
                 for_check = False

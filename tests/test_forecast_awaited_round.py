@@ -173,3 +173,16 @@ def test_a_step_past_the_check_during_the_round_at_start_asks_its_rest_for_the_l
     assert tries == ["11 00:40:00", "11 01:31:00"]
     assert [type(event.result) for event in handed] == [OwmForecast]
     assert "the rest of the fetch at start is asked all the same, for that check (late)" in caplog.text
+
+
+def test_a_step_past_the_night_s_room_during_the_round_at_start_asks_no_more(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # The same, NTP setting the clock to 05:01 (a Pi off since the night before, its clock saved at 00:40): the check,
+    # more than 3 h late, is skipped; its rest was asked all the same "for that check (late)", a free key's calls for a
+    # forecast no check reads, and said so.
+    caplog.set_level(logging.INFO)
+    tries, handed = night(monkeypatch, at(2024, 1, 11, 0, 40), lambda now: unreachable,
+                          step_back=(at(2024, 1, 11, 0, 41), -(4 * 3600 + 20 * 60.0)), until=at(2024, 1, 11, 5, 30))
+    assert tries == ["11 00:40:00"]
+    assert [type(event.result) for event in handed] == [ForecastFailure]
+    assert "asked all the same" not in caplog.text
