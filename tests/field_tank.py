@@ -80,3 +80,21 @@ class AnsweringHouse(House):
                 percents = [p for p in self.h.on(ECS_CMD) if p != "status"]
                 echo = ECHO.replace(b"0.00", f"{float(percents[-1]) if percents else 0.0:.2f}".encode())
                 self.h.reg.handle(ECS_CMD[: -len("/cmd")], echo, self.now + 0.1)
+
+
+def radiator_just_on(tmp_path: Path) -> tuple[Harness, House]:
+    """The closed loop's heater saturated (70 W over it), then 2 kW more sun: the 2 kW radiator switched on at a
+    decision, the house's readings not showing it yet (the cases of a relay's command the house meter has not seen)."""
+    config = field_config(tmp_path, algorithm="closed_loop")
+    config.write_text(config.read_text().replace("max_power = 1000\n", "max_power = 2000\n", 1))
+    h = Harness(config)
+    house = House(h, T, base_w=300, production_w=300 + 2000 + 20 + 50)
+    house.run(150)  # the heater saturated, 70 W over it: the radiator stays off
+    assert h.last(ECS_CMD) == "100" and h.last(RADIATOR) == "OFF"
+    house.production_w += 2000
+    for _ in range(3):  # (a decision every other reading: period 2.5 s)
+        house.run(2)
+        if h.last(RADIATOR) == "ON":
+            break  # the radiator switched on at this reading's decision...
+    assert h.last(RADIATOR) == "ON"
+    return h, house

@@ -14,7 +14,7 @@ from tests.configs import reading
 from tests.controller_house import House as LoopHouse
 from tests.controller_house import closed_loop
 from tests.field_house import ECS_CMD, ECS_METER, RADIATOR, House, field_config
-from tests.field_tank import EMPTY_TANK, METERED, T, live, metered
+from tests.field_tank import EMPTY_TANK, METERED, T, live, metered, radiator_just_on
 from tests.harness import CONS, MODE, NOON, Harness
 
 
@@ -96,18 +96,7 @@ def test_a_reading_before_a_relay_shows_is_no_cut(tmp_path: Path, caplog: pytest
     # A 2 kW relay switched on, and a house reading half a second later that does not show it yet: against
     # the beliefs (the relay counted on) the house "fell" by the heater's 2 kW.
     caplog.set_level(logging.INFO)
-    config = field_config(tmp_path, algorithm="closed_loop")
-    config.write_text(config.read_text().replace("max_power = 1000\n", "max_power = 2000\n", 1))
-    h = Harness(config)
-    house = House(h, T, base_w=300, production_w=300 + 2000 + 20 + 50)
-    house.run(150)  # the heater saturated, 70 W over it: the radiator stays off
-    assert h.last(ECS_CMD) == "100" and h.last(RADIATOR) == "OFF"
-    house.production_w += 2000
-    for _ in range(3):  # (a decision every other reading: period 2.5 s)
-        house.run(2)
-        if h.last(RADIATOR) == "ON":
-            break  # the radiator switched on at this reading's decision...
-    assert h.last(RADIATOR) == "ON"
+    h, house = radiator_just_on(tmp_path)
     h.reg.handle(CONS, reading(300 + 2000), house.now + 0.5)  # ...and a reading comes before it closes
     house.run(10)
     assert "ecs may be full" not in caplog.text

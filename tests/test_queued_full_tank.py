@@ -11,8 +11,8 @@ import pytest
 
 from shell.link_events import Message
 from tests.configs import reading
-from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS, RADIATOR, House, field_config
-from tests.field_tank import EMPTY_TANK, T, live, metered
+from tests.field_house import ECS_CMD, ECS_METER, ECS_STATUS
+from tests.field_tank import EMPTY_TANK, T, live, metered, radiator_just_on
 from tests.harness import CONS, PROD, Harness
 from tests.test_field_boots import echo
 from tests.test_queued_across_step_back import Clocks
@@ -70,18 +70,7 @@ def test_a_reading_before_a_late_relay_went_is_no_cut(tmp_path: Path, caplog: py
     # reading's date. The readings received meanwhile, dated 1 s and more after it, do not show it: against the beliefs
     # (the relay counted on, "known" a settle after its stamp) the house "fell" by the heater's 2 kW.
     caplog.set_level(logging.INFO)
-    config = field_config(tmp_path, algorithm="closed_loop")
-    config.write_text(config.read_text().replace("max_power = 1000\n", "max_power = 2000\n", 1))
-    h = Harness(config)
-    house = House(h, T, base_w=300, production_w=300 + 2000 + 20 + 50)
-    house.run(150)  # the heater saturated, 70 W over it: the radiator stays off
-    assert h.last(ECS_CMD) == "100" and h.last(RADIATOR) == "OFF"
-    house.production_w += 2000
-    for _ in range(3):  # (a decision every other reading: period 2.5 s)
-        house.run(2)
-        if h.last(RADIATOR) == "ON":
-            break  # the radiator switched on at this reading's decision...
-    assert h.last(RADIATOR) == "ON"
+    h, house = radiator_just_on(tmp_path)
     stamp = h.load("radiator").last_command_at  # (the reading's date: its decision's)
     assert stamp is not None
     heater_at = h.load("ecs").last_command_at
