@@ -10,6 +10,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,8 +41,15 @@ def daemon(tmp_path: Path, broker: PrivateBroker) -> Iterator[Daemon]:
     on the broker."""
     path = field_config(tmp_path, ecs=f"domoticz_idx_force = {ECS_SWITCH}\n",
                         extra="[domoticz]\nidx_grid = 5\nidx_injection = 6\n")
+    with daemon_on(path, broker) as built:
+        yield built
+
+
+@contextmanager
+def daemon_on(path: Path, broker: PrivateBroker) -> Iterator[Daemon]:
+    """The daemon of the config at `path` (its port 9 made `broker`'s), built, not run: the test drives its clock."""
     path.write_text(path.read_text().replace("port = 9\n", f"port = {broker.port}\n"))
-    lock = InstanceLock(tmp_path / "test.lock")
+    lock = InstanceLock(path.parent / "test.lock")
     lock.acquire()
     built = Daemon(load_settings(path), lock)
     try:
@@ -51,7 +59,7 @@ def daemon(tmp_path: Path, broker: PrivateBroker) -> Iterator[Daemon]:
             built._shutdown()
 
 
-def ticks(daemon: Daemon, start: float, end: float, step_s: float) -> float:
+def ticks(daemon: Daemon, start: float, end: float, step_s: float = 10.0) -> float:
     now = start
     while now <= end:
         daemon.reg.tick(now)

@@ -11,37 +11,21 @@ from pathlib import Path
 import pytest
 
 from localbroker import PrivateBroker
-from settings.config import load_settings
 from shell.daemon import Daemon
 from shell.link_events import Connected, Disconnected
-from shell.lock import InstanceLock
 from tests.daemon_events import next_event
 from tests.field_domoticz import DZ_IN
 from tests.field_house import at, field_config
 from tests.mqtt_probe import MqttProbe
+from tests.test_daemon_outage_backlog import daemon_on, ticks
 
 MARK = "test/mark"
 
 
 @pytest.fixture
 def daemon(tmp_path: Path, broker: PrivateBroker) -> Iterator[Daemon]:
-    path = field_config(tmp_path, extra="[domoticz]\nidx_keep_alive = 658\n")
-    path.write_text(path.read_text().replace("port = 9\n", f"port = {broker.port}\n"))
-    lock = InstanceLock(tmp_path / "test.lock")
-    lock.acquire()
-    built = Daemon(load_settings(path), lock)
-    try:
+    with daemon_on(field_config(tmp_path, extra="[domoticz]\nidx_keep_alive = 658\n"), broker) as built:
         yield built
-    finally:
-        if lock._fd is not None:  # (not stopped by the test)
-            built._shutdown()
-
-
-def ticks(daemon: Daemon, start: float, end: float, step_s: float = 10.0) -> None:
-    now = start
-    while now <= end:
-        daemon.reg.tick(now)
-        now += step_s
 
 
 def heard(daemon: Daemon, probe: MqttProbe, mark: str) -> list[dict[str, int]]:
