@@ -19,7 +19,7 @@ from field.fallback_settings import (
     read_fallback_settings,
 )
 from field.forecast_settings import ForecastSettings, OwmSettings, read_forecast_settings
-from integrations.domoticz import as_domoticz_reads, order_doubt, order_problem, read_idx
+from integrations.domoticz_orders import as_domoticz_reads, order_doubt, order_problem, read_idx
 from integrations.domoticz_settings import (
     DOMOTICZ_EVALUATE_OPTIONS,
     DOMOTICZ_LOAD_OPTIONS,

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from values.readings import MAX_PAYLOAD_BYTES
-from values.shown import cut, shown
+from values.shown import shown
 
 log = logging.getLogger(__name__)
 
@@ -144,98 +144,6 @@ def level_names(value: object) -> tuple[str, ...]:
             return ()
     names = tuple(text.split("|"))
     return names if len(names) > 1 else ()
-
-
-# The commands Domoticz's input reads an idx for, as a number (hardware/MQTT.cpp: asInt64(), which throws on text and
-# reads a missing idx as 0); udevice is the command of an order that names none.
-IDX_COMMANDS = ("udevice", "switchlight", "switchscene", "getdeviceinfo", "getsceneinfo", "setuservariable",
-                "setcolbrightnessvalue")
-MAX_IDX = 2 ** 63  # (read as a 64-bit signed number: one past it is out of range, and dropped)
-# A switchlight's switchcmd as Domoticz's own devices read it, case and all (main/RFXNames.cpp, GetLightCommand; a
-# Python plugin's device is handed it as written): lower-cased -> as written.
-SWITCH_WORDS = {word.lower(): word for word in ("On", "Off", "Toggle", "Set Level", "Stop", "Open", "Close")}
-# A switchscene's (a group's or scene's): MQTT.cpp drops any other, case and all.
-SCENE_WORDS = {word.lower(): word for word in ("On", "Off", "Toggle")}
-
-
-def as_domoticz_reads(text: str) -> str:
-    """`text` (an order to Domoticz's input) as strict JSON, read as Domoticz's jsoncpp reads it with its defaults:
-    its comments (// and /* */) and a comma before a closing brace or bracket taken out. Only outside strings."""
-    out: list[str] = []
-    i, quoted = 0, False
-    while i < len(text):
-        char = text[i]
-        if quoted:
-            out.append(text[i:i + 2] if char == "\\" else char)
-            i += 2 if char == "\\" else 1
-            quoted = char != '"'
-            continue
-        if text.startswith(("//", "/*"), i):
-            end = text.find("\n" if text[i + 1] == "/" else "*/", i + 2)
-            i = len(text) if end < 0 else end + (1 if text[i + 1] == "/" else 2)
-            continue
-        if char in "}]" and "".join(out).rstrip().endswith(","):
-            out = list("".join(out).rstrip()[:-1])
-        out.append(char)
-        quoted = char == '"'
-        i += 1
-    return "".join(out)
-
-
-def read_idx(value: object) -> int | None:
-    """The device number Domoticz's input reads for an order's idx `value` (jsoncpp's asInt64: a number, its decimals
-    dropped), or None when it drops the order (text, a list, true/false, out of 64 bits; NaN and Infinity, which
-    Python's json reads, Domoticz's does not)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not -MAX_IDX <= value < MAX_IDX:
-        return None  # (NaN fails the range too)
-    return int(value)
-
-
-def order_problem(doc: dict[str, object]) -> str | None:
-    """Why Domoticz's input would drop the order `doc` (a relay's json_on or json_off), or act on no device; None when
-    it reads it. Only what no Domoticz version takes: an idx that is text, missing or not a device's (0), a switchlight
-    without a switchcmd, a switchscene's other than On, Off or Toggle as written."""
-    command = doc.get("command", "udevice")
-    if command not in IDX_COMMANDS:
-        return None
-    idx = doc.get("idx")
-    if idx is None:
-        return "no idx: Domoticz reads idx 0, no device (its log: unknown idx received!): write the device's idx"
-    if isinstance(idx, str):
-        number = f' ("idx": {idx.strip()})' if idx.strip().isascii() and idx.strip().isdigit() else ""
-        return f"its idx {cut(idx)!r} is text: Domoticz reads a number{number}, else drops the order"
-    if (read := read_idx(idx)) is None or read < 1:
-        return f"its idx {cut(shown(idx))} is no device: Domoticz's idx are whole numbers from 1"
-    if command not in ("switchlight", "switchscene"):
-        return None
-    word = doc.get("switchcmd")
-    if not isinstance(word, str):
-        return "no switchcmd (text, e.g. \"switchcmd\": \"On\"): Domoticz switches nothing"
-    if command == "switchscene" and word not in SCENE_WORDS.values():
-        written = SCENE_WORDS.get(word.strip().lower())
-        return f"switchcmd {cut(word)!r}: " + (f"Domoticz reads {written!r}, in those letters" if written else
-                                               "a switchscene takes On, Off or Toggle, else Domoticz drops it")
-    return None
-
-
-def order_doubt(doc: dict[str, object]) -> str | None:
-    """What Domoticz reads otherwise than written in the order `doc` it acts on (warned of), or None: an idx with
-    decimals (dropped), a switchlight's On/Off in other letters (only a Python plugin's device, which is handed it as
-    written, may take "on": the Zigbee2MQTT plugin's upper-cases it)."""
-    if doc.get("command", "udevice") not in IDX_COMMANDS:
-        return None
-    idx = doc.get("idx")
-    if isinstance(idx, float) and (read := read_idx(idx)) is not None and not idx.is_integer():
-        return f'its idx {idx} has decimals: Domoticz drops them and reads it as {read} (write "idx": {read})'
-    word = doc.get("switchcmd")
-    if doc.get("command") != "switchlight" or not isinstance(word, str):
-        return None
-    written = SWITCH_WORDS.get(word.strip().lower())
-    if written is None or word == written:
-        return None
-    return (f"switchcmd {word!r}: only a Python plugin's device may take it (handed it as written); Domoticz's "
-            f"others (a dummy switch, Z-Wave, RFXCOM, MQTT Auto Discovery) read {written!r} only, and switch nothing: "
-            f'write "switchcmd": "{written}"')
 
 
 def sensor_payload(idx: int, watts: int) -> str:
