@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import re
+
 from values.shown import cut, shown
 
 # The commands Domoticz's input reads an idx for, as a number (hardware/MQTT.cpp: asInt64(), which throws on text and
@@ -11,6 +13,12 @@ from values.shown import cut, shown
 IDX_COMMANDS = ("udevice", "switchlight", "switchscene", "getdeviceinfo", "getsceneinfo", "setuservariable",
                 "setcolbrightnessvalue")
 MAX_IDX = 2 ** 63  # (read as a 64-bit signed number: one past it is out of range, and dropped)
+# All the commands Domoticz's input knows, compared as written (MQTT.cpp: ==; none ever removed since it took commands):
+# lower-cased -> as written. Any other is "Unknown command received!", the order dropped.
+COMMANDS = {command.lower(): command for command in IDX_COMMANDS + ("addlogmessage", "customevent",
+                                                                     "sendnotification")}
+INT_RANGE = range(-2 ** 31, 2 ** 31)  # a switchlight's level, read as a 32-bit int (jsoncpp's asInt throws past it)
+LEADING_NUMBER = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")  # what C's atoi reads of a text
 # A switchlight's switchcmd as Domoticz's own devices read it, case and all (main/RFXNames.cpp, GetLightCommand; a
 # Python plugin's device is handed it as written): lower-cased -> as written.
 SWITCH_WORDS = {word.lower(): word for word in ("On", "Off", "Toggle", "Set Level", "Stop", "Open", "Close")}
@@ -51,12 +59,39 @@ def read_idx(value: object) -> int | None:
     return int(value)
 
 
+def read_level(value: object) -> int | None:
+    """A switchlight's level as Domoticz reads it (MQTT.cpp): -1 when none (null too), a text's leading whole number
+    (atoi: 0 when none), a number's whole part, true 1; None when it drops the order (a list, an object, out of 32
+    bits)."""
+    if value is None:
+        return -1
+    if isinstance(value, str):
+        match = LEADING_NUMBER.match(value)
+        return int(match.group(1)) if match else 0
+    if isinstance(value, (int, float)) and -2 ** 31 - 1 < value < 2 ** 31:  # (bool is an int; NaN fails the range)
+        return int(value)
+    return None
+
+
+def command_problem(command: object) -> str | None:
+    """Why Domoticz's input drops an order whose "command" is `command` (None: udevice, as when none), or None."""
+    if command is None or (isinstance(command, str) and command in COMMANDS.values()):
+        return None
+    written = COMMANDS.get(command.strip().lower()) if isinstance(command, str) else None
+    unknown = "its log: Unknown command received, and the order is dropped"
+    if isinstance(command, str) and written is not None:
+        return f"command {cut(command)!r}: Domoticz reads {written!r}, in those letters ({unknown})"
+    return f"command {cut(shown(command))} is none Domoticz's input knows (switchlight, udevice, ...: {unknown})"
+
+
 def order_problem(doc: dict[str, object]) -> str | None:
     """Why Domoticz's input would drop the order `doc` (a relay's json_on or json_off), or act on no device; None when
-    it reads it. Only what no Domoticz version takes: an idx that is text, missing or not a device's (0), a switchlight
-    without a switchcmd, a switchscene's other than On, Off or Toggle as written."""
-    command = doc.get("command", "udevice")
-    if command not in IDX_COMMANDS:
+    it reads it. Only what no Domoticz version takes: a command it does not know (or in other letters), an idx that is
+    text, missing or not a device's (0), a switchlight without a switchcmd or with a level it cannot read, a
+    switchscene's other than On, Off or Toggle as written."""
+    if (problem := command_problem(command := doc.get("command"))) is not None:
+        return problem
+    if (command or "udevice") not in IDX_COMMANDS:
         return None
     idx = doc.get("idx")
     if idx is None:
@@ -68,6 +103,8 @@ def order_problem(doc: dict[str, object]) -> str | None:
         return f"its idx {cut(shown(idx))} is no device: Domoticz's idx are whole numbers from 1"
     if command not in ("switchlight", "switchscene"):
         return None
+    if command == "switchlight" and read_level(level := doc.get("level")) is None:
+        return f"its level {cut(shown(level))} is no level Domoticz reads (a whole number): it drops the order"
     word = doc.get("switchcmd")
     if not isinstance(word, str):
         return "no switchcmd (text, e.g. \"switchcmd\": \"On\"): Domoticz switches nothing"
@@ -82,7 +119,7 @@ def order_doubt(doc: dict[str, object]) -> str | None:
     """What Domoticz reads otherwise than written in the order `doc` it acts on (warned of), or None: an idx with
     decimals (dropped), a switchlight's On/Off in other letters (only a Python plugin's device, which is handed it as
     written, may take "on": the Zigbee2MQTT plugin's upper-cases it)."""
-    if doc.get("command", "udevice") not in IDX_COMMANDS:
+    if (doc.get("command") or "udevice") not in IDX_COMMANDS:
         return None
     idx = doc.get("idx")
     if isinstance(idx, float) and (read := read_idx(idx)) is not None and not idx.is_integer():
@@ -96,3 +133,18 @@ def order_doubt(doc: dict[str, object]) -> str | None:
     return (f"switchcmd {word!r}: only a Python plugin's device may take it (handed it as written); Domoticz's "
             f"others (a dummy switch, Z-Wave, RFXCOM, MQTT Auto Discovery) read {written!r} only, and switch nothing: "
             f'write "switchcmd": "{written}"')
+
+
+def on_order_doubt(doc: dict[str, object]) -> str | None:
+    """What a relay's json_on `doc` (an order Domoticz acts on) does otherwise than switch on, or None: a switchlight's
+    Set Level with no level, or one of 0 or less, which Domoticz turns into an Off (main/mainworker.cpp,
+    SwitchLightInt: a Python plugin's device and MQTT Auto Discovery's are handed the Off too). Warned of, not refused:
+    a blind's goes to its last level, and a selector's level 0 runs that level's actions."""
+    if doc.get("command") != "switchlight" or doc.get("switchcmd") != "Set Level":
+        return None
+    level = read_level(doc.get("level"))
+    if level is None or level > 0:
+        return None
+    given = "no level" if level == -1 else f"level {cut(shown(doc.get('level')))} (read as {level})"
+    return (f"a Set Level with {given}: Domoticz switches the device Off, and the relay would never switch on: write "
+            '"switchcmd": "On" (or "level": 100 with a dimmer)')
