@@ -117,8 +117,10 @@ class DomoticzBridge(ModeSelectorLink, ForceSwitchLinks):
     def on_connected(self, now: float) -> None:
         """After each (re)connect: ask for the selector's level and what every force switch is; each switch is shown
         its load's state once Domoticz answered (an "On" sent to a selector before knowing it is one takes it to its
-        last level, level 0 if never set above)."""
+        last level, level 0 if never set above). The sensors' values go once more a minute later (GridPublisher)."""
         self._link_down = False
+        if self.grid is not None:
+            self.grid.connected(now)
         if self.selector is not None:
             self._send(self.selector.request())
             self._asked = Asked(now)

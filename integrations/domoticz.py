@@ -16,6 +16,10 @@ from values.shown import shown
 log = logging.getLogger(__name__)
 
 DEFAULT_KEEPALIVE_S = 1800.0  # the seed's: Domoticz and Grafana see the flat 0 at least this often
+# After each connect of PySEB's link, both flows' values are sent once more this much later: a 0 sent while Domoticz was
+# not back yet is lost (no session kept for it), and it tries again only every 30 s after a broker restart
+# (hardware/MQTT.cpp); without it, a flow that stopped then showed its last watts in Domoticz until the keepalive.
+RESEND_AFTER_CONNECT_S = 60.0
 
 Message = tuple[str, str]  # (topic, payload) for the regulator to publish
 
@@ -163,14 +167,14 @@ class _Flow:
     last_w: int | None = None
     zero_sent_at: float | None = None
 
-    def update(self, watts: int, now: float, keepalive_s: float) -> bool:
-        """True when this value must be published."""
+    def update(self, watts: int, now: float, keepalive_s: float, again: bool = False) -> bool:
+        """True when this value must be published (a 0 too when `again`)."""
         previous, self.last_w = self.last_w, watts
         if watts != 0:
             self.zero_sent_at = None
             return True
         # (a last 0 dated after `now` is from before a clock stepped back: sent again, not held back for the step)
-        if previous != 0 or self.zero_sent_at is None or not 0 <= now - self.zero_sent_at < keepalive_s:
+        if again or previous != 0 or self.zero_sent_at is None or not 0 <= now - self.zero_sent_at < keepalive_s:
             self.zero_sent_at = now
             return True
         return False
@@ -185,12 +189,22 @@ class GridPublisher:
         self.keepalive_s = keepalive_s
         self._grid = _Flow(idx_grid, send_grid and idx_grid > 0)
         self._injection = _Flow(idx_injection, send_injection and idx_injection > 0)
+        self._again_at: float | None = None  # when both flows' values go once more after a connect
+
+    def connected(self, now: float) -> None:
+        """PySEB's link (re)connected at `now`: both flows' values are sent again RESEND_AFTER_CONNECT_S later (a flow
+        not at 0 is sent at every decision anyway: a 0 is what this sends again)."""
+        self._again_at = now + RESEND_AFTER_CONNECT_S
 
     def update(self, grid_w: float, injection_w: float, now: float) -> list[Message]:
         """The messages for one decision: `grid_w` import (>= 0), `injection_w` export (published
         negative, whichever sign it is given with)."""
         out: list[Message] = []
+        # (due, or dated further ahead than it was set: a clock stepped back, sent rather than held back for the step)
+        again = self._again_at is not None and not 0 < self._again_at - now <= RESEND_AFTER_CONNECT_S
+        if again:
+            self._again_at = None
         for flow, watts in ((self._grid, round(max(0.0, grid_w))), (self._injection, -round(abs(injection_w)))):
-            if flow.enabled and flow.update(watts, now, self.keepalive_s):
+            if flow.enabled and flow.update(watts, now, self.keepalive_s, again):
                 out.append((self.topic_in, sensor_payload(flow.idx, watts)))
         return out
