@@ -21,6 +21,13 @@ FETCH_END_SLACK_S = 2.0
 ROUND_WAIT_S = 20 * 60.0
 
 
+def in_round_wait(round_since: float, try_at: float, timeout_s: float) -> bool:
+    """Whether a check waits for a round's try starting at `try_at` (cut at `timeout_s`): its answer comes within
+    ROUND_WAIT_S of the round's first try, at `round_since`. The fetch thread asks a round at start's tries past
+    check_at by the same rule: those a check due meanwhile waits for."""
+    return try_at + timeout_s + FETCH_END_SLACK_S <= round_since + ROUND_WAIT_S
+
+
 @dataclass(frozen=True, slots=True)
 class FetchUnderWay:
     """A fetch's try started at `started_at`, cut at `timeout_s`; `why` names its round ("at start", ...). A next try
@@ -47,7 +54,7 @@ class FetchUnderWay:
     @property
     def past_round_wait(self) -> bool:
         """Its answer would come past ROUND_WAIT_S from its round's start: no check waits for it (a check names it)."""
-        return self.round_since is not None and self.ends_by > self.round_since + ROUND_WAIT_S
+        return self.round_since is not None and not in_round_wait(self.round_since, self.started_at, self.timeout_s)
 
     def next_try(self, failure: ForecastFailure) -> FetchUnderWay | None:
         """The round's next try after `failure`, this try's outcome: None when the round is over (a final failure) or
