@@ -14,7 +14,7 @@ from datetime import tzinfo
 
 from field.fallback_resume import MAX_LATE_S
 from field.forecast import ForecastFailure, OwmForecast
-from field.forecast_pending import FetchUnderWay
+from field.forecast_pending import ROUND_WAIT_S, FetchUnderWay, in_round_wait
 from field.forecast_settings import FETCH_LEAD_S, KEEP_AT_START_S, OwmSettings, shown_url
 from shell.event_queue import EventSink
 from shell.forecast_plan import ForecastPlan, local_time
@@ -59,6 +59,7 @@ class ForecastFetcher(ForecastPlan):
         # check_at) or of the daily round, and which round it ended: tried again before the check (_again_at)
         self._failed: ForecastFailure | None = None
         self._failed_why = ""
+        self._start_at: float | None = None  # the fetch at start's first try, as handed to the main loop (start())
 
     def start(self, kept_at: float | None = None, held: ForecastFailure | None = None) -> FetchUnderWay | None:
         """Fetch now, then daily before check_at. `kept_at`: when the forecast the status file kept was fetched; within
@@ -91,6 +92,7 @@ class ForecastFetcher(ForecastPlan):
                      shown_url(self.settings.url), self.settings.location, FETCH_LEAD_S / 60)
         # (as _run decides, read before its thread runs: read after, the round it started had dated itself already)
         fetches = self._last_round_at is None and self._held is None
+        self._start_at = now if fetches else None
         self._thread.start()
         return FetchUnderWay("at start", now, self.settings.timeout_s) if fetches else None
 
@@ -164,10 +166,13 @@ class ForecastFetcher(ForecastPlan):
         self._failed = None
         attempts = self.settings.attempts
         # A round in the hour before check_at (the daily one, or a start then) is for that check: no try ending past
-        # it (a start at 00:55 asked at 01:00, with the check, and 01:05, after it, for nothing); another's tries
-        # end within FETCH_LEAD_S of its start, the daily round's time.
+        # it (a start at 00:55 asked at 01:00, with the check, and 01:05, after it, for nothing), but a start's whose
+        # answer the check due meanwhile waits for (a Pi back at 00:57 after a power cut, its network not up yet: its
+        # one try failed, the check forced as for 100 % clouds); another's tries end within FETCH_LEAD_S of its start,
+        # the daily round's time.
         check_at = next_occurrence(started, hour(self.check_at_hour), self.tz)
         for_check = until is None and check_at - started <= FETCH_LEAD_S
+        since = self._start_at if why == "at start" and self._start_at is not None else started
         for attempt in range(1, attempts + 1):
             try:
                 result = fetch_once(self.settings, self._clock)
@@ -177,18 +182,21 @@ class ForecastFetcher(ForecastPlan):
             if isinstance(result, OwmForecast) or attempt == attempts or not result.retry:
                 self._handed(result, why)
                 return
+            failed_at = self._clock()  # (one reading: the next try as planned is the one the main loop is told of)
             if until is not None or for_check:  # (none ending past the check; tries again: doubling gaps)
                 gap_s = self.settings.retry_interval_s * (2 ** (attempt + 1) if until is not None else 1)
                 wait_s = max(gap_s, result.retry_after_s or 0.0)
-                past = self._clock() + wait_s + self.settings.timeout_s > (until or check_at)
-                past_said = "the next, %.0f s later, would end past check_at"
+                past = not self._tried_for(why, since, failed_at + wait_s, until or check_at)
+                past_said = "the next, %.0f s later, would end past check_at" + (
+                    f", its answer more than {ROUND_WAIT_S / 60:.0f} min after this round's first try (a check "
+                    "waits no longer)" if why == "at start" else "")
             else:
                 wait_s = max(self.settings.retry_interval_s, result.retry_after_s or 0.0)
                 # (a start before the hour before check_at: a wait the server lengthened that would bring the next
                 # try past FETCH_LEAD_S after the round's start ends the round: the daily round asks again, and a
                 # Retry-After of a day would hold the thread past the next rounds)
                 past = wait_s > self.settings.retry_interval_s and \
-                    self._clock() + wait_s + self.settings.timeout_s > started + FETCH_LEAD_S
+                    failed_at + wait_s + self.settings.timeout_s > started + FETCH_LEAD_S
                 past_said = ("the server asks for %.0f s before the next, past this round's time: the next round asks "
                              "again, once that wait is over when it is in time for the check")
             if past:
@@ -200,12 +208,14 @@ class ForecastFetcher(ForecastPlan):
                      result.cause, wait_s)
             # (to the main loop at once: a check before the round's end says what failed, not "no forecast received";
             # one waiting for the round waits for its next try, said)
-            self._events.put(ForecastFetched(replace(result, final=False, next_try_at=self._clock() + wait_s)))
+            self._events.put(ForecastFetched(replace(result, final=False, next_try_at=failed_at + wait_s)))
             if self._pause(wait_s):
                 return
             # (the pause is on the steady clock, the check on the wall clock: one stepped forward past the check
             # meanwhile, NTP at a Pi's boot, made the round's next tries after it, for a forecast no check reads)
             rest = f"the rest of the fetch {why}"
+            if for_check and self._tried_for(why, since, self._clock(), check_at):
+                continue  # (as planned; a step of the clock is seen when a try starting now is no longer one to ask)
             if for_check and why == "at start" and check_at < self._clock() + self.settings.timeout_s < \
                     check_at + MAX_LATE_S:
                 # (the check, late now, waits for this round's tries: a Pi back at 01:30 on a clock saved at 00:40,
@@ -218,6 +228,12 @@ class ForecastFetcher(ForecastPlan):
                 self._handed(result, why)
                 self._failed = None  # (its tries again would be for the next check, whose own round asks)
                 return
+
+    def _tried_for(self, why: str, since: float, try_at: float, check_at: float) -> bool:
+        """Whether a try at `try_at` of a round for `check_at` (from `since`) is asked: it ends before the check, or
+        (the round at start) the check due meanwhile waits for its answer, within ROUND_WAIT_S of the round's start."""
+        timeout_s = self.settings.timeout_s
+        return try_at + timeout_s <= check_at or (why == "at start" and in_round_wait(since, try_at, timeout_s))
 
     def _handed(self, result: OwmForecast | ForecastFailure, why: str) -> None:
         """A round's outcome to the main loop; a good answer's time, a failed round at start or before check_at

@@ -186,3 +186,31 @@ def test_a_step_past_the_night_s_room_during_the_round_at_start_asks_no_more(
     assert tries == ["11 00:40:00"]
     assert [type(event.result) for event in handed] == [ForecastFailure]
     assert "asked all the same" not in caplog.text
+
+
+def test_a_start_minutes_before_the_check_gets_the_round_the_check_waits_for(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A power cut; the Pi back at 00:57, check_at 01:00, its network up at 01:07: the round at start asked once (its
+    # next try would end past check_at) and the check at 01:00 forced as for 100 % clouds. The fetch thread's night, its
+    # outcomes handed to the regulator as they come: the check waits for the round's tries past check_at.
+    started = at(2024, 1, 11, 0, 57)
+    def answer(now: float) -> OwmForecast | ForecastFailure:
+        return parse_owm_answer(200, json.dumps(SUNNY).encode(), now)
+
+    tries, handed = night(monkeypatch, started, lambda now: answer if now >= at(2024, 1, 11, 1, 7) else unreachable,
+                          tries_too=True)
+    assert tries == ["11 00:57:00", "11 01:02:00", "11 01:07:00"]
+    h = late_night(tmp_path)
+    caplog.set_level(logging.INFO)
+    ticks(h, at(2024, 1, 11, 0, 50), started - 1.0, step_s=60.0)
+    h.reg.on_forecast(FetchUnderWay("at start", started, 10.0), started)
+    now = started
+    for event in handed:
+        result = event.result
+        came_at = result.at if isinstance(result, ForecastFailure) else result.fetched_at
+        ticks(h, now, came_at + 5.0, step_s=5.0)  # (each answer 5 s after its try's start)
+        assert checks(caplog) == []
+        h.reg.on_forecast(result, came_at + 5.0)
+        now = came_at + 6.0
+    ticks(h, now, now + 10.0, step_s=1.0)
+    assert len(checks(caplog)) == 1 and "clouds 10 % on 2024-01-11 (openweathermap)" in checks(caplog)[0]

@@ -1,7 +1,8 @@
 """The fetch thread's night, on a clock that jumps (no sleep, no network: each try's outcome is scripted): a start in
 the hour before check_at whose fetch fails (no network yet after a power cut) still gets the daily round's tries,
-after a back-off and before the check, and so does a daily round that failed; no try of a round in that hour ends past
-the check; a start whose fetch succeeded just before the daily round does not ask again."""
+after a back-off and before the check, and so does a daily round that failed; no try of the daily round ends past the
+check (one of a start in that hour, only if that check waits for it); a start whose fetch succeeded just before the
+daily round does not ask again."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 
 import shell.forecast_fetch as fetch_module
 from field.forecast import ForecastFailure, OwmForecast
+from field.forecast_pending import FETCH_END_SLACK_S, ROUND_WAIT_S, FetchUnderWay
 from field.forecast_settings import FETCH_LEAD_S, OwmSettings
 from shell.forecast_fetch import ForecastFetched, ForecastFetcher
 from tests.field_house import at
@@ -212,18 +214,31 @@ def test_a_failed_daily_round_is_tried_again_before_the_check(
     assert tries[-5:] == ["12 00:10:00", "12 00:15:00", "12 00:20:00", "12 00:30:00", "12 00:50:00"]
 
 
-def test_a_start_just_before_the_check_makes_no_try_past_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Started at 00:55, no network: its tries 5 min apart came at 01:00, with the check, and 01:05, after it, for a
-    # forecast no check reads (tomorrow's round asks afresh): a free key's calls for nothing. As the daily round's
-    # tries, none that would end past check_at.
+def test_a_start_just_before_the_check_makes_the_tries_the_check_waits_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Started at 00:55, no network yet (a power cut): its one try failed and the check at 01:00 forced as for 100 %
+    # clouds, where a start at 01:00:30 had its check wait for three tries. The check due meanwhile waits for the
+    # round's tries whose answer comes within ROUND_WAIT_S of its first: those are asked, past check_at too.
     tries, handed = night(monkeypatch, at(2024, 1, 11, 0, 55), lambda now: unreachable)
-    assert tries == ["11 00:55:00"] and len(handed) == 1
+    assert tries == ["11 00:55:00", "11 01:00:00", "11 01:05:00"] and len(handed) == 1
     # (around midnight: a check at 00:00, a start at 23:55 the day before)
     tries, _ = night(monkeypatch, at(2024, 1, 10, 23, 55), lambda now: unreachable, check_at_hour=0)
-    assert tries == ["10 23:55:00"]
+    assert tries == ["10 23:55:00", "11 00:00:00", "11 00:05:00"]
     # (a start earlier in that hour: its tries fit before the check, spaced as ever)
     tries, _ = night(monkeypatch, at(2024, 1, 10, 23, 40), lambda now: unreachable, check_at_hour=0)
     assert tries == ["10 23:40:00", "10 23:45:00", "10 23:50:00"]
+    # (the check's bound, one rule: a next try whose answer comes by ROUND_WAIT_S after the first try's start is asked
+    # and waited for; a second later, neither)
+    fits = ROUND_WAIT_S - 10.0 - FETCH_END_SLACK_S
+    tries, handed = night(monkeypatch, at(2024, 1, 11, 0, 55), lambda now: unreachable, tries_too=True,
+                          settings=owm(attempts=2, retry_interval_s=fits), until=at(2024, 1, 11, 1, 30))
+    assert tries == ["11 00:55:00", "11 01:14:48"]
+    first = handed[0].result
+    assert isinstance(first, ForecastFailure) and first.next_try_at == at(2024, 1, 11, 1, 14, 48)
+    awaited = FetchUnderWay("at start", at(2024, 1, 11, 0, 55), 10.0).next_try(first)
+    assert awaited is not None and not awaited.past_round_wait
+    tries, _ = night(monkeypatch, at(2024, 1, 11, 0, 55), lambda now: unreachable,
+                     settings=owm(attempts=2, retry_interval_s=fits + 1.0), until=at(2024, 1, 11, 1, 30))
+    assert tries == ["11 00:55:00"]
 
 
 def test_a_wait_the_server_asks_past_the_check_ends_a_start_s_round(monkeypatch: pytest.MonkeyPatch) -> None:
