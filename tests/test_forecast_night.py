@@ -47,11 +47,13 @@ def night(monkeypatch: pytest.MonkeyPatch, started_at: float, outcome: Callable[
           settings: OwmSettings | None = None, until: float = CHECK_AT + 600.0,
           kept_at: float | None = None,
           step_back: tuple[float, float] | None = None,
-          tries_too: bool = False, check_at_hour: int = 1) -> tuple[list[str], list[ForecastFetched]]:
+          tries_too: bool = False, check_at_hour: int = 1,
+          pause_late_s: float = 0.0) -> tuple[list[str], list[ForecastFetched]]:
     """The fetcher started at `started_at`, run until `until`: the times of its tries (DD HH:MM:SS) and what it handed
     over. `outcome(now)` says what a try at `now` gets. `step_back`: at that time the wall clock steps back so many
     seconds (once), a wait under way ending then, as the real one does. What it handed over: the rounds' outcomes
-    (`tries_too`: with the failed tries of a round not over)."""
+    (`tries_too`: with the failed tries of a round not over). `pause_late_s`: a pause between two tries ends that much
+    late (a thread woken a little after its wait, as a real one is)."""
     clock = [started_at]
     tries: list[str] = []
     events: queue.SimpleQueue[object] = queue.SimpleQueue()
@@ -72,7 +74,7 @@ def night(monkeypatch: pytest.MonkeyPatch, started_at: float, outcome: Callable[
         return False
 
     def pause(seconds: float) -> bool:
-        return wait_until(clock[0] + seconds)
+        return wait_until(clock[0] + seconds + pause_late_s)
 
     monkeypatch.setattr(fetch_module, "fetch_once", fetch_once)
     fetcher._wait_until = wait_until  # type: ignore[method-assign]

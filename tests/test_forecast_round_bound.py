@@ -1,0 +1,44 @@
+"""A round's next try is decided once, when its try before failed, on the time it is planned for; the thread wakes from
+its pause a little after it, as a real one does (milliseconds, not a step of the clock). Read on the clock as it wakes,
+a try planned just within its bound (check_at, or the 20 min a check waits for a round at start) was seen past it: `the
+clock went forward ..., past check_at: ... asked all the same, for that check (late)`, and the round's next tries were
+then asked past the bound, for a forecast no check reads."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from field.forecast import ForecastFailure
+from field.forecast_pending import FETCH_END_SLACK_S, ROUND_WAIT_S
+from field.forecast_settings import FETCH_LEAD_S
+from tests.field_house import at
+from tests.test_forecast_night import NO_NETWORK, Outcome, night, owm, unreachable
+
+
+def test_a_pause_ending_a_little_late_keeps_the_round_s_bound(monkeypatch: pytest.MonkeyPatch,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    just_fits = ROUND_WAIT_S - 10.0 - FETCH_END_SLACK_S - 0.3  # (its answer 0.3 s within the check's 20 min)
+    tries, _ = night(monkeypatch, at(2024, 1, 11, 0, 55), lambda now: unreachable, pause_late_s=0.5,
+                     settings=owm(retry_interval_s=just_fits), until=at(2024, 1, 11, 2, 0))
+    assert tries == ["11 00:55:00", "11 01:14:48"]
+    assert "the clock went forward" not in caplog.text
+
+
+def test_a_pause_ending_a_little_late_keeps_the_daily_round_s_try_ending_at_the_check(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # (the daily round's first try at 00:10 is asked to wait 2989.7 s: its next, from 00:59:49.7, ends 0.3 s before
+    # check_at)
+    caplog.set_level(logging.INFO)
+    asked_wait = FETCH_LEAD_S - 10.0 - 0.3
+
+    def outcome(now: float) -> Outcome:
+        if now != at(2024, 1, 11, 0, 10):
+            return unreachable
+        return lambda now: ForecastFailure(NO_NETWORK, now, retry_after_s=asked_wait, ask_again_after=now + asked_wait)
+
+    tries, _ = night(monkeypatch, at(2024, 1, 10, 23, 0), outcome, pause_late_s=0.5, until=at(2024, 1, 11, 1, 30))
+    assert tries[-2:] == ["11 00:10:00", "11 00:59:50"]
+    assert "the clock went forward" not in caplog.text
