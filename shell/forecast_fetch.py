@@ -214,8 +214,12 @@ class ForecastFetcher(ForecastPlan):
             # (the pause is on the steady clock, the check on the wall clock: one stepped forward past the check
             # meanwhile, NTP at a Pi's boot, made the round's next tries after it, for a forecast no check reads)
             rest = f"the rest of the fetch {why}"
-            if for_check and self._tried_for(why, since, self._clock(), check_at):
-                continue  # (as planned; a step of the clock is seen when a try starting now is no longer one to ask)
+            # (as planned, a pause ending a little late no step: read as one, a try planned just within the bound was
+            # dropped, or the round's next ones asked past it; a step is seen when a try starting now is not one to ask)
+            now, planned = self._clock(), failed_at + wait_s
+            try_at = planned if planned <= now < planned + CLOCK_BACK_S else now
+            if (until is not None or for_check) and self._tried_for(why, since, try_at, until or check_at):
+                continue
             if for_check and why == "at start" and check_at < self._clock() + self.settings.timeout_s < \
                     check_at + MAX_LATE_S:
                 # (the check, late now, waits for this round's tries: a Pi back at 01:30 on a clock saved at 00:40,
