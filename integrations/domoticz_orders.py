@@ -62,20 +62,22 @@ def read_idx(value: object) -> int | None:
 def read_level(value: object) -> int | None:
     """A switchlight's level as Domoticz reads it (MQTT.cpp): -1 when none (null too), a text's leading whole number
     (atoi: 0 when none), a number's whole part, true 1; None when it drops the order (a list, an object, out of 32
-    bits)."""
-    if value is None:
+    bits; an empty list or object is none)."""
+    if value is None or value == [] or value == {}:  # (jsoncpp's empty(): null, [] and {} are no level)
         return -1
     if isinstance(value, str):
         match = LEADING_NUMBER.match(value)
         return int(match.group(1)) if match else 0
-    if isinstance(value, (int, float)) and -2 ** 31 - 1 < value < 2 ** 31:  # (bool is an int; NaN fails the range)
+    # (bool is an int; a double past INT_MIN..INT_MAX throws, decimals and all; NaN fails the range)
+    if isinstance(value, (int, float)) and INT_RANGE.start <= value <= INT_RANGE.stop - 1:
         return int(value)
     return None
 
 
 def command_problem(command: object) -> str | None:
     """Why Domoticz's input drops an order whose "command" is `command` (None: udevice, as when none), or None."""
-    if command is None or (isinstance(command, str) and command in COMMANDS.values()):
+    # (null, [] and {} are none to jsoncpp's empty(): Domoticz keeps its udevice)
+    if command is None or command == [] or command == {} or (isinstance(command, str) and command in COMMANDS.values()):
         return None
     written = COMMANDS.get(command.strip().lower()) if isinstance(command, str) else None
     unknown = "its log: Unknown command received, and the order is dropped"

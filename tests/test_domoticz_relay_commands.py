@@ -83,3 +83,31 @@ def test_a_level_domoticz_cannot_read_is_refused(tmp_path: Path, level: str) -> 
                                       f'"level": {level}}}'))
     error = config_error(path)
     assert "[resille] json_on: " in error and "is no level Domoticz reads" in error, error
+
+
+@pytest.mark.parametrize("command", ["[]", "{}"])
+def test_an_empty_list_or_object_for_a_command_is_none_as_domoticz_reads_it(tmp_path: Path, command: str) -> None:
+    # (jsoncpp's empty() is true for null, [] and {}: MQTT.cpp keeps its udevice, and updates the device)
+    path = seed_config(tmp_path, (ON, f'json_on = {{"command": {command}, "idx": 359, "nvalue": 1}}'))
+    assert order_warnings(path) == []
+
+
+@pytest.mark.parametrize("level", ["[]", "{}"])
+def test_an_empty_list_or_object_for_a_level_is_none_as_domoticz_reads_it(tmp_path: Path, level: str) -> None:
+    # (no level, -1, as when none: an On switches; a Set Level with it is Domoticz's Off, warned of)
+    on = seed_config(tmp_path, (ON, f'json_on = {{"command": "switchlight", "idx": 359, "switchcmd": "On", '
+                                    f'"level": {level}}}'))
+    assert order_warnings(on) == []
+    path = seed_config(tmp_path, (ON, f'json_on = {{"command": "switchlight", "idx": 359, "switchcmd": "Set Level", '
+                                      f'"level": {level}}}'))
+    said = order_warnings(path)
+    assert len(said) == 1 and "a Set Level with no level" in said[0], said
+
+
+@pytest.mark.parametrize("level", ["2147483647.5", "-2147483648.5"])
+def test_a_level_with_decimals_past_32_bits_is_refused(tmp_path: Path, level: str) -> None:
+    # (jsoncpp's asInt of a double: "double out of Int range" past INT_MIN..INT_MAX, decimals and all)
+    path = seed_config(tmp_path, (ON, f'json_on = {{"command": "switchlight", "idx": 359, "switchcmd": "Set Level", '
+                                      f'"level": {level}}}'))
+    error = config_error(path)
+    assert "[resille] json_on: " in error and "is no level Domoticz reads" in error, error
