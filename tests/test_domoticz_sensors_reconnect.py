@@ -125,3 +125,15 @@ def test_domoticz_back_after_a_broker_restart_gets_the_0_of_a_flow_that_stopped_
         assert [(doc["idx"], doc["svalue"]) for doc in got] == [(5, "0"), (6, "0")]
     finally:
         domoticz.close()
+
+
+def test_a_flapping_link_gets_one_resend_a_minute_after_its_last_connect() -> None:
+    # (connects at 0, 20, 45 and 70 s: one resend, at 130 s, not one per connect)
+    pub = GridPublisher("domoticz/in", 5, 6)
+    sent = []
+    for t in range(0, 400, 5):
+        if t in (0, 20, 45, 70):
+            pub.connected(float(t))
+        if messages := pub.update(0, 0, float(t)):
+            sent.append((t, len(messages)))
+    assert sent == [(0, 2), (130, 2)]
