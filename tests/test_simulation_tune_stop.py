@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.daemon_process import stop_signals_at_their_default
+
 ROOT = Path(__file__).resolve().parent.parent
 TRACE = ROOT / "simulation" / "traces" / "serf-east-2022-03-19.csv"
 # Enough replays that the whole grid takes far longer than the wait below (each a second or more).
@@ -49,7 +51,11 @@ def test_a_stopped_tune_stops_its_workers_and_removes_its_folder(tmp_path: Path,
     proc = subprocess.Popen([sys.executable, "-m", "simulation", "tune", str(TRACE), "-c",
                              str(ROOT / "simulation" / "demo.ini"), "--set", GRID, "--jobs", "2"],
                             cwd=ROOT, env={**os.environ, "TMPDIR": str(scratch)}, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            # (as a terminal's shell starts it: a test run started in the background, `nohup` or a CI
+                            # runner, ignores SIGINT and SIGHUP, which the tune inherited and rightly kept ignoring:
+                            # both cases waited for the whole grid, the SIGTERM one passed)
+                            preexec_fn=stop_signals_at_their_default)
     try:
         deadline = time.monotonic() + 60
         workers: list[int] = []
