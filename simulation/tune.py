@@ -84,12 +84,14 @@ def _quiet_worker() -> None:
     """A worker logs nothing below ERROR: a relay shed by the guard is a figure in the table here, not news
     (without a handler, Python would print every WARNING of every replay on the terminal). Ctrl-C is its parent's to
     answer (the terminal sends it to the whole group: each worker printed its traceback), and it dies with its parent
-    (killed hard, the parent left it running for ever)."""
+    (killed hard, the parent left it running for ever). A signal the tune was started ignoring stays ignored: under
+    `nohup`, a dropped ssh session's SIGHUP to the job killed the workers, and the tune ended in a traceback."""
     logging.getLogger().addHandler(logging.NullHandler())
     logging.getLogger().setLevel(logging.ERROR)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for stop in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if stop is not None:  # (not the parent's handlers, inherited at the fork: terminate() ends a worker at once)
+        # (not the parent's handlers, inherited at the fork: terminate() ends a worker at once)
+        if stop is not None and signal.getsignal(stop) is not signal.SIG_IGN:
             signal.signal(stop, signal.SIG_DFL)
     die_with_parent()
 

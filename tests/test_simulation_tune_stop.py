@@ -43,8 +43,14 @@ def _alive(pid: int) -> bool:
     return "\nState:\tZ" not in state  # (a zombie has ended)
 
 
+def _as_nohup_starts_it() -> None:
+    """(`preexec_fn`) SIGHUP ignored, as `nohup` starts a command, SIGINT at its default."""
+    stop_signals_at_their_default()
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
-@pytest.mark.parametrize("how", ["sigint-to-group", "sigterm", "sighup"])
+@pytest.mark.parametrize("how", ["sigint-to-group", "sigterm", "sighup", "sighup-to-group-under-nohup"])
 def test_a_stopped_tune_stops_its_workers_and_removes_its_folder(tmp_path: Path, how: str) -> None:
     scratch = tmp_path / "tmp"
     scratch.mkdir()
@@ -55,7 +61,7 @@ def test_a_stopped_tune_stops_its_workers_and_removes_its_folder(tmp_path: Path,
                             # (as a terminal's shell starts it: a test run started in the background, `nohup` or a CI
                             # runner, ignores SIGINT and SIGHUP, which the tune inherited and rightly kept ignoring:
                             # both cases waited for the whole grid, the SIGTERM one passed)
-                            preexec_fn=stop_signals_at_their_default)
+                            preexec_fn=_as_nohup_starts_it if how.endswith("nohup") else stop_signals_at_their_default)
     try:
         deadline = time.monotonic() + 60
         workers: list[int] = []
@@ -66,6 +72,13 @@ def test_a_stopped_tune_stops_its_workers_and_removes_its_folder(tmp_path: Path,
         time.sleep(1.0)  # (replaying)
         if how == "sigint-to-group":
             os.killpg(proc.pid, signal.SIGINT)
+        elif how == "sighup-to-group-under-nohup":
+            # (what a dropped ssh session's shell sends its jobs: the tune, started ignoring it, goes on, its workers
+            # too; they reset SIGHUP to its default, died of it, and the tune ended in a BrokenProcessPool traceback)
+            os.killpg(proc.pid, signal.SIGHUP)
+            time.sleep(2.0)
+            assert proc.poll() is None and all(_alive(pid) for pid in workers), "a SIGHUP under nohup stopped it"
+            proc.send_signal(signal.SIGTERM)
         else:
             proc.send_signal(signal.SIGTERM if how == "sigterm" else signal.SIGHUP)
         _, err = proc.communicate(timeout=20)  # (the whole grid: over a minute)
