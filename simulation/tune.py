@@ -134,13 +134,18 @@ def run_grid(variants: Sequence[Path], windows: Sequence[Window], period_s: floa
 
 
 def _stop_now(pool: ProcessPoolExecutor) -> None:
-    """Cancel what has not started and end the workers at once."""
+    """Cancel what has not started and end the workers at once; then wait for the pool's own thread, which ends when
+    they have: Python 3.11's exit wakes it up without a lock against its closing its pipe (gh-125451), and a stopped
+    tune printed a traceback after its last line (`OSError: [Errno 9] Bad file descriptor`), one in 35 under load."""
     workers = list((getattr(pool, "_processes", None) or {}).values())  # (before shutdown forgets them)
+    manager = getattr(pool, "_executor_manager_thread", None)  # (and it)
     pool.shutdown(wait=False, cancel_futures=True)
     for worker in workers:
         worker.terminate()
     for worker in workers:
         worker.join(5)
+    if manager is not None:
+        manager.join(5)
 
 
 def day_groups(paths: Sequence[Path]) -> tuple[list[tuple[Path, ...]], list[str]]:
