@@ -4,7 +4,9 @@ not know), and a retry no sooner than the server asks (Retry-After, a 429's rate
 from __future__ import annotations
 
 import queue
+import time
 from collections.abc import Iterator
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -30,8 +32,11 @@ def a_round(server: OwmServer, attempts: int = 3,
     """One round run here (no thread): its outcome and the pauses it took between tries (none slept)."""
     events: queue.SimpleQueue[object] = queue.SimpleQueue()
     settings = OwmSettings("f00dfeedc0ffee5ecret", "Chambery,FR", server.url, 2.0, attempts, retry_interval_s)
-    fetcher = ForecastFetcher(settings, 1, PARIS, events)
+    # (on a clock at noon, which the pauses move as a sleep would: on the real clock, run in the hour before the
+    # 01:00 check, a pause of 120 s that slept none read as the clock stepped back at the round's bound)
+    noon_s = datetime(2024, 1, 10, 12, tzinfo=PARIS).timestamp() - time.time()
     pauses: list[float] = []
+    fetcher = ForecastFetcher(settings, 1, PARIS, events, clock=lambda: time.time() + noon_s + sum(pauses))
 
     def pause(seconds: float) -> bool:
         pauses.append(seconds)
