@@ -5,7 +5,7 @@ about, the freshest valid source winning, else the seed's 100 % with one warning
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import date, timedelta, timezone, tzinfo
 from typing import Any
 
 from field.forecast import (
@@ -21,7 +21,7 @@ from field.forecast import (
     unit_doubts,
 )
 from field.forecast_keep import FULL_AHEAD, KEEP_PAST_DAYS, KEPT_DIGEST, MAX_OWM_AGE_S, KeptForecasts, iso_at
-from field.forecast_pending import FetchUnderWay
+from field.forecast_pending import FetchUnderWay, clock_time
 from values.local_time import local_date
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class ForecastBook(KeptForecasts):
                 return
             if warned_at is not None and 0.0 <= result.at - warned_at < FOLD_FAILURES_S:
                 log.info("forecast from %s still not usable: %s (warned of at %s)", result.source, result.cause,
-                         self._clock_time(warned_at))
+                         clock_time(warned_at, self.tz))
             else:
                 # (those no longer folded dropped: a night with no check, the seed rule off by the mode, kept them)
                 self._failures_warned = {cause: at for cause, at in self._failures_warned.items()
@@ -229,7 +229,7 @@ class ForecastBook(KeptForecasts):
             if self.owm_failure.kept:
                 failed += f" (at {iso_at(self.owm_failure.at, self.tz)}, kept from before the restart)"
             elif not self.owm_failure.final:
-                failed += f" (the try at {self._clock_time(self.owm_failure.at)}; its round not over)"
+                failed += f" (the try at {clock_time(self.owm_failure.at, self.tz)}; its round not over)"
             return f"{failed}; {too_old}" if too_old else failed
         if too_old:
             return too_old
@@ -241,11 +241,6 @@ class ForecastBook(KeptForecasts):
         if not self.owm_enabled and not self.mqtt_topic:
             return "no forecast source configured"
         return "no forecast received for that day"
-
-    def _clock_time(self, at: float) -> str:
-        """`at` as the log says a time of the night (HH:MM:SS, local)."""
-        moment = datetime.fromtimestamp(at, self.tz) if self.tz else datetime.fromtimestamp(at).astimezone()
-        return f"{moment:%H:%M:%S}"
 
     def pv_wh_for(self, day: date) -> DayForecast | None:
         """The MQTT forecast with a PV energy for `day`, if any (OpenWeatherMap gives none)."""

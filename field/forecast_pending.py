@@ -21,6 +21,11 @@ FETCH_END_SLACK_S = 2.0
 ROUND_WAIT_S = 20 * 60.0
 
 
+def clock_time(at: float, tz: tzinfo | None) -> str:
+    """`at` as the forecast's log lines say a time of the night (HH:MM:SS, local; `tz` None: this machine's zone)."""
+    return (datetime.fromtimestamp(at, tz) if tz else datetime.fromtimestamp(at).astimezone()).strftime("%H:%M:%S")
+
+
 def in_round_wait(round_since: float, try_at: float, timeout_s: float) -> bool:
     """Whether a check waits for a round's try starting at `try_at` (cut at `timeout_s`): its answer comes within
     ROUND_WAIT_S of the round's first try, at `round_since`. The fetch thread asks a round at start's tries past
@@ -65,22 +70,18 @@ class FetchUnderWay:
         since = self.started_at if self.round_since is None else self.round_since
         return FetchUnderWay(self.why, failure.next_try_at, self.timeout_s, since, (failure.at, failure.cause))
 
-    def clock_time(self, at: float, tz: tzinfo | None) -> str:
-        """`at` as the log says a time of the night (HH:MM:SS, local)."""
-        return (datetime.fromtimestamp(at, tz) if tz else datetime.fromtimestamp(at).astimezone()).strftime("%H:%M:%S")
-
     def _named(self, tz: tzinfo | None) -> tuple[str, str]:
         """The try as the log names it, and what it says of its time (and of the try before it, that failed)."""
-        since = self.clock_time(self.started_at, tz)
+        since = clock_time(self.started_at, tz)
         if self.failed is None:
             return f"the forecast fetch {self.why}", f"under way since {since}"
         failed_at, cause = self.failed
         return (f"the forecast fetch {self.why}'s next try",
-                f"from {since} (its try at {self.clock_time(failed_at, tz)} failed: {cause})")
+                f"from {since} (its try at {clock_time(failed_at, tz)} failed: {cause})")
 
     def waited_for(self, tz: tzinfo | None) -> str:
         """The try as a check waiting for it says it."""
-        by = self.clock_time(self.ends_by, tz)
+        by = clock_time(self.ends_by, tz)
         if self.failed is None:
             return f"the forecast fetch {self.why} under way (its answer by {by} at the latest)"
         name, since = self._named(tz)
@@ -89,16 +90,16 @@ class FetchUnderWay:
     def no_answer(self, tz: tzinfo | None) -> str:
         """The cause a check gives when the try it waited for gave nothing by its deadline."""
         name, since = self._named(tz)
-        return f"{name}, {since}, gave no answer by {self.clock_time(self.ends_by, tz)}"
+        return f"{name}, {since}, gave no answer by {clock_time(self.ends_by, tz)}"
 
     def not_waited(self, tz: tzinfo | None) -> str:
         """The cause a check gives when it did not wait for the try (its answer past the night's room, or past
         ROUND_WAIT_S from its round's start)."""
         name, since = self._named(tz)
-        late = f"{name}, {since}, not waited for: its answer by {self.clock_time(self.ends_by, tz)} would come"
+        late = f"{name}, {since}, not waited for: its answer by {clock_time(self.ends_by, tz)} would come"
         if self.past_round_wait and self.round_since is not None:
             return (f"{late} more than {ROUND_WAIT_S / 60:.0f} min after its round's first try, at "
-                    f"{self.clock_time(self.round_since, tz)}")
+                    f"{clock_time(self.round_since, tz)}")
         return f"{late} too late"
 
 
