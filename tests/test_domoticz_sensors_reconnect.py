@@ -14,16 +14,15 @@ import pytest
 
 from integrations.domoticz import RESEND_AFTER_CONNECT_S, GridPublisher
 from localbroker import PrivateBroker
-from settings.config import load_settings
 from shell.daemon import Daemon
 from shell.link_events import Connected, Disconnected
-from shell.lock import InstanceLock
 from tests.configs import reading
 from tests.daemon_events import next_event
 from tests.field_domoticz import DZ_IN
 from tests.field_house import field_config
 from tests.harness import NOON, Harness
 from tests.mqtt_probe import MqttProbe
+from tests.test_daemon_outage_backlog import daemon_on
 
 SENSORS = "[domoticz]\nidx_grid = 5\nidx_injection = 6\n"
 
@@ -84,16 +83,8 @@ def test_the_regulator_sends_a_0_lost_at_a_reconnect_again_60_s_later(tmp_path: 
 
 @pytest.fixture
 def daemon(tmp_path: Path, broker: PrivateBroker) -> Iterator[Daemon]:
-    path = field_config(tmp_path, extra=SENSORS)
-    path.write_text(path.read_text().replace("port = 9\n", f"port = {broker.port}\n"))
-    lock = InstanceLock(tmp_path / "test.lock")
-    lock.acquire()
-    built = Daemon(load_settings(path), lock)
-    try:
+    with daemon_on(field_config(tmp_path, extra=SENSORS), broker) as built:
         yield built
-    finally:
-        if lock._fd is not None:  # (not stopped by the test)
-            built._shutdown()
 
 
 def test_domoticz_back_after_a_broker_restart_gets_the_0_of_a_flow_that_stopped_before_it(
