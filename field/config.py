@@ -19,7 +19,15 @@ from field.fallback_settings import (
     read_fallback_settings,
 )
 from field.forecast_settings import ForecastSettings, OwmSettings, read_forecast_settings
-from integrations.domoticz_orders import as_domoticz_reads, on_order_doubt, order_doubt, order_problem, read_idx
+from integrations.domoticz_orders import (
+    as_domoticz_reads,
+    on_order_doubt,
+    order_doubt,
+    order_problem,
+    read_idx,
+    toggle_doubt,
+    wrong_way_problem,
+)
 from integrations.domoticz_settings import (
     DOMOTICZ_EVALUATE_OPTIONS,
     DOMOTICZ_LOAD_OPTIONS,
@@ -255,9 +263,12 @@ def _check_domoticz_payloads(reader: SectionReader, topic_in: str, equipments: S
                 # (JSON that Domoticz reads and drops, or acts on no device with: the same silent relay)
                 reader.problems.append(ConfigProblem(load.name, key, f"{str(payload)[:80]!r}: {problem}: the relay "
                                                      "would never switch"))
+            elif (problem := wrong_way_problem(doc, key)) is not None:  # (read, acted on, but never the right way)
+                reader.problems.append(ConfigProblem(load.name, key, f"{str(payload)[:80]!r}: {problem}"))
             # (one it acts on, read otherwise than written: a Python plugin's device may take a switchcmd "on"; a
             # json_on's Set Level 0 switches most devices Off, a selector's runs its level 0's actions)
-            elif (doubt := order_doubt(doc) or (on_order_doubt(doc) if key == "json_on" else None)) is not None:
+            elif (doubt := order_doubt(doc) or (on_order_doubt(doc) if key == "json_on" else None)
+                  or toggle_doubt(doc)) is not None:
                 reader.warnings.append(ConfigProblem(load.name, key, f"{str(payload)[:80]!r}: {doubt}"))
 
 

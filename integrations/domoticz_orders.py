@@ -150,3 +150,44 @@ def on_order_doubt(doc: dict[str, object]) -> str | None:
     given = "no level" if level == -1 else f"level {cut(shown(doc.get('level')))} (read as {level})"
     return (f"a Set Level with {given}: Domoticz switches the device Off, and the relay would never switch on: write "
             '"switchcmd": "On" (or "level": 100 with a dimmer)')
+
+
+# The commands Domoticz's input takes that switch no device (hardware/MQTT.cpp): what each does instead.
+NON_SWITCHING = {"getdeviceinfo": "asks for the device's state (Domoticz publishes it on its output)",
+                 "getsceneinfo": "asks for the scene's state (Domoticz publishes it on its output)",
+                 "addlogmessage": "writes a line in Domoticz's log", "sendnotification": "sends a notification"}
+
+
+def wrong_way_problem(doc: dict[str, object], key: str) -> str | None:
+    """Why the order `doc` (a relay's `key`, json_on or json_off, that Domoticz reads: order_problem None) can never
+    switch the relay the way `key` means, or None: a command that switches nothing, a switchlight's or switchscene's
+    switchcmd that is the other key's (in any letters: a Python plugin's device takes "off" as Off). Refused: the relay
+    never switched, or ran the wrong way (on while PySEB counted it off and gave its watts to the others)."""
+    command = doc.get("command")
+    example = '"command": "switchlight", "idx": <its idx>, "switchcmd": "On" (json_on) / "Off" (json_off)'
+    if isinstance(command, str) and command in NON_SWITCHING:
+        return f"command {command!r} {NON_SWITCHING[command]} and switches nothing: the relay would never switch; " \
+               f"write {example}"
+    word = doc.get("switchcmd")
+    if command not in ("switchlight", "switchscene") or not isinstance(word, str):
+        return None
+    meant, other = ("On", "Off") if key == "json_on" else ("Off", "On")
+    if word.strip().lower() != other.lower():
+        return None
+    return (f"switchcmd {word!r} in {key}: Domoticz switches the device {other} when PySEB switches the relay "
+            f'{meant.lower()}: the relay would switch the wrong way; write "switchcmd": "{meant}" in {key} (and '
+            f'"{other}" in json_{other.lower()})')
+
+
+def toggle_doubt(doc: dict[str, object]) -> str | None:
+    """A switchlight's or switchscene's Toggle in a relay's order, or None: it switches the right way only while the
+    device is as PySEB believes (switched by hand, or one order lost, and the relay runs the wrong way from then on).
+    Warned of, not refused: it works while nothing else switches the device."""
+    word = doc.get("switchcmd")
+    if doc.get("command") not in ("switchlight", "switchscene") or not isinstance(word, str):
+        return None
+    if word.strip().lower() != "toggle":
+        return None
+    return ("a Toggle flips the device whatever its state: switched by hand, or an order lost, and the relay runs the "
+            'wrong way from then on (on when PySEB counts it off): write "switchcmd": "On" in json_on, "Off" in '
+            "json_off")
