@@ -11,6 +11,8 @@ replaced by itself, so looking again does not clear it: only a hand does (the la
 
 from __future__ import annotations
 
+import json
+import logging
 import shlex
 from dataclasses import dataclass
 from typing import Any
@@ -18,8 +20,14 @@ from typing import Any
 from integrations.homeassistant import Topics, earlier_topics
 from values.saved_numbers import saved_epoch
 
+# (the bridge's logger: the lines the log shows keep the name they had)
+log = logging.getLogger("field.homeassistant")
+
 # The old places left alone that the status file keeps (a bound on a hand-edited list: each start looks at one).
 MAX_LEFT_ALONE = 4
+# The places dropped at once (a hand-edited list) each said in full at WARNING up to this many; past it, one line says
+# them all and each one's detail goes to DEBUG (a list of 50 gave 46 warnings of ~600 characters at the start).
+MAX_DROPPED_SAID = 3
 # A place left alone is forgotten (a last warning says what to do) at the first start that finds it `online` again
 # once it was left alone at this many starts (the first included) or this long after the first: both bound the
 # looks, as pending_offs's bound the offs sent again (there, both are needed to give up: an off given up early left
@@ -32,6 +40,22 @@ def listing(topic_filter: str) -> str:
     """The command that lists the retained messages under `topic_filter` and ends (without --retained-only and -W,
     it listed them and waited for more for ever; a prefix with a quote in it broke the quoting)."""
     return f"mosquitto_sub -v --retained-only -W 2 -t {shlex.quote(topic_filter)}"
+
+
+def shares_node(place: Topics, own: Topics | None) -> bool:
+    """True when `place` is under this run's prefix and node id (`own`, None with discovery off): only topic_regul
+    moved, and that place's configs and this run's are one device in HA, under one filter."""
+    return own is not None and own.own_configs == place.own_configs
+
+
+def configs_listing(place: Topics, own: Topics | None = None) -> str:
+    """The command that lists the configs retained at `place`; under this run's own node id (shares_node), only those
+    naming the place's availability topic: the filter alone listed this run's configs too, and the advice to clear each
+    removed this run's entities from HA."""
+    if not shares_node(place, own):
+        return listing(place.own_configs)
+    named = json.dumps({"availability_topic": place.availability})[1:-1]  # (as PySEB's configs write it)
+    return f"{listing(place.own_configs)} | grep -F {shlex.quote(named)}"
 
 
 @dataclass
@@ -62,7 +86,8 @@ class LeftAlone:
     def drop(self, topics: Topics) -> None:
         self.places = [place for place in self.places if place.topics != topics]
 
-    def left_again(self, topics: Topics, now: float, looked: LeftPlace | None) -> tuple[LeftPlace, bool, list[str]]:
+    def left_again(self, topics: Topics, now: float, looked: LeftPlace | None,
+                   own: Topics | None = None) -> tuple[LeftPlace, bool, list[str]]:
         """`topics` left alone at `now`, at its first look (`looked` None) or again: its count, whether it is kept
         (last in the list) or forgotten (its starts or days reached: the caller says so, and what to do), and the
         warnings for the places the bound dropped to keep it (the first, the next to look at: its configs stay in HA
@@ -79,7 +104,7 @@ class LeftAlone:
         dropped, self.places = self.places[:-MAX_LEFT_ALONE], self.places[-MAX_LEFT_ALONE:]
         why = (f"Home Assistant: the places left alone are kept {MAX_LEFT_ALONE} at most, and one more was left "
                "alone now")
-        return place, True, [dropped_place(gone.topics, why) for gone in dropped]
+        return place, True, dropped_places([gone.topics for gone in dropped], why, own)
 
     def records(self) -> list[dict[str, Any]]:
         return [place.record() for place in self.places]
@@ -95,7 +120,7 @@ class LeftAlone:
             if place is not None and place.topics != own and all(p.topics != place.topics for p in self.places):
                 self.places.append(place)
         why = f"its ha_discovery_left_alone lists more places left alone than the {MAX_LEFT_ALONE} kept"
-        dropped = [dropped_place(gone.topics, why) for gone in self.places[MAX_LEFT_ALONE:]]  # (a hand-edited list)
+        dropped = dropped_places([gone.topics for gone in self.places[MAX_LEFT_ALONE:]], why, own)  # (hand-edited)
         self.places = self.places[:MAX_LEFT_ALONE]
         bad = [record for record, place in zip(records, places, strict=True) if place is None]
         if bad and len(bad) < len(places):  # (the places in it are still looked at)
@@ -119,14 +144,15 @@ def _place(record: Any) -> LeftPlace | None:
     return LeftPlace(topics, min(starts, LEFT_ALONE_MAX_STARTS - 1), saved_epoch(record.get("since")))
 
 
-def forgotten(place: Topics, change: str, starts: int, days: float, word: str = "online") -> str:
+def forgotten(place: Topics, change: str, starts: int, days: float, word: str = "online",
+              own: Topics | None = None) -> str:
     """The last word on a place left alone, no longer looked at: what to do if no PySEB runs there. (`word`: what
     its availability topic says, `online` or an unknown word quoted.)"""
     return (f"Home Assistant: {place.availability}, the availability topic of the place an earlier run announced its "
             f"entities under ({change}), still says {word}, at {starts} starts over {days:.1f} days: its configs are "
             "left alone for good and the place is no longer looked at. If no PySEB runs there (an `online` the broker "
-            "kept from a run whose end it never heard, which nothing but a hand replaces), delete that device in Home "
-            f"Assistant, or clear what the broker keeps there: {listing(place.own_configs)} lists its configs, "
+            f"kept from a run whose end it never heard, which nothing but a hand replaces), {_remedy(place, own)}: "
+            f"{configs_listing(place, own)} lists its configs, "
             f"mosquitto_pub -r -n -t <topic> clears each, and mosquitto_pub -r -n -t {shlex.quote(place.availability)} "
             f"clears the stale {'online' if word == 'online' else 'word'}")
 
@@ -142,11 +168,35 @@ def unknown_word_kept(place: Topics, change: str, word: str, starts: int, days: 
             "clears it): the next start then removes them")
 
 
-def dropped_place(place: Topics, why: str) -> str:
+def dropped_places(places: list[Topics], why: str, own: Topics | None) -> list[str]:
+    """The warnings for the places left alone that the bound drops (`why`, their head): each in full up to
+    MAX_DROPPED_SAID; past it one line, each place's detail at DEBUG."""
+    said = [dropped_place(place, why, own) for place in places]
+    if len(said) <= MAX_DROPPED_SAID:
+        return said
+    for line in said:
+        log.debug("%s", line)
+    shown = ", ".join(place.availability for place in places[:MAX_DROPPED_SAID])
+    return [f"{why}: {len(places)} places are no longer looked at, their configs left there (availability topics "
+            f"{shown} and {len(places) - MAX_DROPPED_SAID} more; each one's, with the commands that clear it by hand, "
+            "at DEBUG: [logging] level = DEBUG shows them). If no PySEB runs there, delete those devices in Home "
+            "Assistant"]
+
+
+def _remedy(place: Topics, own: Topics | None) -> str:
+    """What to do by hand about a place no PySEB runs at: delete its device in HA, or clear its retained configs;
+    the latter only under this run's own node id (the device in HA is this run's too)."""
+    if shares_node(place, own):
+        return ("clear what the broker keeps there (not the device in Home Assistant: under this PySEB's node id, it "
+                "is this PySEB's too)")
+    return "delete that device in Home Assistant, or clear what the broker keeps there"
+
+
+def dropped_place(place: Topics, why: str, own: Topics | None = None) -> str:
     """A place left alone that the bound drops (`why`, the line's head): no longer looked at, what to clear by hand if
     no PySEB runs there."""
     return (f"{why}: {place.availability}, the availability topic of the place an earlier run announced its Home "
             f"Assistant entities under (prefix {place.prefix!r}, node id {place.node_id!r}), is no longer looked "
-            "at, its configs left there. If no PySEB runs there, delete that device in Home Assistant, or clear what "
-            f"the broker keeps there: {listing(place.own_configs)} lists its configs, mosquitto_pub -r -n -t <topic> "
-            f"clears each, and mosquitto_pub -r -n -t {shlex.quote(place.availability)} its availability")
+            f"at, its configs left there. If no PySEB runs there, {_remedy(place, own)}: {configs_listing(place, own)} "
+            "lists its configs, mosquitto_pub -r -n -t <topic> clears each, and mosquitto_pub -r -n -t "
+            f"{shlex.quote(place.availability)} its availability")

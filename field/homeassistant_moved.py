@@ -19,9 +19,9 @@ from field.homeassistant_left_alone import (
     LeftAlone,
     LeftPlace,
     forgotten,
-    listing,
     unknown_word_kept,
 )
+from field.homeassistant_moved_said import left_alone_first, refused_configs, refused_left_alone, refused_watched
 from field.homeassistant_old_place import LiveOldPlace
 from integrations.homeassistant import Topics, announced_config, earlier_topics
 
@@ -104,22 +104,13 @@ class EarlierAnnouncement:
             if self._again is not None and topic in self.watched():  # (a later look at a place left alone: no removal)
                 self._left.drop(earlier)
                 self._earlier = None
-                return (f"the broker does not let PySEB read {topic}, the availability topic of the place an earlier "
-                        f"run left alone ({self._change(earlier)}): whether another PySEB runs there now is not "
-                        "known: its configs are left alone, the place no longer looked at; if none runs there, delete "
-                        f"that device in Home Assistant (or clear its retained configs: {listing(earlier.own_configs)} "
-                        "lists them, mosquitto_pub -r -n -t <topic> clears each)")
+                return refused_left_alone(topic, earlier, self._change(earlier), self._own())
             if topic in self.watched():
                 self.availability(b"")  # (no word will come: the removals held for one go now, not at the wait's end)
-            return (f"the broker does not let PySEB read {topic}, the availability topic of the place an earlier run "
-                    f"announced its Home Assistant entities under ({self._change(earlier)}): whether another PySEB "
-                    "runs there now is not known, and the configs there that are the earlier run's are removed")
+            return refused_watched(topic, self._change(earlier))
         if earlier is None or topic != earlier.own_configs:
             return None
-        return (f"the broker does not let PySEB read {topic}, where an earlier run announced its Home Assistant "
-                f"entities (under {self._change(earlier)}): its configs cannot be read back, and are not removed; "
-                f"delete that device in Home Assistant (or clear its retained configs, as a user the broker lets read "
-                f"there: {listing(topic)} lists them, mosquitto_pub -r -n -t <topic> clears each)")
+        return refused_configs(topic, earlier, self._change(earlier), self._own())
 
     def is_config(self, topic: str) -> bool:
         """True for a config topic of the earlier run's node."""
@@ -174,12 +165,12 @@ class EarlierAnnouncement:
         """The old place's configs left alone at `now` (it says `online`, or at a later look an unknown `word`): said,
         and kept to be looked at again at the next starts, or forgotten once it was at LEFT_ALONE_MAX_STARTS or for
         LEFT_ALONE_MAX_AGE_S."""
-        place, kept, dropped = self._left.left_again(earlier, now, self._again)
+        place, kept, dropped = self._left.left_again(earlier, now, self._again, self._own())
         for said in dropped:
             log.warning("%s", said)
         days = (now - (place.since or now)) / 86400
         if self._again is None:
-            log.warning("%s", self._left_alone(earlier))
+            log.warning("%s", left_alone_first(earlier, self._change(earlier), self._own(), word))
         elif word is not None and kept:
             # (a word PySEB never writes there: whoever wrote it, it says nothing of a PySEB running; counted as an
             # `online`, the look bounded alike, and said each time: only a hand clears it)
@@ -189,10 +180,10 @@ class EarlierAnnouncement:
                      "configs left alone again (%d starts of %d at most, %.1f days of %g)", earlier.availability,
                      self._change(earlier), place.starts, LEFT_ALONE_MAX_STARTS, days, LEFT_ALONE_MAX_AGE_S / 86400)
         elif self.enabled and earlier.own_configs == self.topics.own_configs:
-            log.warning("%s; no longer looked at", self._left_alone(earlier))
+            log.warning("%s; no longer looked at", left_alone_first(earlier, self._change(earlier), self._own(), word))
         else:
             log.warning("%s", forgotten(earlier, self._change(earlier), place.starts, days,
-                                        "online" if word is None else repr(word)))
+                                        "online" if word is None else repr(word), self._own()))
 
     def handle(self, topic: str, payload: bytes, own: bool) -> bool:
         """A config the broker kept retained on `topic` (`own`: this run's node's): True when it was the earlier
@@ -226,24 +217,9 @@ class EarlierAnnouncement:
                  self._change(earlier), extra={"limit_key": "homeassistant removal"})
         self._send(topic, "", True)
 
-    def _left_alone(self, earlier: Topics) -> str:
-        """The warning for configs at the old place left alone: another PySEB says `online` there."""
-        if self.enabled and earlier.own_configs == self.topics.own_configs:
-            # (only topic_regul moved: the two share a node id, and the advice below cleared this run's configs too)
-            return (f"Home Assistant: {earlier.availability}, the availability topic of the place an earlier run "
-                    f"announced its entities under ({self._change(earlier)}), says online: another PySEB runs there "
-                    f"now, under this PySEB's node id {earlier.node_id!r}: Home Assistant takes the two for one "
-                    "device, each announcement replacing the other's entities; set [homeassistant] node_id to a name "
-                    "of its own on one of them")
-        return (f"Home Assistant: {earlier.availability}, the availability topic of the place an earlier run announced "
-                f"its entities under ({self._change(earlier)}), says online: another PySEB runs there now, and the "
-                "configs there (the earlier run's to the letter) are its own: not removed, each PySEB keeps its "
-                "device in Home Assistant; looked at again at the next starts (removed if that topic then says "
-                f"offline or nothing), until left alone at {LEFT_ALONE_MAX_STARTS} starts or for "
-                f"{LEFT_ALONE_MAX_AGE_S / 86400:g} days. If none runs there any more (an `online` the broker kept from "
-                "a run whose end it never heard: nothing but a hand replaces it), delete that device in Home "
-                f"Assistant, or clear its retained configs: {listing(earlier.own_configs)} lists them, mosquitto_pub "
-                "-r -n -t <topic> clears each")
+    def _own(self) -> Topics | None:
+        """This run's place, when it announces (discovery on): a place under its node id is told apart by it."""
+        return self.topics if self.enabled else None
 
     def _change(self, earlier: Topics) -> str:
         """What the earlier run announced under, as the log says it: only what changed."""

@@ -1,5 +1,5 @@
 """Whether another PySEB runs at the place an earlier run announced its Home Assistant entities under, by that place's
-availability topic (LiveOldPlace): the configs read back there are removed unless it says `online`. Part of
+availability topic (LiveOldPlace): the configs read back there are removed when it says `offline` or nothing. Part of
 EarlierAnnouncement (field/homeassistant_moved.py)."""
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ class LiveOldPlace:
     the wait's end, where the last word decides: a PySEB there restarting (its retained `offline`, then its `online`
     within the wait) keeps its configs. One whose `online` comes after the wait (a shared host's reboot, a reconnect
     slower than that) loses them, until its next announcement: the risk a later look takes, bounded by its starts.
-    There, only PySEB's word for a stop (`offline`) or none (nothing retained, or cleared by hand) removes them: that
-    place was seen live, and another word (`1`, `Online`: not PySEB's) says nothing of whether it still runs."""
+    At any look, only PySEB's word for a stop (`offline`) or none (nothing retained, or cleared by hand) removes them:
+    another word (`1`, `Online`: not PySEB's, whoever wrote it) says nothing of whether a PySEB runs there. (The
+    first look removed them on any word but `online`, where a later look left them alone.)"""
 
     def __init__(self, patient: bool = False) -> None:
         self.patient = patient
@@ -37,15 +38,15 @@ class LiveOldPlace:
         """A word on the old place's availability topic: the held removals to send now, none when it is `online`."""
         self.word = payload.strip()
         self.online = self.word == b"online"
-        if self.online or self.patient:
+        if self.online or self.patient or self.unknown_word() is not None:
             return []
         held, self._held = self._held, []
         return held
 
     def unknown_word(self) -> str | None:
-        """The last word, at a later look, when it is neither PySEB's `online` nor `offline` nor empty: it leaves the
-        configs alone as `online` does (None: another word, or none)."""
-        if not self.patient or self.word in (None, b"", b"online", b"offline"):
+        """The last word when it is neither PySEB's `online` nor `offline` nor empty: it leaves the configs alone as
+        `online` does, at the first look as at a later one (None: another word, or none)."""
+        if self.word in (None, b"", b"online", b"offline"):
             return None
         return self.word.decode("utf-8", "replace")[:60]
 
@@ -55,8 +56,9 @@ class LiveOldPlace:
         return not self.online and self.unknown_word() is None
 
     def holds(self) -> bool:
-        """True when a config read back now waits for the old place's word (none yet, `online`, or patient)."""
-        return self.patient or self.online is not False
+        """True when a config read back now waits for the old place's word (none yet, `online` or an unknown word,
+        or patient)."""
+        return self.patient or self.online is None or not self.removes()
 
     def hold(self, topic: str, state: object) -> None:
         self._held.append((topic, state))
