@@ -193,8 +193,12 @@ class GridPublisher:
 
     def connected(self, now: float) -> None:
         """PySEB's link (re)connected at `now`: both flows' values are sent again RESEND_AFTER_CONNECT_S later (a flow
-        not at 0 is sent at every decision anyway: a 0 is what this sends again)."""
-        self._again_at = now + RESEND_AFTER_CONNECT_S
+        not at 0 is sent at every decision anyway: a 0 is what this sends again). A resend still to come is kept: set
+        anew at each connect, a link dropping every 30 s put it off for ever. One whose time came while the link was
+        down (not sent: nothing is then) is set anew, as is one dated further ahead (a clock stepped back)."""
+        pending = self._again_at
+        if pending is None or not 0 < pending - now <= RESEND_AFTER_CONNECT_S:
+            self._again_at = now + RESEND_AFTER_CONNECT_S
 
     def update(self, grid_w: float, injection_w: float, now: float) -> list[Message]:
         """The messages for one decision: `grid_w` import (>= 0), `injection_w` export (published
