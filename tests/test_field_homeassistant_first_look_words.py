@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import NOON
+from tests.harness import NOON, Harness
 from tests.test_field_homeassistant_left_alone import FIRST_LEFT, HOUSE, MOVED
 from tests.test_field_homeassistant_moved import announced_now, first_run, next_run, removed
 
 pytestmark = pytest.mark.debian  # also run on Debian 12's paho-mqtt and numpy (make test-paho16)
 
 
-def _first_look(tmp_path: Path, words: tuple[bytes, ...]):  # type: ignore[no-untyped-def]
+def _first_look(tmp_path: Path, words: tuple[bytes, ...]) -> tuple[dict[str, str], Harness]:
     """The first run's configs, and the next run (node id garage, topic_regul house) at its first connect: the old
     configs retained, then `words` on the old place's availability topic (the first retained); not yet at the wait's
     end."""
