@@ -94,8 +94,18 @@ class DailyReport:
         return (f"day {self.date} ({self.covered_h:.1f} h covered): PV {_kwh(self.pv_wh):.2f} kWh, house "
                 f"{_kwh(self.house_wh):.2f} kWh, diverted {_kwh(self.diverted_wh):.2f} kWh, exported "
                 f"{_kwh(self.exported_wh):.2f} kWh, imported {_kwh(self.imported_wh):.2f} kWh "
-                f"({self.caused_import_wh:.0f} Wh caused by the loads); relay switches: {relays}; a perfect "
-                f"router would have added {_kwh(self.missed_wh):.2f} kWh (exported while a load had room)")
+                f"({self.caused_import_wh:.0f} Wh caused by the loads); relay switches: {relays}; "
+                f"{self._removed_said()}a perfect router would have added {_kwh(self.missed_wh):.2f} kWh (exported "
+                "while a load had room)")
+
+    def _removed_said(self) -> str:
+        """The line's part for the loads taken out of the config during the day (`removed`), their share of
+        `diverted` (without it, a kWh no load of the line accounted for, and no word of why); empty without any."""
+        if not self.removed:
+            return ""
+        said = ", ".join(f"{load.name} ({_kwh(load.energy_wh):.2f} kWh, {load.switches} switches)"
+                         for load in self.removed)
+        return f"removed from the config during the day: {said}; "
 
     def text(self) -> str:
         """The report as `python3 -m simulation report` prints it."""
@@ -111,11 +121,20 @@ class DailyReport:
             "",
             f"{'load':<16}{'kind':<10}{'energy kWh':>12}{'switches':>10}",
         ]
-        rows += [f"{load.name:<16}{'relay' if load.relay else 'variable':<10}{_kwh(load.energy_wh):>12.2f}"
-                 f"{load.switches:>10d}" + (f"   ({2 * load.recheck_probes} of them {probes_text(load.recheck_probes)})"
-                                           if load.recheck_probes else "")
+        rows += [_load_row(load) + (f"   ({2 * load.recheck_probes} of them {probes_text(load.recheck_probes)})"
+                                    if load.recheck_probes else "")
                  for load in self.loads]
+        if self.removed:  # (their energy is in `diverted`: listed apart, by the names they had)
+            rows.append(f"removed from the config during the day ({'its' if len(self.removed) == 1 else 'their'} "
+                        "energy in diverted):")
+            rows += [_load_row(load) for load in self.removed]
         return "\n".join(rows)
+
+
+def _load_row(load: LoadDay) -> str:
+    """A load's row of the report's text: its name, kind, energy and switches, in the table's columns."""
+    return (f"{load.name:<16}{'relay' if load.relay else 'variable':<10}{_kwh(load.energy_wh):>12.2f}"
+            f"{load.switches:>10d}")
 
 
 def _load_day(name: str, relay: bool, entry: Any) -> LoadDay:

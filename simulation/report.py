@@ -116,9 +116,10 @@ def report_of(path: str | Path, day: RecordedDay) -> DailyReport:
 def day_total(parts: Sequence[DailyReport]) -> DailyReport:
     """The report of a day recorded in `parts` (each part's report, in order), across the restarts that began them:
     the energies summed, each load by its name (a load in several parts its figures summed, of the kind its last part
-    gives it; one removed keeps what it drew before). Near the daemon's own report of that day, not the same: that one
-    counts a relay's switches at a stop and a start (no recorded decision shows them), and lists a load removed under
-    its `removed_loads`, not among its loads."""
+    gives it). A load the last part has not (taken out of the config at a restart) keeps what it drew before under
+    `removed`, as the daemon's report of that day lists it (`removed_loads`: its midnight's loads are the config's).
+    Near the daemon's own report, not the same: that one counts a relay's switches at a stop and a start (no recorded
+    decision shows them)."""
     loads: dict[str, LoadDay] = {}
     for load in (load for part in parts for load in part.loads):
         was = loads.get(load.name)
@@ -127,9 +128,11 @@ def day_total(parts: Sequence[DailyReport]) -> DailyReport:
             was.recheck_probes + load.recheck_probes)
     def total(key: str) -> float:
         return float(sum(getattr(part, key) for part in parts))
+    last = {load.name for load in parts[-1].loads}
     return DailyReport(parts[0].date, total("covered_h"), total("pv_wh"), total("house_wh"), total("diverted_wh"),
                        total("exported_wh"), total("imported_wh"), total("caused_import_wh"), total("missed_wh"),
-                       tuple(loads.values()))
+                       tuple(load for load in loads.values() if load.name in last),
+                       tuple(load for load in loads.values() if load.name not in last))
 
 
 def _minute_means(times: np.ndarray, values: np.ndarray, start: float) -> tuple[np.ndarray, np.ndarray]:

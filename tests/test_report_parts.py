@@ -98,3 +98,17 @@ def test_a_part_after_one_not_reported_of_the_same_loads_is_not_said_an_update(
     assert f"part 3 of 3 of {DAY}, from 15:00:00: after part 1 (the part(s) between not reported)\n" in out
     assert "file format changed" not in out
     assert f"{DAY} in total, the 2 parts above, of its 3 (not pyseb-{DAY}-2.csv.gz):\n" in out
+
+
+def test_a_load_taken_out_at_a_restart_is_in_the_total_s_removed_loads_as_the_daemon_has_it(
+        config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The radiator of the second part is out of the third (its config's loads back to ecs alone): the daemon's report
+    # of the day lists it under removed_loads, the total listed it among the loads of that midnight.
+    records = config.parent / "records"
+    _part(records / f"pyseb-{DAY}-3.csv.gz", 15, 5, ("ecs",), (False,))
+    assert main(["report", DAY, "-c", str(config)]) == 0
+    total = capsys.readouterr().out.split(f"{DAY} in total, its 3 parts:\n", 1)[1]
+    table, removed = total.split("removed from the config during the day (its energy in diverted):\n")
+    assert "radiator" not in table.split("switches\n")[1]
+    assert removed.splitlines()[0].split() == ["radiator", "relay", "0.00", "0"]
+    assert "removed from the config during the day: radiator (0.00 kWh, 0 switches)" in total.split("log line: ")[1]

@@ -99,3 +99,38 @@ def test_yesterday_s_report_with_a_damaged_entry_of_a_load_gone_since_is_still_s
     h, _ = _run(tmp_path, ("ecs", "small"), day, at(2, 8), at(2, 8, 1))
     sent = json.loads(h.on(REPORT)[-1])
     assert list(sent["loads"]) == ["ecs"] and sent["diverted_wh"] == day["report_today"]["diverted_wh"]
+
+
+def _with_a_removed_towel() -> DailyReport:
+    """A day's report whose towel dryer was taken out of the config at a restart (1 kWh, 4 switches before)."""
+    morning = {"date": "2026-06-01", "covered_h": 12.0, "pv_wh": 5000.0, "house_wh": 1000.0, "diverted_wh": 2000.0,
+               "exported_wh": 2000.0, "imported_wh": 0.0, "caused_import_wh": 0.0, "missed_wh": 0.0,
+               "loads": {"ecs": {"energy_wh": 1000.0, "switches": 0, "relay": False, "recheck_probes": 0}},
+               "removed_loads": {"towel": {"energy_wh": 1000.0, "switches": 4, "relay": True}}}
+    return DailyReport.from_json(morning, {"ecs": False})
+
+
+def test_the_log_line_and_the_text_name_a_load_removed_during_the_day() -> None:
+    # The report kept a removed load by name (removed_loads), but its log line and its text showed only the loads
+    # configured: 1 kWh of `diverted` that no load line accounted for, and no word of why.
+    report = _with_a_removed_towel()
+    assert "removed from the config during the day: towel (1.00 kWh, 4 switches)" in report.line()
+    assert report.line().index("relay switches: none") < report.line().index("removed from the config")
+    text = report.text()
+    assert "removed from the config during the day (its energy in diverted):" in text
+    assert text.split("removed from the config during the day")[1].splitlines()[1].split() == \
+        ["towel", "relay", "1.00", "4"]
+    # A day without one: the line and the text as they were.
+    plain = DailyFigures(["ecs"], [False], 10).close("2026-06-02", 0)
+    assert "removed" not in plain.line() and "removed" not in plain.text()
+
+
+def test_the_daemon_s_midnight_log_line_names_a_load_removed_during_the_day(tmp_path: Path,
+                                                                           caplog: pytest.LogCaptureFixture) -> None:
+    _, morning = _run(tmp_path, ("ecs", "radiator"), None, at(1, 8), at(1, 9), force_radiator=True,
+                      production_w=3000)
+    without, _ = _run(tmp_path, ("ecs",), morning, at(1, 9, 1), at(1, 10))
+    with caplog.at_level("INFO", logger="core.regulator"):
+        without.reg.tick(at(2, 0, 0) + 1)
+    line = next(record.getMessage() for record in caplog.records if record.getMessage().startswith("day 2026-12-01"))
+    assert "removed from the config during the day: radiator (1.00 kWh, " in line
