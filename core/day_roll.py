@@ -12,6 +12,7 @@ from datetime import time, tzinfo
 
 from core.daily_report import DailyFigures, DailyReport
 from core.meters import EnergyCounter
+from core.removed_counters import RemovedCounters
 from equipments.base import Equipment
 from values.local_time import local_date, local_instant, next_local_midnight
 
@@ -53,6 +54,8 @@ class DayRoll:
         # closes was this run's clock's (no file's): it was not the day
         self._wrong_day = False
         self._day_from_file = False  # the day being counted is a restored file's (its figures real, its date too)
+        # The counters of the loads taken out of the config at a restart, rolled with the loads' (status.restore)
+        self.removed = RemovedCounters()
 
     def start(self, now: float, counted_since: float | None = None, from_file: bool = False) -> None:
         """The regulator starts at `now`: the first midnight to wait for is the next one. `counted_since`: when the
@@ -92,6 +95,7 @@ class DayRoll:
             wh = load.roll_day(midnight_at)  # full flags are cleared by the field features' daily clear
             log.info("new day: %s drew %.0f Wh yesterday", load.name, wh)
         self._production_energy.roll_day(midnight_at)
+        self.removed.roll_day()
         log.info("new day: production was %.0f Wh yesterday", self._production_energy.yesterday_wh)
         report = self._daily.close(local_date(midnight_at - 1.0, self._tz).isoformat(), midnight_at)
         wrong_day, self._wrong_day, self._day_from_file = self._wrong_day, False, False

@@ -104,6 +104,7 @@ class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSu
         self.daily.count_relay_commands(self.loads)
         self._decision_listeners: list[DecisionListener] = [self.daily.add]
         self._day = DayRoll(self.loads, self.production_energy, self.daily, self.tz)
+        self.removed_counters = self._day.removed  # (the status's removed_equipments)
         self._last_report: str | None = None  # the last daily report published (retained), for republish_report
         self._removed_left_on: list[tuple[str, Command]] = []  # see switch_off_at_start
         self._removed_off_starts: dict[tuple[str, str], tuple[int, float]] = {}  # see switch_off_at_start

@@ -203,6 +203,11 @@ def build_status(reg: RegulatorView, now: float, clean: bool = True) -> dict[str
     if pending:
         doc["pending_offs"] = [{"name": name, "off_command": _command(off), **_off_starts(reg, name, off, now)}
                                for name, off in pending]
+    # The energy counters of the loads taken out of the config at a restart (status.restore_removed): a load put back
+    # resumes them. Only while there are any, as pending_offs.
+    removed = reg.removed_counters.as_json()
+    if removed:
+        doc["removed_equipments"] = removed
     # The water heater's mode and fallback rules (their state is what a restart restores), and the seed's
     # ECS_energy_yesterday.
     doc.update(part(reg.field.status()))

@@ -16,6 +16,7 @@ from status.restore_ahead import CLOCK_BEHIND_MAX_S, FarAhead, clock_behind, clo
 from status.restore_day import counted_since, figures_day
 from status.restore_load import clean_load, restore_load, restored_energy, say_restored_forces
 from status.restore_offs import FoundOffs, configured_entries, restore_pending_offs
+from status.restore_removed import restore_removed_counters
 from status.store import CLEAN_START
 from values.local_time import hour, last_occurrence, local_date, local_instant, wall_clock_text
 from values.saved_numbers import saved_energy, saved_epoch, unset_clock_epoch
@@ -76,6 +77,7 @@ def restore_status(reg: RegulatorView, doc: dict[str, Any], now: float,
         clean_load(load)
     reg.production_energy.energy_wh = reg.production_energy.yesterday_wh = 0.0
     reg.daily.forget()
+    reg.removed_counters.forget()
     reg.resume_counting_since(None)  # (the day's energies count from the start)
     kept: list[str] = []
     settings_said: list[str] = []
@@ -136,7 +138,8 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, found: Fou
     if not isinstance(entries, list):
         return warnings + ["status file has no 'equipments' list: nothing restored"]
     seen: set[str] = set()
-    for load, entry in configured_entries(reg, entries, now, warnings, found):
+    ours = "schema_version" in doc and (same_day or yesterday)  # (the energies of a load removed kept: below)
+    for load, entry in configured_entries(reg, entries, now, warnings, found, energies_kept=ours):
         seen.add(load.name)
         try:
             restore_load(load, entry, now, saved_at, same_day, yesterday, warnings, behind_s)
@@ -145,6 +148,7 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, found: Fou
             warnings.append(f"{load.name}: saved state could not be restored ({type(exc).__name__}: {exc}): "
                             "starting from zero")
     restore_pending_offs(reg, doc.get("pending_offs"), now, saved_at, warnings, found)
+    given_back = restore_removed_counters(reg, doc, same_day, yesterday, warnings)  # (a load removed, put back)
     # (the day the file's production_energy was counted for, from today's point of view)
     production_day = "today" if same_day else "yesterday" if yesterday else None
     # The seed kept the water heater's yesterday energy at the top level.
@@ -186,7 +190,7 @@ def _restore(reg: RegulatorView, raw_doc: dict[str, Any], now: float, found: Fou
         reg.resume_counting_since(counted_since(doc, saved_day, reg, warnings))
     if resume_at is not None:
         reg.resume_day(resume_at)  # (last: a restore that fails before here leaves the day the clock's)
-    missing = [load.name for load in reg.loads if load.name not in seen]
+    missing = [load.name for load in reg.loads if load.name not in seen | given_back]
     if missing:
         warnings.append(f"no saved state for {', '.join(missing)}: starting from zero")
     log.info("status restored from %s (%s)%s%s", saved_day.isoformat(),

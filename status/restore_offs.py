@@ -30,23 +30,29 @@ PENDING_OFF_MAX_AGE_S = 7 * 86400.0
 
 # What a load's entry in the status file gives it at a restore (status.restore_load), by its name.
 SAVED_STATE = "its energies, a force, a full tank, learned watts"
+# What of it is dropped with a load no longer configured whose energies are kept for their day
+# (status.restore_removed: resumed by a load configured again under its name)
+STATE_BUT_ENERGIES = "a force, a full tank, learned watts"
+ENERGIES_KEPT = "its energies are kept for their day: configured again under that name, it resumes them"
 
 
-def _not_configured(name: str, renamed_to: str | None) -> str:
+def _not_configured(name: str, renamed_to: str | None, energies_kept: bool = False) -> str:
     """What the restore says of the saved load `name` that is not configured: a rename when a configured load the
     file does not have looks its new name (`renamed_to`: status.restore_renames; the state goes by name: it was
-    "ignored", no word of why nor of what became of its state)."""
+    "ignored", no word of why nor of what became of its state). `energies_kept`: its energies are kept by name."""
+    dropped = STATE_BUT_ENERGIES if energies_kept else SAVED_STATE
+    kept = f"; {ENERGIES_KEPT}" if energies_kept else ""
     if renamed_to is None:
-        return f"status has a load {name!r} that is not configured: its saved state ({SAVED_STATE}) is dropped"
+        return f"status has a load {name!r} that is not configured: its saved state ({dropped}) is dropped{kept}"
     return (f"status has a load {name!r} that is not configured, and {renamed_to!r} is configured but not in it: "
-            f"renamed? A load's saved state goes by its name: {renamed_to} starts afresh ({SAVED_STATE}), {name}'s is "
-            "dropped (the file saved from now on has it no more: this start's cannot be carried over); next time, to "
-            "carry a load's state over a rename, rename it in the status file too, PySEB stopped, before starting it "
-            "with the new config")
+            f"renamed? A load's saved state goes by its name: {renamed_to} starts afresh ({SAVED_STATE}), {name}'s "
+            f"({dropped}) is dropped (the file saved from now on has it no more: this start's cannot be carried "
+            f"over){kept}; next time, to carry a load's state over a rename, rename it in the status file too, PySEB "
+            "stopped, before starting it with the new config")
 
 
 def removed_load_off(entry: dict[str, Any], configured_offs: set[tuple[str, str]], renamed_to: str | None = None,
-                     ) -> tuple[Command | None, str, bool]:
+                     energies_kept: bool = False) -> tuple[Command | None, str, bool]:
     """For the entry of a load the config no longer has: the command that switches it off, and what the restore's
     warning says of it. Sent even when the file shows it off: a load's command does not save the file at once (it
     can be [status] status_time old, a relay switched on since, then a kill), and a stop's off may not have reached
@@ -54,9 +60,10 @@ def removed_load_off(entry: dict[str, Any], configured_offs: set[tuple[str, str]
     off command, retained or not (the same device, renamed: its own start command switches it; the old one, retained
     where the new name's is not, stayed on the broker, an order the device took at each reboot), or nothing usable
     was saved; and whether what was saved was usable (False: an off_command dropped, said). `renamed_to`: the
-    configured load that looks this one renamed (status.restore_renames.likely_renames)."""
+    configured load that looks this one renamed (status.restore_renames.likely_renames); `energies_kept`: its energies
+    are kept by name (status.restore_removed)."""
     name = str(entry["name"])[:80]
-    said = _not_configured(name, renamed_to)
+    said = _not_configured(name, renamed_to, energies_kept)
     saved = entry.get("off_command")
     if saved is None:  # (the seed's file, or a PySEB's before off_command: nothing known of where it goes)
         drawn_w = saved_number(entry.get("current_power"), 0.0)
@@ -77,7 +84,7 @@ def removed_load_off(entry: dict[str, Any], configured_offs: set[tuple[str, str]
              f"was saved off, maybe before its last command ({off.topic})")
     said = f"{name} is no longer configured but {state}: commanded off ({shown(off.payload, 60)}) at the start"
     if renamed_to is not None:  # (a rename onto another device: its old one switched off, its state said too)
-        said += f"; {_not_configured(name, renamed_to)}"
+        said += f"; {_not_configured(name, renamed_to, energies_kept)}"
     return off, said, True
 
 
@@ -113,10 +120,11 @@ class FoundOffs:
 
 
 def configured_entries(reg: RegulatorView, entries: list[Any], now: float, warnings: list[str],
-                        found: FoundOffs) -> Iterator[tuple[Equipment, dict[str, Any]]]:
+                       found: FoundOffs, energies_kept: bool = False) -> Iterator[tuple[Equipment, dict[str, Any]]]:
     """Each entry of `entries` with the configured load it names, the first for a load; why the others are
     ignored in `warnings`; a load no longer configured queued to be commanded off at the start, or its unusable off
-    dropped, in `found` too (its first start `now`)."""
+    dropped, in `found` too (its first start `now`). `energies_kept`: those of a load no longer configured are kept
+    by name (status.restore_removed), said so."""
     seen: set[str] = set()
     configured_offs = _configured_offs(reg)
     gone: dict[str, dict[str, Any]] = {}  # (each load no longer configured, by its first entry, in the file's order)
@@ -139,7 +147,7 @@ def configured_entries(reg: RegulatorView, entries: list[Any], now: float, warni
         seen.add(name)
         load = reg.loads_by_name.get(name)
         if load is None:
-            off, said, usable = removed_load_off(entry, configured_offs, renames.get(name))
+            off, said, usable = removed_load_off(entry, configured_offs, renames.get(name), energies_kept)
             warnings.append(said)
             if off is not None:  # (nobody else would: left on, with nobody regulating it)
                 reg.switch_off_at_start(name, off, 1, now)

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from core.daily_report import DailyFigures
 from core.meters import EnergyCounter, MeterState
+from core.removed_counters import RemovedCounters
 from equipments.base import Command, Equipment
 
 
@@ -94,6 +95,10 @@ class RegulatorView(Protocol):
     @property
     def daily(self) -> DailyFigures:
         """The day's figures for the daily report."""
+
+    @property
+    def removed_counters(self) -> RemovedCounters:
+        """The energy counters of the loads taken out of the config at a restart, kept by name for their day."""
 
     @property
     def field(self) -> FieldStatus:

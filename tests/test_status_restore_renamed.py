@@ -20,16 +20,24 @@ def test_a_load_renamed_is_said_a_rename_with_the_hint(tmp_path: Path) -> None:
     assert said == [
         "status has a load 'radiator' that is not configured, and 'heater' is configured but not in it: renamed? A "
         "load's saved state goes by its name: heater starts afresh (its energies, a force, a full tank, learned "
-        "watts), radiator's is dropped (the file saved from now on has it no more: this start's cannot be carried "
-        "over); next time, to carry a load's state over a rename, rename it in the status file too, PySEB stopped, "
-        "before starting it with the new config"], warnings
+        "watts), radiator's (a force, a full tank, learned watts) is dropped (the file saved from now on has it no "
+        "more: this start's cannot be carried over); its energies are kept for their day: configured again under "
+        "that name, it resumes them; next time, to carry a load's state over a rename, rename it in the status file "
+        "too, PySEB stopped, before starting it with the new config"], warnings
 
 
 def test_a_load_removed_is_said_what_becomes_of_its_state(tmp_path: Path) -> None:
-    # (the seed's file: no off command saved; the radiator gone, no other load new)
+    # (no off command saved; the radiator gone, no other load new)
     doc = saved_with(tmp_path, None)
     del doc["equipments"][1]["off_command"]
     _, warnings = started(tmp_path, doc, loads=("ecs",))
+    assert ("status has a load 'radiator' that is not configured: its saved state (a force, a full tank, learned "
+            "watts) is dropped; its energies are kept for their day: configured again under that name, it resumes "
+            "them") in warnings, warnings
+    # The seed's file: its loads' energies are no day's (status.restore_removed), dropped with the rest.
+    del doc["schema_version"]
+    (tmp_path / "seed").mkdir()
+    _, warnings = started(tmp_path / "seed", doc, loads=("ecs",))
     assert ("status has a load 'radiator' that is not configured: its saved state (its energies, a force, a full "
             "tank, learned watts) is dropped") in warnings, warnings
 
@@ -43,9 +51,10 @@ def test_a_load_left_on_and_maybe_renamed_onto_another_device_is_switched_off_an
     assert len(said) == 1 and said[0].endswith(
         "commanded off ('OFF') at the start; status has a load 'radiator' that is not configured, and 'plug' is "
         "configured but not in it: renamed? A load's saved state goes by its name: plug starts afresh (its energies, "
-        "a force, a full tank, learned watts), radiator's is dropped (the file saved from now on has it no more: this "
-        "start's cannot be carried over); next time, to carry a load's state over a rename, rename it in the status "
-        "file too, PySEB stopped, before starting it with the new config"), warnings
+        "a force, a full tank, learned watts), radiator's (a force, a full tank, learned watts) is dropped (the file "
+        "saved from now on has it no more: this start's cannot be carried over); its energies are kept for their "
+        "day: configured again under that name, it resumes them; next time, to carry a load's state over a rename, "
+        "rename it in the status file too, PySEB stopped, before starting it with the new config"), warnings
 
 
 def _renamed_twice(tmp_path: Path, saved: tuple[str, ...], configured: tuple[str, ...],
