@@ -21,31 +21,26 @@ which the regulator does not know:
     own_meter = after              ; a heater's own meter reads after each decision (default: before the house meter)
     seed = 1                       ; the random generator's seed for noise and losses (default 1)
 
-The file is parsed by the daemon's own reader (`settings.config.read_parser`), so both see the same
-values: `%%` read as `%` and no other interpolation, inline `;` comments stripped, keys lower-cased.
+The loads' part of it: simulation/config_loads.py. The file is parsed by the daemon's own reader
+(`settings.config.read_parser`), so both see the same values: `%%` read as `%` and no other interpolation, inline `;`
+comments stripped, keys lower-cased.
 """
 
 from __future__ import annotations
 
 import configparser
-import math
-import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, cast
 
-from equipments.variable_curve import default_calibration_paths, find_calibration
 from settings.config import read_parser
 from settings.options import did_you_mean
 from settings.problems import ConfigError, ConfigProblem
 from settings.sections import EVALUATE_OPTIONS
-from values.numbers import UNDERSCORE_ADVICE, text_float
+from simulation.config_loads import PER_LOAD_KEYS, TYPES, LoadSpec, ini_number, ini_text, load_spec
 
-__all__ = ["LoadSpec", "SimConfig", "assumptions_note", "read_sim_config"]
+__all__ = ["SimConfig", "assumptions_note", "read_sim_config"]
 
-TYPES = {"variable": "variable", "water_heater": "variable", "constant": "constant", "unknown": "unknown"}
-UNKNOWN_DEFAULT_W = 800.0
-MIN_POWER_DEFAULT_W = 150.0  # the daemon's default min_power of a variable load
 GLOBAL_KEYS = ("period", "noise_w", "lost_readings", "jitter_s", "actuation", "meter_lag_s", "own_meter", "seed")
 # When a command the regulator publishes takes effect (SimConfig.actuation).
 ACTUATIONS = ("period", "at_once")
@@ -53,44 +48,6 @@ ACTUATIONS = ("period", "at_once")
 OWN_METER_TIMES = ("before", "after")
 METER_TIMEOUT_DEFAULT_S = next(float(o.default) for o in EVALUATE_OPTIONS if o.name == "meter_timeout")
 MAX_METER_POWER_DEFAULT_W = next(float(o.default) for o in EVALUATE_OPTIONS if o.name == "max_meter_power")
-PER_LOAD_KEYS = {"response": "variable", "tank_wh": "any", "loss_w": "any", "band_wh": "any", "draws": "any",
-                 "power_w": "relay"}
-BAND_SHARE = 0.1  # a thermostat's hysteresis, as a share of its tank's energy, when band_wh is not given
-# One hot-water draw of `<load>.draws`: `HH:MM WH` (a time of day on the clock, the watt-hours drawn then).
-# (ASCII digits, as the daemon's numbers: \d takes full-width ones too)
-_DRAW = re.compile(r"([0-9]{1,2}):([0-9]{2})\s+(\S+)")
-DRAWS_FORMAT = "HH:MM WH, ... (a time of day and the watt-hours drawn then, e.g. 07:00 2000, 19:00 2500)"
-
-
-@dataclass(frozen=True, slots=True)
-class LoadSpec:
-    """One load as the simulation builds it: how it is commanded and how it really behaves."""
-
-    name: str
-    type: str  # variable, constant or unknown
-    topic: str  # where the regulator publishes its commands
-    payload_on: str | None  # relays only
-    payload_off: str | None
-    response_path: Path | None  # variable loads: the measured real response
-    min_power_w: float  # variable loads: the regulator never gives less (its min_power); relays: 0
-    power_w: float | None  # relays: real watts
-    tank_wh: float | None  # thermostat cut after this much energy; None: never
-    calibration_path: Path | None = None  # variable loads: the regulator's calibration (its belief)
-    # Variable loads: the config's max_power, the most the regulator gives it (None: its curve's top). The oracle keeps
-    # it too: it gave a heater limited to 1000 W up to its curve's 2.3 kW, and counted what the regulator rightly left
-    # to the loads after it as the order bent (capture up to 112 %).
-    max_power_w: float | None = None
-    # Its tank's loss of heat, watts, and its thermostat's hysteresis, Wh (simulation.loads.Tank): 0 without a tank.
-    loss_w: float = 0.0
-    band_wh: float = 0.0
-    # Hot water drawn from its tank (`<load>.draws`): (seconds since local midnight, Wh), in the order of the day.
-    draws: tuple[tuple[float, float], ...] = ()
-
-    @property
-    def relay(self) -> bool:
-        """Switched on and off (constant or unknown), not driven by a percentage (variable): a relay, as a recorded
-        day's header kinds it and as tune counts its switches."""
-        return self.type != "variable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,131 +87,11 @@ class SimConfig:
     # it, in mW or of a bigger site, is replayed with no reading taken: said, not a table of 0 % captures).
     max_meter_power_w: float = MAX_METER_POWER_DEFAULT_W
     power_assumed: tuple[str, ...] = ()  # relays with no <load>.power_w: drawn at their max_power (unknown: 800 W)
-
-
-def _text(cp: configparser.ConfigParser, section: str, key: str, default: str | None) -> str | None:
-    if not cp.has_option(section, key):
-        return default
-    value = cp.get(section, key, raw=True).strip()
-    return None if value in ("", "None", "none") else value
-
-
-def _number(cp: configparser.ConfigParser, section: str, key: str, problems: list[ConfigProblem],
-            low: float = 0.0, zero_ok: bool = False) -> float | None:
-    text = _text(cp, section, key, None)
-    if text is None:
-        return None
-    try:
-        value = text_float(text)  # (ASCII digits, as the daemon's config: float() read noise_w = 1_0 as 10 W)
-    except ValueError:
-        advice = f" ({UNDERSCORE_ADVICE})" if "_" in text else ""
-        problems.append(ConfigProblem(section, key, f"is not a number: {text!r}{advice}"))
-        return None
-    if not math.isfinite(value) or value < low or (value == low and not zero_ok):
-        problems.append(ConfigProblem(section, key, f"must be a number {'>=' if zero_ok else '>'} {low:g}, "
-                                                    f"got {text!r}"))
-        return None
-    return value
-
-
-def _calibration_path(cp: configparser.ConfigParser, name: str, base: Path) -> Path:
-    """The curve the daemon loads for load `name` (its own rule: a sample's example curve too), else the seed's first
-    file name, for the "no such file" it is said with."""
-    found = find_calibration(name, _text(cp, name, "calibration", None), base)
-    return (found or default_calibration_paths(name, base)[0]).resolve()
-
-
-def _load(cp: configparser.ConfigParser, name: str, kind: str, base: Path,
-          problems: list[ConfigProblem]) -> LoadSpec | None:
-    spec = _load_spec(cp, name, kind, base, problems)
-    if spec is None or spec.tank_wh is None:
-        for key in ("loss_w", "band_wh", "draws"):
-            if spec is not None and cp.has_option("simulation", f"{name}.{key}"):
-                problems.append(ConfigProblem("simulation", f"{name}.{key}", f"needs {name}.tank_wh: the energy the "
-                                              "thermostat cuts at"))
-        return spec
-    loss_w = _number(cp, "simulation", f"{name}.loss_w", problems, zero_ok=True) or 0.0
-    band_wh = _number(cp, "simulation", f"{name}.band_wh", problems)
-    draws = _draws(_text(cp, "simulation", f"{name}.draws", None), f"{name}.draws", problems)
-    if band_wh is not None and band_wh > spec.tank_wh:
-        problems.append(ConfigProblem("simulation", f"{name}.band_wh", f"must be at most {name}.tank_wh "
-                                      f"({spec.tank_wh:g} Wh), got {band_wh:g}"))
-    elif band_wh is not None and not loss_w and not cp.has_option("simulation", f"{name}.draws"):
-        # (a thermostat's band means something only for a tank that loses heat or gives hot water: given alone, it
-        # changed nothing)
-        problems.append(ConfigProblem("simulation", f"{name}.band_wh", f"needs {name}.loss_w or {name}.draws: a "
-                                      "tank that loses no heat and gives no hot water never closes its thermostat "
-                                      "again"))
-    return replace(spec, loss_w=loss_w, band_wh=BAND_SHARE * spec.tank_wh if band_wh is None else band_wh,
-                   draws=draws)
-
-
-def _draws(text: str | None, key: str, problems: list[ConfigProblem]) -> tuple[tuple[float, float], ...]:
-    """`<load>.draws` (`07:00 2000, 19:00 2500`) as (seconds since midnight, Wh), sorted by time (written in any
-    order: a list of the day's draws, not a sequence the simulator checks); () for none, or on a problem (said)."""
-    if text is None:
-        return ()
-    draws: list[tuple[float, float]] = []
-    # (an empty entry, a comma at the end, is none: not worth an error)
-    for entry in (part.strip() for part in text.split(",")):
-        if not entry:
-            continue
-        match = _DRAW.fullmatch(entry)
-        if match is None:
-            problems.append(ConfigProblem("simulation", key, f"{entry!r} is not a draw: write {DRAWS_FORMAT}"))
-            continue
-        hours, minutes, amount = int(match[1]), int(match[2]), match[3]
-        # (24:00 refused: the next day's 00:00, which a replay of one day never reaches or reads as its start)
-        if not (hours < 24 and minutes < 60):
-            problems.append(ConfigProblem("simulation", key, f"{entry!r}: {match[1]}:{match[2]} is not a time of day "
-                                          "(00:00 to 23:59)"))
-            continue
-        try:
-            wh = text_float(amount)
-        except ValueError:
-            advice = f" ({UNDERSCORE_ADVICE})" if "_" in amount else ""
-            problems.append(ConfigProblem("simulation", key, f"{entry!r}: the watt-hours drawn are not a number: "
-                                          f"{amount!r}{advice}"))
-            continue
-        if not (math.isfinite(wh) and wh > 0):
-            problems.append(ConfigProblem("simulation", key, f"{entry!r}: the watt-hours drawn must be > 0, got "
-                                          f"{amount!r}"))
-            continue
-        draws.append((hours * 3600.0 + minutes * 60.0, wh))
-    return tuple(sorted(draws))
-
-
-def _load_spec(cp: configparser.ConfigParser, name: str, kind: str, base: Path,
-               problems: list[ConfigProblem]) -> LoadSpec | None:
-    if not cp.has_section(name):
-        problems.append(ConfigProblem("equipments", name, f"has no [{name}] section"))
-        return None
-    topic = _text(cp, name, "topic_set_power", None)
-    if topic is None:
-        problems.append(ConfigProblem(name, "topic_set_power", "is required"))
-    sim = "simulation"
-    tank = _number(cp, sim, f"{name}.tank_wh", problems)
-    if kind == "variable":
-        given = _text(cp, sim, f"{name}.response", None)
-        response = (base / given).resolve() if given else _calibration_path(cp, name, base)
-        if not response.is_file():
-            where = (sim, f"{name}.response") if given else (name, "calibration")
-            problems.append(ConfigProblem(*where, f"no such file: {response}"))
-        min_power = _number(cp, name, "min_power", problems, zero_ok=True)
-        return LoadSpec(name, kind, topic or "", None, None, response,
-                        MIN_POWER_DEFAULT_W if min_power is None else min_power, None, tank,
-                        _calibration_path(cp, name, base), _number(cp, name, "max_power", problems))
-    # The daemon's defaults for a relay's payloads (Hébert's plugs).
-    payload_on = _text(cp, name, "json_on", None) or "1"
-    payload_off = _text(cp, name, "json_off", None) or "0"
-    power = _number(cp, sim, f"{name}.power_w", problems)
-    if power is None and kind == "constant":
-        power = _number(cp, name, "max_power", problems)
-        if power is None and not cp.has_option(sim, f"{name}.power_w"):
-            problems.append(ConfigProblem(name, "max_power", "is required for a constant load"))
-    elif power is None:
-        power = UNKNOWN_DEFAULT_W
-    return LoadSpec(name, kind, topic or "", payload_on, payload_off, None, 0.0, power, tank)
+    # The live demo's `[evaluate] demo_speed` (its daemon's times divided by it: replay_inputs.meter_period refuses
+    # such a config), and `[evaluate] period` as written, which that refusal quotes: read once with the rest (the
+    # check read the file again at each replay, 24 times in a tune of 24).
+    demo_speed: float = 1.0
+    decision_period_s: float = 1.0
 
 
 def _check_simulation_keys(cp: configparser.ConfigParser, names: dict[str, str],
@@ -282,13 +119,13 @@ def read_sim_config(path: str | Path) -> SimConfig:
     problems: list[ConfigProblem] = []
     base = file.resolve().parent
     # (its slash at the end cut, as the daemon cuts it: `regul/` put its status on regul/status, not regul//status)
-    regul = (_text(cp, "mqtt", "topic_regul", "regul") or "regul").rstrip("/")
+    regul = (ini_text(cp, "mqtt", "topic_regul", "regul") or "regul").rstrip("/")
     kinds: dict[str, str] = {}
     if not cp.has_section("equipments") or not cp.options("equipments"):
         problems.append(ConfigProblem("equipments", None, "no load to simulate: list them as name = type"))
     else:
         for name in cp.options("equipments"):
-            given = _text(cp, "equipments", name, "") or ""
+            given = ini_text(cp, "equipments", name, "") or ""
             raw = given.lower()
             if raw not in TYPES:
                 # (as written: lowered, a user's class read 'mypump:pump', which would not import)
@@ -297,25 +134,25 @@ def read_sim_config(path: str | Path) -> SimConfig:
                                               f"{', '.join(TYPES)}, not {given!r}{own}"))
                 continue
             kinds[name] = TYPES[raw]
-    loads = [_load(cp, name, kind, base, problems) for name, kind in kinds.items()]
+    loads = [load_spec(cp, name, kind, base, problems) for name, kind in kinds.items()]
     _check_simulation_keys(cp, kinds, problems)
-    period = _number(cp, "simulation", "period", problems) or 2.0
-    meter_timeout = _number(cp, "evaluate", "meter_timeout", problems) or METER_TIMEOUT_DEFAULT_S
-    max_meter_power = _number(cp, "evaluate", "max_meter_power", problems) or MAX_METER_POWER_DEFAULT_W
-    noise = _number(cp, "simulation", "noise_w", problems, zero_ok=True) or 0.0
-    lost = _number(cp, "simulation", "lost_readings", problems, zero_ok=True) or 0.0
+    period = ini_number(cp, "simulation", "period", problems) or 2.0
+    meter_timeout = ini_number(cp, "evaluate", "meter_timeout", problems) or METER_TIMEOUT_DEFAULT_S
+    max_meter_power = ini_number(cp, "evaluate", "max_meter_power", problems) or MAX_METER_POWER_DEFAULT_W
+    noise = ini_number(cp, "simulation", "noise_w", problems, zero_ok=True) or 0.0
+    lost = ini_number(cp, "simulation", "lost_readings", problems, zero_ok=True) or 0.0
     if lost >= 1:
         problems.append(ConfigProblem("simulation", "lost_readings", f"must be below 1 (a share), got {lost:g}"))
-    jitter = _number(cp, "simulation", "jitter_s", problems, zero_ok=True) or 0.0
+    jitter = ini_number(cp, "simulation", "jitter_s", problems, zero_ok=True) or 0.0
     if jitter >= period / 4:
         problems.append(ConfigProblem("simulation", "jitter_s", f"must be under a quarter of the period "
                                       f"({period / 4:g} s: each meter's readings keep their order), got {jitter:g}"))
-    actuation = (_text(cp, "simulation", "actuation", None) or "period").lower()
+    actuation = (ini_text(cp, "simulation", "actuation", None) or "period").lower()
     if actuation not in ACTUATIONS:
         problems.append(ConfigProblem("simulation", "actuation", f"must be {' or '.join(ACTUATIONS)} (a command "
                                       f"takes effect at the next period, or from the reading that decided it), got "
                                       f"{actuation!r}"))
-    meter_lag = _number(cp, "simulation", "meter_lag_s", problems, zero_ok=True) or 0.0
+    meter_lag = ini_number(cp, "simulation", "meter_lag_s", problems, zero_ok=True) or 0.0
     if meter_lag > period / 2:
         problems.append(ConfigProblem("simulation", "meter_lag_s",
                                       f"must be at most half the period ({period / 2:g} s: the house meter reads a "
@@ -324,26 +161,27 @@ def read_sim_config(path: str | Path) -> SimConfig:
         problems.append(ConfigProblem("simulation", "meter_lag_s",
                                       "needs actuation = at_once (by default a command acts at the next period's "
                                       "start, when the house meter reads it)"))
-    own_meter = (_text(cp, "simulation", "own_meter", None) or "before").lower()
+    own_meter = (ini_text(cp, "simulation", "own_meter", None) or "before").lower()
     if own_meter not in OWN_METER_TIMES:
         problems.append(ConfigProblem("simulation", "own_meter", f"must be {' or '.join(OWN_METER_TIMES)} (a heater's "
                                       f"own meter reads just before each house reading, or just after each "
                                       f"decision), got {own_meter!r}"))
-    seed = _number(cp, "simulation", "seed", problems, zero_ok=True)
+    seed = ini_number(cp, "simulation", "seed", problems, zero_ok=True)
     if seed is not None and seed != int(seed):
         problems.append(ConfigProblem("simulation", "seed", f"must be a whole number, got {seed:g}"))
     # (not `or 1`: seed 0 is a draw of its own, not seed 1's again)
     seed = 1.0 if seed is None else seed
     if problems:
         raise ConfigError(str(file), problems)
+    demo_speed, decision_period = _demo_times(cp)
     return SimConfig(
         path=file,
-        topic_cons=_text(cp, "mqtt", "topic_cons", None) or "smeter/pzem/CONSOMMATION",
-        topic_prod=_text(cp, "mqtt", "topic_prod", None) or "smeter/pzem/PRODUCTION",
-        json_power=_text(cp, "mqtt", "json_power", None) or "power",
-        topic_status=_text(cp, "mqtt", "topic_status", None) or f"{regul}/status",
-        topic_availability=_text(cp, "mqtt", "topic_availability", None) or f"{regul}/availability",
-        timezone=_text(cp, "evaluate", "timezone", None),
+        topic_cons=ini_text(cp, "mqtt", "topic_cons", None) or "smeter/pzem/CONSOMMATION",
+        topic_prod=ini_text(cp, "mqtt", "topic_prod", None) or "smeter/pzem/PRODUCTION",
+        json_power=ini_text(cp, "mqtt", "json_power", None) or "power",
+        topic_status=ini_text(cp, "mqtt", "topic_status", None) or f"{regul}/status",
+        topic_availability=ini_text(cp, "mqtt", "topic_availability", None) or f"{regul}/availability",
+        timezone=ini_text(cp, "evaluate", "timezone", None),
         period_s=period,
         loads=tuple(spec for spec in loads if spec is not None),
         meter_timeout_s=meter_timeout,
@@ -357,7 +195,19 @@ def read_sim_config(path: str | Path) -> SimConfig:
         max_meter_power_w=max_meter_power,
         power_assumed=tuple(name for name, kind in kinds.items()
                             if kind != "variable" and not cp.has_option("simulation", f"{name}.power_w")),
+        demo_speed=demo_speed,
+        decision_period_s=decision_period,
     )
+
+
+def _demo_times(cp: configparser.ConfigParser) -> tuple[float, float]:
+    """`[evaluate] demo_speed` and `period` as the daemon reads them, (1, 1) when either is no number (the daemon's
+    own check says it; the replay, its own house's pace, does not use them)."""
+    evaluate = cp["evaluate"] if cp.has_section("evaluate") else {}
+    try:
+        return float(evaluate.get("demo_speed") or 1.0), float(evaluate.get("period") or 1.0)
+    except ValueError:
+        return 1.0, 1.0
 
 
 def assumptions_note(config: SimConfig) -> str | None:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from simulation.config import LoadSpec
+from simulation.config_loads import LoadSpec
 
 __all__ = ["DecisionLines", "describe_house"]
 

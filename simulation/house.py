@@ -7,7 +7,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Protocol
 
-from simulation.config import LoadSpec, SimConfig
+from simulation.config import SimConfig
+from simulation.config_loads import LoadSpec
 from simulation.loads import Relay, SimLoad, Tank, VariableHeater
 from simulation.oracle import OracleLoad
 from simulation.response import read_response

@@ -161,20 +161,13 @@ def _demo_config_problem(config: SimConfig) -> str | None:
     a daemon against the house sped up; the replay runs the house at its own pace. It failed on its meter_timeout
     under the meter period, "give a shorter --period", with no word of the demo; a --period under it replayed a house
     whose waits were a 30th of the daemon's at home."""
-    from settings.config import read_parser
     from simulation.demo_config import DEMO_TEMPLATE
 
-    parser = read_parser(config.path)
-    evaluate = parser["evaluate"] if parser.has_section("evaluate") else {}
-    try:
-        speed = float(evaluate.get("demo_speed") or 1.0)
-        period = float(evaluate.get("period") or 1.0)
-    except ValueError:
-        return None  # (the config's own check says it)
+    speed = config.demo_speed
     if speed == 1.0:
         return None
     return (f"this config is the live demo's (python3 -m simulation demo wrote it for its daemon, [evaluate] "
             f"demo_speed = {speed:g}): its times are the house's divided by {speed:g} (meter_timeout "
-            f"{config.meter_timeout_s:g} s, period {period:g} s), a replay runs the house at its own pace: give the "
-            f"demo's house at that pace, -c {DEMO_TEMPLATE} (the demo's records are of the sped-up house: no day to "
-            "tune on; recorded days from a trace: replay --record)")
+            f"{config.meter_timeout_s:g} s, period {config.decision_period_s:g} s), a replay runs the house at its own "
+            f"pace: give the demo's house at that pace, -c {DEMO_TEMPLATE} (the demo's records are of the sped-up "
+            "house: no day to tune on; recorded days from a trace: replay --record)")

@@ -12,7 +12,7 @@ import numpy as np
 from calibration import read_calibration_csv
 from calibration.fit import interp_one
 from calibration.monotone import analyse_sweep
-from simulation.config import LoadSpec
+from simulation.config_loads import LoadSpec
 
 __all__ = ["ResponseCurve", "glitch_notes", "loads_glitch_notes", "read_response"]
 

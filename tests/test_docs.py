@@ -94,7 +94,8 @@ def test_the_readmes_minimal_config_is_valid(tmp_path: Path) -> None:
 def test_the_simulation_page_shows_every_simulation_key(tmp_path: Path) -> None:
     """docs/simulation.md's [simulation] example, uncommented, is read by the simulator and shows each key it
     takes (noise_w, lost_readings and seed were read but nowhere written down)."""
-    from simulation.config import GLOBAL_KEYS, PER_LOAD_KEYS, read_sim_config
+    from simulation.config import GLOBAL_KEYS, read_sim_config
+    from simulation.config_loads import PER_LOAD_KEYS
 
     text = (ROOT / "docs" / "simulation.md").read_text(encoding="utf-8")
     block = text.split("### The `[simulation]` section", 1)[1].split("```ini\n", 1)[1].split("```", 1)[0]

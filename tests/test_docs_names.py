@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 
-from simulation.config import GLOBAL_KEYS, PER_LOAD_KEYS
+from simulation.config import GLOBAL_KEYS
+from simulation.config_loads import PER_LOAD_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted(p for p in (ROOT / "docs").glob("*.md") if p.name != "configuration.md")]

@@ -29,3 +29,23 @@ def test_the_demo_s_kept_config_is_said_the_sped_up_demo_s(tmp_path: Path, capsy
         "demo_speed = 30): its times are the house's divided by 30 (meter_timeout 1 s, period 0.03333 s), a replay "
         f"runs the house at its own pace: give the demo's house at that pace, -c {DEMO_TEMPLATE} (the demo's records "
         "are of the sped-up house: no day to tune on; recorded days from a trace: replay --record)"], err
+
+
+def test_the_meter_period_s_check_reads_the_config_file_no_more(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # meter_period read the INI again at each replay to see its demo_speed: a tune's 24 replays read it 24 times. The
+    # SimConfig carries it, read once with the rest.
+    import settings.config
+    from simulation.config import read_sim_config
+    from simulation.replay_inputs import ReplayError, meter_period
+
+    demo = read_sim_config(write_demo_config(DEMO_TEMPLATE, tmp_path, "127.0.0.1", 9, 30.0))
+    own = read_sim_config(DEMO_TEMPLATE)
+    assert (demo.demo_speed, own.demo_speed) == (30.0, 1.0)
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the config file read again")
+    monkeypatch.setattr(settings.config, "read_parser", refused)
+    with pytest.raises(ReplayError, match=r"demo_speed = 30\): .* \(meter_timeout 1 s, period 0.03333 s\)"):
+        meter_period(demo, None)
+    assert meter_period(own, None) == own.period_s
