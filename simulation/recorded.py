@@ -22,15 +22,16 @@ from settings.config import nearest_dir_problem
 from simulation.config import SimConfig
 from simulation.recorded_house import below_zero_note
 from simulation.recorded_loads import loads_note
+from simulation.recorded_part import RecordedPart, check_one_day, check_zone, read_part
 from simulation.trace import Trace, TraceError
 from values.durations import spoken_duration
-from values.local_time import local_instant, offset_hhmm
+from values.local_time import local_instant
 
 __all__ = ["RecordingFactory", "trace_from_record"]
 
 
 def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None, config: SimConfig | None = None,
-                      read: Callable[[Path], RecordedDay] = read_record) -> Trace:
+                      read: Callable[[Path], RecordedPart] = read_part) -> Trace:
     """A recorded day as a trace: PV as the production meter read it, the house's own load as the
     consumption meter read it minus what the loads drew then (the regulator's belief after the decision
     before). Times are the decisions' (irregular: about one every two meter periods).
@@ -40,7 +41,7 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None, conf
     full at 10:52 took 8 kWh more in the afternoon's part). With the `config` it is replayed with, a note for each
     file recorded with other loads than the config's.
 
-    `read` reads a part (`tune` gives the day it has read already: a read is most of the time this takes)."""
+    `read` reads a part (`tune` gives the parts it has read already: a read is most of the time this takes)."""
     paths = [Path(path)] if isinstance(path, (str, Path)) else list(path)
     times: list[float] = []
     production: list[float] = []
@@ -51,19 +52,20 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None, conf
     left_out: dict[float, int] = {}  # the decisions left out after each step back of the clock, by the time it reached
     for part in paths:
         try:
-            day = read(part)
+            recorded = read(part)
         except RecordError as exc:
             raise TraceError(str(exc)) from None
-        _check_zone(day, tz)
-        _check_one_day(day)
+        day = recorded.day
+        check_zone(recorded, tz)
+        check_one_day(recorded)
         lacks += _what_it_lacks(day, part, paths)
         if config is not None and (note := loads_note(day, part, config)) is not None:
             lacks.append(note)
         max_gap_s = max(max_gap_s, day.max_gap_s)
         # (each part's own loads: the house is its consumption less what they drew in its reading, drew_w)
         before_s: float | None = None
-        for record in day.records:
-            if times and record.time_s <= times[-1]:
+        for time_s, production_w, consumption_w, drew_w in recorded.rows():
+            if times and time_s <= times[-1]:
                 # A clock stepped back (or parts overlapping): the day kept increasing, these decisions left out
                 # until the clock passes the time it had reached (said: the replay had half an hour less sun than
                 # `report` counted, without a word)
@@ -73,13 +75,13 @@ def trace_from_record(path: str | Path | Sequence[Path], tz: tzinfo | None, conf
             # silent meter (every unforced load to 0 W): the first reading after it is the house's alone, not less what
             # the decision before the gap left the loads at. (A force held through a silent meter still draws; a day of
             # format 1 does not say which load was forced.)
-            gap = before_s is not None and record.time_s - before_s > day.max_gap_s
-            drawing_w = 0.0 if gap else sum(record.drew_w)
-            times.append(record.time_s)
-            production.append(record.production_w)
-            own_w.append(record.consumption_w - drawing_w)
+            gap = before_s is not None and time_s - before_s > day.max_gap_s
+            drawing_w = 0.0 if gap else drew_w
+            times.append(time_s)
+            production.append(production_w)
+            own_w.append(consumption_w - drawing_w)
             house.append(max(0.0, own_w[-1]))
-            before_s = record.time_s
+            before_s = time_s
     name = " + ".join(str(part) for part in paths)
     if len(times) < 2:
         raise TraceError(f"{name}: needs at least two decisions, found {len(times)}")
@@ -155,46 +157,6 @@ def _holds_a_day(part: Path) -> bool:
         return len(read_record(part).records) >= MIN_REPLAYED_DECISIONS
     except (RecordError, OSError):
         return False
-
-
-# A recorded day holds one day: 25 h at most (the day the clocks go back), and its last decision may be just past
-# midnight (the recorder's last batch)
-MAX_DAY_SPAN_S = 25 * 3600.0 + 600.0
-
-
-def _check_one_day(day: RecordedDay) -> None:
-    """Refuse a file whose decisions span more than a day (rows of two days under one header, joined by hand): it
-    was replayed, and tuned on, as one day of 48 h, every figure a day's doubled."""
-    if len(day.records) >= 2 and (span_s := day.records[-1].time_s - day.records[0].time_s) > MAX_DAY_SPAN_S:
-        raise TraceError(f"{day.path}: its decisions span {span_s / 3600:.1f} h, more than a day (two days' rows "
-                         "under one header?): the daemon writes one file a day; give each day as its own file")
-
-
-def _check_zone(day: RecordedDay, tz: tzinfo | None) -> None:
-    """Refuse a day recorded at another UTC offset than the replay's zone gives it (the config's timezone, else
-    this machine's): its clock times, its daylight and the regulator's midnight would all be off by the
-    difference (a day recorded in Paris, tuned on a machine in UTC, had every daylight window on the day before:
-    tune failed, `--from 08:00` asked 08:00 UTC)."""
-    if not day.records or day.tz is None:
-        return
-    first = day.records[0].time_s
-    recorded = datetime.fromtimestamp(first, day.tz).utcoffset()
-    here = datetime.fromtimestamp(first, tz).utcoffset() if tz is not None else \
-        datetime.fromtimestamp(first).astimezone().utcoffset()
-    if recorded == here:
-        return
-    zone = f"[evaluate] timezone = {tz}" if tz is not None else \
-        "this machine's time zone: the config sets no [evaluate] timezone"
-    if tz is None:
-        fix = "set [evaluate] timezone in the config to the house's zone (e.g. Europe/Paris)"
-    else:  # (the zone set may be the house's: then the day was recorded at the daemon's machine's zone)
-        zone_like = "timezone = UTC" if not recorded else "the zone of the machine that recorded it"
-        fix = (f"if {tz} is not the house's zone, set [evaluate] timezone to it; if it is, the daemon recorded this "
-               "day at its machine's zone (its config set no timezone: set it there), and the day replays with one "
-               f"at UTC{offset_hhmm(recorded)} ({zone_like}, in a copy of this config)")
-    raise TraceError(f"{day.path}: recorded at UTC{offset_hhmm(recorded)} (the recording daemon's clock), replayed at "
-                     f"UTC{offset_hhmm(here)} ({zone}): its times of day and its midnight would be "
-                     f"off by the difference; {fix}")
 
 
 # A replay's recording is written as it goes, a batch (one gzip member, fsync'ed) each hour of the replayed day:

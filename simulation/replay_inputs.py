@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
-from recording.format import RecordedDay, is_record_file, read_record
+from recording.format import is_record_file
 from simulation.config import SimConfig
 from simulation.recorded import trace_from_record
+from simulation.recorded_part import RecordedPart, read_part
 from simulation.trace import Trace, read_trace
 
 TracePath = str | Path | tuple[Path, ...]  # a trace, a recorded day, or the parts of one recorded day
@@ -24,14 +25,14 @@ class ReplayError(ValueError):
     """A replay that cannot run as asked (bad time range, period...)."""
 
 
-def load_trace(path: TracePath, config: SimConfig, read: Callable[[Path], RecordedDay] = read_record) -> Trace:
+def load_trace(path: TracePath, config: SimConfig, read: Callable[[Path], RecordedPart] = read_part) -> Trace:
     """Read a trace with its naive times in the config's `[evaluate] timezone` (or the system's); a
     recorded day (`pyseb-DAY.csv.gz`) is read as a trace too (by `read`), and the parts of one (a sequence of
     paths) as one; noted when its watts pass the regulator's max_meter_power."""
     return _over_max_note(_read_day(path, config, read), config)
 
 
-def _read_day(path: TracePath, config: SimConfig, read: Callable[[Path], RecordedDay]) -> Trace:
+def _read_day(path: TracePath, config: SimConfig, read: Callable[[Path], RecordedPart]) -> Trace:
     """The day `path` holds, read as load_trace says (without its note)."""
     try:
         tz = ZoneInfo(config.timezone) if config.timezone else None

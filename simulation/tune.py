@@ -19,14 +19,15 @@ from pathlib import Path
 import numpy as np
 
 from localbroker import die_with_parent
-from recording.format import RecordedDay, read_record
-from recording.store import PARTS_WHY, day_of_file, part_of_file
+from recording.format import RecordedDay
+from recording.store import PARTS_WHY, day_of_file, day_parts, part_of_file
 from simulation.config import read_sim_config
 from simulation.metrics import Summary
+from simulation.recorded_part import RecordedPart, read_part, recorded_part
 from simulation.replay import replay
 from simulation.replay_inputs import load_trace
 
-__all__ = ["Window", "day_groups", "daylight", "run_grid"]
+__all__ = ["Window", "day_groups", "day_read", "day_window", "daylight", "run_grid"]
 
 DAYLIGHT_PAD_S = 900.0
 
@@ -60,7 +61,7 @@ class Window:
 
 
 def daylight(config: Path, day: tuple[Path, ...], step_s: float,
-             read: Callable[[Path], RecordedDay] = read_record, shown_as: Path | None = None) -> Window:
+             read: Callable[[Path], RecordedPart] = read_part, shown_as: Path | None = None) -> Window:
     """The window of `day` (a file, or the parts of one recorded day, each read by `read`) with sun in it (whole
     trace when it has none); `step_s` the meter period of `config`, already checked (meter_period: the tune checks
     every setting's before any replay). `shown_as`: the config its notes name (the user's, not the grid's temporary
@@ -78,6 +79,32 @@ def daylight(config: Path, day: tuple[Path, ...], step_s: float,
     if end - start < 2 * step_s:
         return Window(day, None, None, trace.notes, span)
     return Window(day, trace.clock(start), None if end >= trace.end_s else trace.clock(end), trace.notes, span)
+
+
+def day_read(config: Path, step_s: float, shown_as: Path | None = None,
+             ) -> Callable[[Path, RecordedDay], Window | RecordedPart]:
+    """What tune keeps of a recorded file in its one read (DayReads' `keep`; daylight's arguments): a day of one file,
+    its window; a part of a day recorded in several (PARTS_WHY), what the day's window is found from once its parts are
+    grouped (day_window). Each part's window alone was found (the day's other parts read for its note), then the
+    day's, every part read again."""
+    def keep(path: Path, day: RecordedDay) -> Window | RecordedPart:
+        part = recorded_part(day)
+        key = day_of_file(path)
+        if key is not None and len(day_parts(*key)) > 1:
+            return part
+        return daylight(config, (path,), step_s, lambda _: part, shown_as)
+    return keep
+
+
+def day_window(config: Path, day: tuple[Path, ...], step_s: float, kept: Sequence[Window | RecordedPart | None],
+               shown_as: Path | None = None) -> Window:
+    """The window of `day` (its file, or its parts) from what day_read kept of each (None: nothing: read now)."""
+    if len(day) == 1 and isinstance(kept[0], Window):
+        return kept[0]
+    parts = {path: part for path, part in zip(day, kept, strict=True) if isinstance(part, RecordedPart)}
+    if len(parts) == len(day):
+        return daylight(config, day, step_s, parts.__getitem__, shown_as)
+    return daylight(config, day, step_s, shown_as=shown_as)
 
 
 def _quiet_worker() -> None:

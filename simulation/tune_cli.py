@@ -88,7 +88,7 @@ def run_tune(args: argparse.Namespace) -> int:
     from simulation.report import dated_or_given
     from simulation.response import loads_glitch_notes
     from simulation.trace import TraceError
-    from simulation.tune import day_groups, daylight, run_grid
+    from simulation.tune import day_groups, day_read, day_window, run_grid
     from simulation.tune_choice import (
         best,
         config_lines,
@@ -124,7 +124,7 @@ def run_tune(args: argparse.Namespace) -> int:
         step_s, = _check_periods(args.config, axes, grid[:1], variants, args.period)
         # (each recorded day read once, for the checks and its daylight)
         # (its notes name the user's config, not the temporary copy of the grid's first setting)
-        reads = DayReads(lambda path, day: daylight(variants[0], (path,), step_s, lambda _: day, args.config),
+        reads = DayReads(day_read(variants[0], step_s, args.config),
                          (ConfigError, ReplayError, TraceError),  # (the daylight's errors, said in its turn)
                          min_decisions=MIN_REPLAYED_DECISIONS)
         # (a date: all its parts that can be read, each read once, by `reads`)
@@ -133,7 +133,10 @@ def run_tune(args: argparse.Namespace) -> int:
         # (a folder: its days; a pattern no shell expanded: its files; a file given twice, one day in two folders: once)
         files, folders, left_out = resolve_days(args.days, reads)
         groups, split_notes = day_groups(files)
-        windows = [reads.kept(day) or daylight(variants[0], day, step_s, shown_as=args.config) for day in groups]
+        # (a day recorded in parts: its window from the parts kept in their one read)
+        windows = [day_window(variants[0], day, step_s, [reads.kept((path,)) for path in day], args.config)
+                   for day in groups]
+        reads.forget_kept()  # (the parts kept for it: not for the replays, which read their days themselves)
         days = len(windows)
         for note in folders:  # (what a folder gave, before the plan: it was among the days, after them)
             print(note)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import glob
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -86,6 +86,10 @@ class DayReads(Generic[T]):
     def key(self, path: Path) -> _DayKey | None:
         """What a copy of the recorded day `path` shares with it; None when it cannot be read."""
         return self._read(path).key
+
+    def forget_kept(self) -> None:
+        """Drop what `keep` took of each day (tune's windows made of it): what tells a day or a copy is kept."""
+        self._reads = {path: replace(read, kept=None) for path, read in self._reads.items()}
 
     def kept(self, day: tuple[Path, ...]) -> T | None:
         """What `keep` took of `day` in its one read, when it is one file read here; None otherwise (the parts of a
