@@ -30,10 +30,6 @@ class RemovedCounters:
         if energy_wh > 0 or energy_yesterday_wh > 0:
             self._kept[name] = KeptCounters(energy_wh, energy_yesterday_wh)
 
-    def take(self, name: str) -> KeptCounters | None:
-        """`name`'s counters, no longer kept here (the load is configured again), or None."""
-        return self._kept.pop(name, None)
-
     def roll_day(self) -> None:
         """Midnight: each day's energy becomes yesterday's, as a load's does (Equipment.roll_day)."""
         self._kept = {name: KeptCounters(0.0, kept.energy_wh) for name, kept in self._kept.items()
