@@ -8,12 +8,14 @@ side): at night no setting can divert anything, and skipping it halves the work.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
+from multiprocessing.context import BaseContext
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +107,13 @@ def day_window(config: Path, day: tuple[Path, ...], step_s: float, kept: Sequenc
     if len(parts) == len(day):
         return daylight(config, day, step_s, parts.__getitem__, shown_as)
     return daylight(config, day, step_s, shown_as=shown_as)
+def _pool_context() -> BaseContext | None:
+    """The workers are the tune's own children, forked from it, on Linux whatever the interpreter's default: with a fork
+    server (Python 3.14's default) they are the fork server's, and each holds its pipe open; killed hard (SIGKILL, the
+    OOM killer), the tune left the fork server waiting for that pipe's end and its workers running for ever, a replay's
+    memory each (die_with_parent watches the parent: the fork server). Elsewhere (macOS: spawn, its fork unsafe; no
+    parent-death signal), the default."""
+    return multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
 
 
 def _quiet_worker() -> None:
@@ -144,7 +153,8 @@ def run_grid(variants: Sequence[Path], windows: Sequence[Window], period_s: floa
     tasks = [(i, j) for i in range(len(variants)) for j in range(len(windows))]
     results: list[list[Summary | None]] = [[None] * len(windows) for _ in variants]
     began = time.perf_counter()
-    pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(tasks))), initializer=_quiet_worker)
+    pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(tasks))), mp_context=_pool_context(),
+                               initializer=_quiet_worker)
     try:
         futures = {pool.submit(_one, str(variants[i]), windows[j], period_s): (i, j) for i, j in tasks}
         for done, future in enumerate(as_completed(futures), start=1):

@@ -172,3 +172,15 @@ def test_a_stopped_tune_stops_its_workers_and_removes_its_folder(tmp_path: Path,
     assert tune.left == []
     assert list(scratch.iterdir()) == []  # (its pyseb-tune-* folder removed)
 
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+@START_METHODS
+def test_a_tune_killed_hard_leaves_no_worker_running(tmp_path: Path, method: str | None) -> None:
+    """SIGKILL (the OOM killer, `kill -9`) runs nothing of the tune's: its workers die with it all the same. With the
+    fork server's workers (Python 3.14's default), each held the fork server's pipe open: the fork server, waiting for
+    its end, stayed, and so did its workers, its children, for ever, a replay's memory each."""
+    _unless_the_default(method)
+    with _Tune(tmp_path, "sigkill", method) as tune:
+        tune.proc.send_signal(signal.SIGKILL)
+        tune.proc.wait(timeout=20)
+    assert tune.left == [], "processes of the tune's pool outlived it"
