@@ -10,7 +10,7 @@ import os
 import re
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -83,15 +83,18 @@ def daemon(tmp_path: Path, broker: PrivateBroker, request: pytest.FixtureRequest
     yield from daemon_with_the_radiator_on(tmp_path, broker.port, getattr(request, "param", ""))
 
 
-def daemon_with_the_radiator_on(tmp_path: Path, port: int, mqtt_lines: str) -> Iterator[Daemon]:
+def daemon_with_the_radiator_on(tmp_path: Path, port: int, mqtt_lines: str,
+                                clock: Callable[[], float] = time.time) -> Iterator[Daemon]:
     """The fixtures' daemon (one relay, small), restored from a status file with the radiator, no longer configured,
-    left on, its off retained; `mqtt_lines`: more [mqtt] lines. Shut down after the test unless it stopped it."""
+    left on, its off retained; `mqtt_lines`: more [mqtt] lines; `clock`: the wall clock its restore and its link's
+    events read. Shut down after the test unless it stopped it."""
     config = with_mqtt_lines(write_config(tmp_path, ("small",), port=port), mqtt_lines)
     (tmp_path / "status.json").write_text(json.dumps(status_with_the_radiator_on(tmp_path, retain=True)))
     lock = InstanceLock(tmp_path / "test.lock")
     lock.acquire()
     built = Daemon(load_settings(config), lock)
-    built.restore_saved_status(time.time())
+    built.link._clock = clock  # (Connected's and Disconnected's times)
+    built.restore_saved_status(clock())
     try:
         yield built
     finally:
