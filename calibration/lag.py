@@ -16,21 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from calibration.lag_figures import MIN_STEP_W, NO_STEP, Trial, read_trial
-from calibration.meter import (
-    Refusal,
-    Unusable,
-    field_advice,
-    output_gated_off,
-    output_off_reason,
-    usable_watts,
-    variator_booted,
-)
+from calibration.meter import Refusal, Unusable, field_advice, output_off_reason, usable_watts, variator_booted
 from calibration.session import VariatorSession
+from calibration.sweep_base import SweepStopped, format_percent
 from calibration.sweep_files import hold_variator
-from calibration.sweep_link import format_percent
-from calibration.sweep_measure import SweepStopped
 from calibration.sweep_target import SweepTarget
 from calibration.thermostat import MIN_HIGHEST_W
+from calibration.tool_events import ToolEvents
 
 __all__ = ["LagMeasure", "LagPlan", "LagStopped"]
 
@@ -72,6 +64,9 @@ class LagMeasure(VariatorSession):
         self._last_valid_at = 0.0
         # What an unusable house reading since the last usable one lacked, and what to set (None: none lacked it)
         self._field_advice: str | None = None
+        # (the sweep's dispatch of the events every wait takes alike: a stop, the regulator online, the output off)
+        self._taken = ToolEvents(target, ignore_availability, lambda: output_off_reason(target, "the heater"),
+                                 self._link_lost)
 
     def run(self) -> list[Trial]:
         """Check the regulator is not running, connect, run the trials, leave the load at the low percent."""
@@ -183,16 +178,15 @@ class LagMeasure(VariatorSession):
                 self._last_payload, self._last_valid_at, self._field_advice = data, at, None
                 self._readings.append((at, watts))
                 return at, watts
-            if kind == "stop":
-                raise LagStopped(str(data))
-            if kind in ("disconnected", "refused"):
-                # (a reconnect's gap and the will's percent would read as the meter's lag)
-                raise LagStopped(f"the connection to the broker was lost ({data})")
-            if kind == "availability" and data == "online" and not self.ignore_availability:
-                raise LagStopped(f"the regulator came online ({self.target.topic_availability})")
             if kind == "variator" and isinstance(data, bytes) and variator_booted(data):
+                # (the sweep measures its step again; a trial's timing is gone: the measure stops)
                 raise LagStopped("the variator rebooted (it runs at its default percent): start again")
-            if kind == "variator" and isinstance(data, bytes) and output_gated_off(data):
-                raise LagStopped(output_off_reason(self.target, "the heater"))
+            self._taken.take(kind, data)
         return None
+
+    @staticmethod
+    def _link_lost(why: object) -> None:
+        # (a reconnect's gap and the will's percent would read as the meter's lag: the measure stops, where the sweep
+        # measures its step again once back)
+        raise LagStopped(f"the connection to the broker was lost ({why})")
 

@@ -1,7 +1,8 @@
 """One step of the calibration sweep, and the plan of its steps: the percent commanded, the meter's readings taken
 until enough usable ones came after the settle time, and what ends the sweep or starts the step over (a silent or
 frozen meter, a lost broker, a reconnect, a variator rebooted, at another percent, its output off or not answering, the
-regulator online, a stop). The sweep (calibration.sweep) runs the steps and writes what they measure."""
+regulator online, a stop). The sweep (calibration.sweep) runs the steps and writes what they measure. The events every
+tool's wait takes alike are calibration.tool_events'; the meter's readings, calibration.sweep_readings'."""
 
 from __future__ import annotations
 
@@ -10,22 +11,13 @@ import math
 import time
 from collections.abc import Callable
 
-from calibration.meter import (
-    Refusal,
-    Unusable,
-    answered,
-    echo_percent,
-    field_advice,
-    output_gated_off,
-    output_off_reason,
-    unanswered_reason,
-    usable_watts,
-    variator_booted,
-)
-from calibration.sweep_link import format_percent
+from calibration.meter import answered, echo_percent, output_off_reason, unanswered_reason, variator_booted
+from calibration.sweep_base import SweepStopped, format_percent
 from calibration.sweep_plan import SweepPlan
+from calibration.sweep_readings import StepReadings
 from calibration.sweep_remeasures import Remeasures
 from calibration.sweep_target import SweepTarget
+from calibration.tool_events import ToolEvents
 from values.boots import whole_percent
 
 __all__ = ["Event", "StepMeasure", "SweepPlan", "SweepStopped"]
@@ -42,10 +34,6 @@ ANSWER_WAIT_S = 10.0
 RESEND_S = 2.0
 
 
-class SweepStopped(Exception):
-    """The sweep must end early, for the reason in the message."""
-
-
 class StepMeasure:
     """Commands the steps' percents and measures each: `next_event(deadline)` the sweep's next event (None: none
     came by the monotonic `deadline`), `set_percent` the link's command. What it remembers between the steps (the
@@ -58,13 +46,7 @@ class StepMeasure:
         self.ignore_availability = ignore_availability
         self._next_event = next_event
         self._set_percent = set_percent
-        # The message of the last usable reading, and how many times it came again since (a frozen meter).
-        self._last_reading: bytes | None = None
-        self._repeats = 0
-        # The highest reading above max_meter_power since the last usable one (None: none), for the stop's message.
-        self._huge_w: float | None = None
-        # What an unusable reading since the last usable one lacked, and what to set (None: none lacked the field)
-        self._field_advice: str | None = None
+        self.readings = StepReadings(target, plan.meter_timeout_s)  # (the meter's: what a silent one's stop says)
         # Why the broker link is down, while it is (None: up), for the stop's message: no reading comes without it.
         self._broker_lost: str | None = None
         # The percents commanded and not answered yet, oldest first: an echo at one of them answers it (it crossed a
@@ -81,6 +63,7 @@ class StepMeasure:
         # How many times this step was measured again, for the variator and for the broker (its readings' and the
         # reboot check's): the sweep makes it anew at each step
         self.remeasures = Remeasures()
+        self._events = ToolEvents(target, ignore_availability, self.output_off_reason, self.link_lost)
 
     def measure(self, percent: float, settled_at: float, last_valid: float) -> tuple[list[float], int, float]:
         """Wait for the settle time and for the variator's answer at `percent`, then collect readings_per_step usable
@@ -142,31 +125,16 @@ class StepMeasure:
         return values, invalid, last_valid
 
     def take_event(self, kind: str, data: object) -> bool:
-        """The events every wait of a step takes alike (its readings' here, the reboot check's asking): a stop, the
-        regulator online and the variator's output gated off end the sweep (SweepStopped), a lost link is remembered.
-        True when the event was one of these (or the regulator's availability, `offline`: nothing to do)."""
-        if kind == "stop":
-            raise SweepStopped(str(data))
-        if kind == "availability":
-            if data == "online" and not self.ignore_availability:
-                raise SweepStopped(f"the regulator came online ({self.target.topic_availability})")
-            return True
-        if kind in ("disconnected", "refused"):
-            self.link_lost(data)
-            return True
-        if kind == "variator" and isinstance(data, bytes) and output_gated_off(data):
-            raise SweepStopped(self.output_off_reason())
-        return False
+        """The events every wait of a step takes alike (its readings' here, the reboot check's asking; the lag
+        measure's too: ToolEvents): a stop, the regulator online and the variator's output gated off end the sweep
+        (SweepStopped), a lost link is remembered. True when the event was one of these (or the regulator's
+        availability, `offline`: nothing to do)."""
+        return self._events.take(kind, data)
 
     def take_reading(self, data: bytes, percent: float) -> float | None:
         """The watts of a meter reading at the step of `percent`, remembered as the last usable one; None when it is
         not counted (noted for the stop's message)."""
-        watts = usable_watts(data, self.target, self._last_reading)
-        if isinstance(watts, Unusable):
-            self._note_unusable(watts, percent, data)
-            return None
-        self._last_reading, self._repeats, self._huge_w, self._field_advice = data, 0, None, None
-        return watts
+        return self.readings.take(data, percent)
 
     @property
     def broker_lost(self) -> bool:
@@ -256,42 +224,16 @@ class StepMeasure:
         """Why the sweep stops when the variator did not answer the step's command within ANSWER_WAIT_S."""
         return unanswered_reason(self.target, format_percent(percent), ANSWER_WAIT_S, self._heard)
 
-    def _note_unusable(self, unusable: Unusable, percent: float, data: bytes) -> None:
-        """Log a reading not counted, and remember what the stop's message names (silent_meter_reason): the highest
-        reading above max_meter_power, how many times the last one came again."""
-        at = format_percent(percent)
-        if unusable.refusal is Refusal.ABOVE_MAX:
-            assert unusable.watts is not None
-            self._huge_w = max(self._huge_w or 0.0, unusable.watts)
-            log.debug("reading above max_meter_power at %s %%: %r", at, data)
-        elif unusable.refusal is Refusal.FROZEN:
-            self._repeats += 1
-            log.debug("the same message as the last reading at %s %%: not counted", at)
-        else:
-            if self._field_advice is None:  # (a reading without the field: the stop says what to set)
-                self._field_advice = field_advice(data, self.target, f"[{self.target.name}] json_read_power")
-            log.debug("unusable reading at %s %%: %r", at, data)
-
     def output_off_reason(self) -> str:
         """Why the sweep stops when the variator says its output is gated off."""
         said = f" on {self.target.topic_variator_status}: an `off` was sent to it"
         return output_off_reason(self.target, "the load", said) + ", the step is not kept"
 
     def silent_meter_reason(self) -> str:
-        """Why the sweep stops when no usable reading came for meter_timeout: a silent meter, or a frozen one."""
-        topic, timeout = self.target.topic_read_power, self.plan.meter_timeout_s
+        """Why the sweep stops when no usable reading came for meter_timeout: the broker lost, a silent meter, or a
+        frozen one."""
         if self._broker_lost is not None:
             return (f"the connection to the broker {self.target.host}:{self.target.port} was lost "
-                    f"({self._broker_lost}) and did not come back within {timeout:g} s (--meter-timeout): no meter "
-                    f"reading comes without it")
-        if self._huge_w is not None:
-            return (f"the meter on {topic} read up to {self._huge_w:.0f} W, above [evaluate] max_meter_power "
-                    f"({self.target.max_meter_power_w:g} W), and nothing below it for {timeout:g} s: such readings "
-                    f"are refused, here as in the daemon. Set max_meter_power above what the load draws (it "
-                    f"filters out glitched readings; it is no limit of the house's supply)")
-        if self._repeats:
-            return (f"the meter on {topic} sent the very same message {self._repeats} times and no other usable "
-                    f"reading for {timeout:g} s: it looks frozen (its sensor loop hung); reboot it (a PZEM takes "
-                    f"'reboot' on {topic}/cmd)")
-        advice = f" ({self._field_advice})" if self._field_advice is not None else ""
-        return f"the meter on {topic} gave no usable reading for {timeout:g} s{advice}"
+                    f"({self._broker_lost}) and did not come back within {self.plan.meter_timeout_s:g} s "
+                    f"(--meter-timeout): no meter reading comes without it")
+        return self.readings.silent_reason()

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from calibration.meter import echo_percent, variator_booted
-from calibration.sweep_base import format_percent
-from calibration.sweep_measure import RESEND_S, Event, StepMeasure, SweepStopped
+from calibration.sweep_base import SweepStopped, format_percent
+from calibration.sweep_measure import RESEND_S, Event, StepMeasure
 from values.boots import whole_percent
 
 __all__ = ["REBOOT_WAIT_S", "RebootCheck", "Verdict"]
