@@ -19,7 +19,7 @@ from calibration.sweep_link import SweepError, format_percent
 from calibration.sweep_measure import StepMeasure, SweepPlan, SweepStopped
 from calibration.sweep_plan import MAX_REMEASURES
 from calibration.sweep_reboot import RebootCheck
-from calibration.sweep_remeasures import Remeasures, tally
+from calibration.sweep_remeasures import Again, Cause, Remeasures, tally
 from calibration.sweep_target import SweepTarget
 from calibration.thermostat import step_cut_reason, sweep_cut_reason
 from values.durations import spoken_duration
@@ -55,7 +55,8 @@ class Sweeper(VariatorSession):
         self._done: list[Row] | None = None
         self._step = StepMeasure(target, plan, self._next_event, self._link.set_percent, ignore_availability)
         self._reboots = RebootCheck(self._step, self._next_event, self._link.ask_status)
-        self.remeasured: list[float] = []  # the steps measured again: the variator rebooted or away (the CLI's note)
+        # The steps measured again, each with its re-measures (their causes: the CLI's notes, remeasured_notes)
+        self.remeasured: list[tuple[float, list[Again]]] = []
 
     def prepare(self) -> None:
         """Read what is already measured and refuse what the files do not allow (SweepError); no connection."""
@@ -148,7 +149,7 @@ class Sweeper(VariatorSession):
         for index, percent in enumerate(todo):
             settle_s = self.plan.first_settle_s if index == 0 else self.plan.settle_s
             step_started = time.monotonic()
-            self._step.remeasures = Remeasures()  # (its re-measures, for the variator and for the broker: this step's)
+            self._step.remeasures = Remeasures(self.plan.first_settle_s)  # (its re-measures, whatever their causes)
             self._step.command(percent)
             if index == 0:
                 self._say(f"{format_percent(percent)} %: stabilising for {settle_s:g} s (until "
@@ -168,28 +169,28 @@ class Sweeper(VariatorSession):
                          else self.plan.settle_s + 2.0 * self.plan.readings_per_step)
             note = f", {counted(invalid, 'unusable reading')} skipped" if invalid else ""
             if again:
-                note += f"; measured again: {tally(again)}"  # (each cause: a reboot's, then an away one's...)
-                self.remeasured.append(percent)
+                # (each cause: a reboot's, then a drop's...; a drop said too: it waited the first settle again)
+                note += f"; measured again: {tally([why for _, why in again])}"
+                self.remeasured.append((percent, again))
             self._say(f"[{index + 1:>3}/{total}] {format_percent(percent):>6} % -> {watts:8.2f} W "
                       f"({counted(len(values), 'reading')}{note})  "
                       f"elapsed {spoken_duration(time.monotonic() - started)}  ETA {spoken_duration(left * typical_s)}")
             yield percent, watts
 
     def _measured(self, percent: float, settled_at: float, last_valid: float, previous: Row | None,
-                  highest_w: float) -> tuple[list[float], int, float, list[str]]:
-        """The step's readings (StepMeasure.measure), and why it was measured again for the variator (empty: it was
-        not; a boot_detected during its readings as the reboot check's verdicts; a re-measure for a lost broker is none
-        of them, no reboot of the variator). Readings that fell to the off level stop the sweep as a thermostat cut
+                  highest_w: float) -> tuple[list[float], int, float, list[Again]]:
+        """The step's readings (StepMeasure.measure), and its re-measures, each with its cause (empty: none; during
+        its readings or after them). Readings that fell to the off level stop the sweep as a thermostat cut
         (SweepStopped) only once the variator answers at the step's percent (RebootCheck): rebooted, away or at another
-        percent, the step is commanded and measured again, MAX_REMEASURES times at most (Remeasures: the broker's drops
-        bounded alike). A variator whose answers are not heard (--no-answers, no status topic) cannot be asked: a cut,
-        as before."""
+        percent, the step is commanded and measured again, as after the broker lost and back meanwhile;
+        MAX_REMEASURES times at most for the step, whatever the causes (Remeasures). A variator whose answers are not
+        heard (--no-answers, no status topic) cannot be asked: a cut, as before."""
         away = False  # measured again already for a late answer at the step's percent: the next one is a cut
         while True:
             values, invalid, last_valid = self._step.measure(percent, settled_at, last_valid)
             cut = self._cut_reason(percent, values, previous, highest_w)
             if cut is None:
-                return values, invalid, last_valid, list(self._step.remeasures.said)
+                return values, invalid, last_valid, list(self._step.remeasures.seen)
             if self.target.topic_variator_status is None:
                 raise SweepStopped(cut)
             verdict = self._reboots.verdict(percent, values[-1], last_valid, away_counts=not away)
@@ -201,17 +202,18 @@ class Sweeper(VariatorSession):
             counts = self._step.remeasures  # (with the reconnects and boot_detected during its readings)
             if verdict.reconnected:
                 # (a lost broker link is no reboot of the variator: measured again as after a reconnect during the
-                # step's readings, counted with those, not toward a boot loop nor in the end's note on the variator)
-                if (stop := counts.dropped(at, self.plan.first_settle_s)) is not None:
+                # step's readings, said as one, not in the end's note on the variator)
+                if (stop := counts.again(Cause.DROPPED, verdict.again, at)) is not None:
                     raise SweepStopped(stop)
                 log.warning("%s, while the variator was asked its status: command sent again at %s %%, the step "
                             "measured again in %.0f s", said, at, self.plan.first_settle_s)
             else:
-                if (stop := counts.rebooted(verdict.again, at, "; its readings of nothing are no thermostat cut")):
+                if (stop := counts.again(Cause.FELL, verdict.again, at,
+                                         "; its readings of nothing are no thermostat cut")) is not None:
                     raise SweepStopped(stop)
                 log.warning("%s: its readings fell to %.1f W, not taken for a thermostat cut; command sent again at "
-                            "%s %%, the step measured again (%d/%d) in %.0f s", said, values[-1], at, counts.reboots,
-                            MAX_REMEASURES, self.plan.first_settle_s)
+                            "%s %%, the step measured again (%d/%d) in %.0f s", said, values[-1], at,
+                            len(counts.seen), MAX_REMEASURES, self.plan.first_settle_s)
             # The first step's settle, whatever the verdict: the load drew nothing for a while (the variator away, or
             # our will, the end percent, sent by the broker), and its element cooled as before a first step. The later
             # steps' settle is for a small step from a hot element: a reboot's re-measure read it cold. (Not a wait

@@ -16,6 +16,7 @@ from calibration.sweep import Sweeper, SweepError, format_percent
 from calibration.sweep_config import SweepConfigError, load_sweep_target, other_curve_note
 from calibration.sweep_files import SweepFiles
 from calibration.sweep_options import command_again, sweep_plan, unusable_plan
+from calibration.sweep_remeasures import remeasured_notes
 from calibration.sweep_target import SweepTarget
 from equipments.variable_curve import find_calibration
 from settings.ini_file import NoConfigHere, given_or_default_config
@@ -24,7 +25,6 @@ from shell.logsetup import LogFile
 from shell.output_file import overwritten_input
 from shell.stdout_gone import say
 from shell.stop_signals import stopping_on_signals
-from values.shown import counted
 
 __all__ = ["default_csv_path", "run_sweep"]
 
@@ -165,11 +165,8 @@ def run_sweep(args: argparse.Namespace) -> int:
         finally:
             logging.getLogger("calibration").removeHandler(handler)
             _close_log(handler)
-    if sweeper.remeasured:  # (said apart from the outcome's lines: a reboot is no thermostat cut, but worth a look)
-        shown = ", ".join(f"{p:g} %" for p in sweeper.remeasured)
-        say(f"note: the variator rebooted or was away during {counted(len(sweeper.remeasured), 'step')} ({shown}): "
-            f"measured again once it was back, not taken for a thermostat cut (the log says when); a variator that "
-            f"reboots often: check its power supply")
+    for remeasured in remeasured_notes(sweeper.remeasured):  # (apart from the outcome's lines: worth a look)
+        say(remeasured)
     where = sweeper.where_it_ended()
     if _say_where_the_load_is(sweeper, target, plan.end_percent):
         measured = (f"complete: {csv_path}" if outcome.completed

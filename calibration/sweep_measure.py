@@ -15,7 +15,7 @@ from calibration.meter import answered, echo_percent, output_off_reason, unanswe
 from calibration.sweep_base import SweepStopped, format_percent
 from calibration.sweep_plan import SweepPlan
 from calibration.sweep_readings import StepReadings
-from calibration.sweep_remeasures import Remeasures
+from calibration.sweep_remeasures import Cause, Remeasures
 from calibration.sweep_target import SweepTarget
 from calibration.tool_events import ToolEvents
 from values.boots import whole_percent
@@ -60,9 +60,9 @@ class StepMeasure:
         self._resend_at = math.inf  # when the step's command, not answered yet, is sent again
         self._heard = False  # the variator has answered a command since the start (for the stop's message)
         self._echo_resent = False  # this step was commanded again for an echo at another percent
-        # How many times this step was measured again, for the variator and for the broker (its readings' and the
-        # reboot check's): the sweep makes it anew at each step
-        self.remeasures = Remeasures()
+        # How many times this step was measured again, and why (its readings' and the reboot check's): the sweep
+        # makes it anew at each step
+        self.remeasures = Remeasures(plan.first_settle_s)
         self._events = ToolEvents(target, ignore_availability, self.output_off_reason, self.link_lost)
 
     def measure(self, percent: float, settled_at: float, last_valid: float) -> tuple[list[float], int, float]:
@@ -181,16 +181,18 @@ class StepMeasure:
         forever."""
         # (each reconnect and reboot restarts the step with the first settle: uncounted, a broker or a variator
         # dropping more often than that had the step restarted forever)
+        at_percent = format_percent(percent)
         if kind == "connected":
             self.reconnected()
-            if (stop := self.remeasures.dropped(format_percent(percent), self.plan.first_settle_s)) is not None:
+            if (stop := self.remeasures.again(Cause.DROPPED, "the connection to the broker dropped",
+                                              at_percent)) is not None:
                 raise SweepStopped(stop)
             return "reconnected"
         if kind != "variator" or not isinstance(data, bytes):
             return None
         if variator_booted(data):
-            if (stop := self.remeasures.rebooted("the variator rebooted (boot_detected)",
-                                                 format_percent(percent))) is not None:
+            if (stop := self.remeasures.again(Cause.BOOTED, "the variator rebooted (boot_detected)",
+                                              at_percent)) is not None:
                 raise SweepStopped(stop)
             self._echo_resent = False
             self._unanswered.clear()  # (it runs at its default: the commands before are void)
@@ -210,7 +212,7 @@ class StepMeasure:
             return None  # (an earlier command's answer, which crossed this one on the broker)
         # Another client's percent (a retained one the variator takes again at each reconnect, an automation): its
         # watts went into the CSV as this step's.
-        said = f"the variator reports {echo:g} % where the sweep commands {format_percent(percent)} %"
+        said = f"the variator reports {echo:g} % where the sweep commands {at_percent} %"
         if self._echo_resent:
             topic = self.target.topic_set_power
             raise SweepStopped(f"{said}, again once sent again: another client commands it (a percent left retained on "
@@ -218,6 +220,8 @@ class StepMeasure:
                            f"does not run at this percent (a limit of its firmware: sweep from below it, with "
                            f"--start), or it hangs at the percent it says (reboot it)")
         self._echo_resent = True
+        if (stop := self.remeasures.again(Cause.ELSEWHERE, said, at_percent)) is not None:
+            raise SweepStopped(stop)
         return said
 
     def _unanswered_reason(self, percent: float) -> str:

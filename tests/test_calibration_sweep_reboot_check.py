@@ -17,6 +17,7 @@ from calibration.sweep_files import SweepFiles
 from calibration.sweep_measure import Event, StepMeasure, SweepStopped
 from calibration.sweep_plan import MAX_REMEASURES, SweepPlan
 from calibration.sweep_reboot import RebootCheck
+from calibration.sweep_remeasures import Again, Cause
 from tests.sweep_support import write_config
 
 PLAN = SweepPlan(step_percent=10.0, first_settle_s=500.0, settle_s=6.0, readings_per_step=4)
@@ -61,7 +62,7 @@ def _sweeper(tmp_path: Path, script: Script) -> Sweeper:
     return sweeper
 
 
-def _measured(sweeper: Sweeper) -> tuple[list[float], list[str]]:
+def _measured(sweeper: Sweeper) -> tuple[list[float], list[Again]]:
     now = time.monotonic()
     values, _, _, again = sweeper._measured(70.0, now + PLAN.settle_s, now, (80.0, 2000.0), 2300.0)
     return values, again
@@ -77,16 +78,20 @@ def test_broker_drops_during_the_checks_are_no_boot_loop(tmp_path: Path) -> None
     script = Script([BROKER_DROP] * drops, [CUT_W] * drops + [DRAWN_W])
     values, again = _measured(_sweeper(tmp_path, script))
     assert values == DRAWN_W
-    assert again == []  # (not in the step's line nor in the end's note on the variator's power supply)
+    # (in the step's line, not in the end's note on the variator's power supply)
+    assert again == [(Cause.DROPPED, "the connection to the broker dropped")] * drops
     assert script.sent == ["status", "70"] * drops
 
 
-def test_a_broker_drop_does_not_count_among_the_reboots(tmp_path: Path) -> None:
-    reboots = [[("variator", BOOTED)]] * MAX_REMEASURES
-    script = Script([BROKER_DROP, *reboots, [("variator", BOOTED)]], [CUT_W] * (MAX_REMEASURES + 2))
-    with pytest.raises(SweepStopped, match=r"rebooted \(boot_detected\) during the step at 70.0 %, 4 times in a row"):
+def test_a_broker_drop_is_not_said_a_boot_loop(tmp_path: Path) -> None:
+    # (it counts toward the step's bound, whatever the causes: tests/test_calibration_sweep_remeasure_causes.py)
+    rebooted: list[tuple[str, object]] = [("variator", BOOTED)]
+    script = Script([BROKER_DROP, *[rebooted] * MAX_REMEASURES], [CUT_W] * (MAX_REMEASURES + 1))
+    with pytest.raises(SweepStopped, match=r"the step at 70.0 % had to be measured again 4 times \(the connection") \
+            as stop:
         _measured(_sweeper(tmp_path, script))
-    assert script.sent.count("status") == MAX_REMEASURES + 2  # (the drop's check, the reboots' and the 4th reboot's)
+    assert "boot loop" not in str(stop.value)
+    assert script.sent.count("status") == MAX_REMEASURES + 1  # (the drop's check, the reboots' and the 4th reboot's)
 
 
 @pytest.mark.parametrize("check", [[("variator", BOOTED)], BROKER_DROP,
@@ -143,7 +148,8 @@ def test_the_reboots_during_a_steps_readings_count_with_the_checks(tmp_path: Pat
     # of the one step, a boot loop (the check's 3 and the readings' 3 counted apart let it run 6 times).
     script = Script([[("variator", BOOTED)]] * 2, [CUT_W] * 2)
     sweeper = _sweeper(tmp_path, script)
-    sweeper._step.remeasures.reboots = 2
+    for _ in range(2):
+        sweeper._step.remeasures.again(Cause.BOOTED, "the variator rebooted (boot_detected)", "70.0")
     with pytest.raises(SweepStopped, match=r"rebooted \(boot_detected\) during the step at 70.0 %, 4 times in a row"):
         _measured(sweeper)
     assert script.sent == ["status", "70", "status"]
@@ -174,8 +180,8 @@ def test_a_step_measured_again_does_not_swell_the_eta_of_the_steps_left(
     sweeper = Sweeper(target, PLAN, SweepFiles(tmp_path / "c.csv"), progress=lines.append)
     sweeper._step.command = lambda percent: None  # type: ignore[method-assign]
 
-    def measured(percent: float, *_: object) -> tuple[list[float], int, float, list[str]]:
-        again = ["the variator rebooted (boot_detected)"] if percent == 70.0 else []
+    def measured(percent: float, *_: object) -> tuple[list[float], int, float, list[Again]]:
+        again = [(Cause.BOOTED, "the variator rebooted (boot_detected)")] if percent == 70.0 else []
         clock[0] += PLAN.first_settle_s if percent == 100.0 else 18.0 + (PLAN.first_settle_s if again else 0.0)
         return [2000.0 - 10 * percent] * 4, 0, clock[0], again
 
@@ -205,7 +211,8 @@ def test_the_drops_during_a_steps_readings_count_with_the_checks(tmp_path: Path)
     # of the one step stops the sweep (counted apart, the readings' were never bounded).
     script = Script([BROKER_DROP] * 2, [CUT_W] * 2)
     sweeper = _sweeper(tmp_path, script)
-    sweeper._step.remeasures.drops = 2
+    for _ in range(2):
+        sweeper._step.remeasures.again(Cause.DROPPED, "the connection to the broker dropped", "70.0")
     with pytest.raises(SweepStopped, match=r"the connection to the broker dropped during the step at 70.0 %, 4 times"):
         _measured(sweeper)
     assert script.sent == ["status", "70", "status"]
@@ -223,7 +230,7 @@ def test_a_reboot_during_a_steps_readings_shows_in_its_line_and_the_ends_note(tm
     sweeper._step = StepMeasure(target, plan, lambda deadline: next(events), lambda percent: None, False)
     assert list(sweeper._sweep([70.0], [(80.0, 2000.0)])) == [(70.0, 1500.0)]
     assert "; measured again: the variator rebooted (boot_detected))" in lines[-1], lines
-    assert sweeper.remeasured == [70.0]
+    assert sweeper.remeasured == [(70.0, [(Cause.BOOTED, "the variator rebooted (boot_detected)")])]
 
 
 def test_an_answer_that_came_before_the_checks_question_is_not_its_answer(tmp_path: Path) -> None:
