@@ -14,6 +14,7 @@ from collections.abc import Callable
 from calibration.meter import answered, echo_percent, output_off_reason, unanswered_reason, variator_booted
 from calibration.sweep_base import SweepStopped, format_percent
 from calibration.sweep_plan import SweepPlan
+from calibration.sweep_questions import StatusQuestions
 from calibration.sweep_readings import StepReadings
 from calibration.sweep_remeasures import Cause, Remeasures
 from calibration.sweep_target import SweepTarget
@@ -63,6 +64,8 @@ class StepMeasure:
         # How many times this step was measured again, and why (its readings' and the reboot check's): the sweep
         # makes it anew at each step
         self.remeasures = Remeasures(plan.first_settle_s)
+        # The reboot check's status questions not answered yet (an answer owed to one is none to a later question)
+        self.questions = StatusQuestions(ANSWER_WAIT_S)
         self._events = ToolEvents(target, ignore_availability, self.output_off_reason, self.link_lost)
 
     def measure(self, percent: float, settled_at: float, last_valid: float) -> tuple[list[float], int, float]:
@@ -101,7 +104,7 @@ class StepMeasure:
                     values.append(watts)
             elif self.take_event(kind, data):
                 pass
-            elif (why := self._restart_reason(kind, data, percent)) is not None:
+            elif (why := self._restart_reason(kind, at, data, percent)) is not None:
                 # A reconnect, a variator reboot, or a variator at another percent: command again and start the step
                 # over. After a reconnect (the broker sent our will, the end percent) or a reboot (its default), the
                 # element cooled as after a resume: the first settle time again. Never shorter than before (a reboot
@@ -156,6 +159,7 @@ class StepMeasure:
         self._broker_lost = None
         self._echo_resent = False
         self._unanswered = [self.plan.end_percent]
+        self.questions.void()
 
     def command(self, percent: float) -> None:
         """Command the variator to `percent` (remembered: what its echo should say from now on)."""
@@ -175,7 +179,7 @@ class StepMeasure:
         self._resend_at = time.monotonic() + RESEND_S
         self._set_percent(percent)
 
-    def _restart_reason(self, kind: str, data: object, percent: float) -> str | None:
+    def _restart_reason(self, kind: str, at: float, data: object, percent: float) -> str | None:
         """Why the step must be commanded again and measured from scratch (None: it need not). A variator whose echo
         says another percent again once commanded again stops the sweep (SweepStopped): sent again and again,
         forever."""
@@ -196,6 +200,7 @@ class StepMeasure:
                 raise SweepStopped(stop)
             self._echo_resent = False
             self._unanswered.clear()  # (it runs at its default: the commands before are void)
+            self.questions.void()
             return "variator rebooted"
         echo = echo_percent(data)
         if echo is None:
@@ -205,6 +210,8 @@ class StepMeasure:
         # the 95 % command with 100 %, taken for the 100 % command's answer, and 100 %'s watts went in as 95 %'s.
         count = answered(echo, self._unanswered)
         del self._unanswered[:count]
+        if not count:  # (an echo that answers no command answers a status question the reboot check still awaits)
+            self.questions.answer(at)
         if whole_percent(echo) == whole_percent(percent):
             self._confirmed, self._answer_due, self._resend_at = True, None, math.inf
             return None

@@ -72,6 +72,7 @@ class RebootCheck:
                     f"the step is not kept")
             if now >= ask_at:
                 self._ask()
+                self._step.questions.ask(now)
                 asked += 1
                 ask_at = now + RESEND_S
             event = self._next_event(min(deadline, ask_at))
@@ -88,11 +89,18 @@ class RebootCheck:
                 return Verdict("the connection to the broker dropped", max(last_valid, at), reconnected=True)
             elif kind == "variator" and isinstance(data, bytes):  # (its output gated off: take_event stopped it)
                 if variator_booted(data):
+                    self._step.questions.void()  # (lost with its reboot: the next check's answers are its own)
                     return Verdict("the variator rebooted (boot_detected)", last_valid)
                 echo = echo_percent(data)
-                if echo is None or at < began:
-                    # (an answer that came before the question, still waiting in the events, is none to it: one owed
-                    # to the check before, come after a short --first-settle's readings, said a cut at once)
+                if echo is None:
+                    continue
+                question = self._step.questions.answer(at)  # (when the question it answers was asked)
+                if at < began or (question is not None and question < began):
+                    # (an answer owed to the check before is none to this one: one that came before the question,
+                    # still waiting in the events, or after it, to the check before's questions asked again; after a
+                    # short --first-settle's readings, either was said a cut at once, though the variator rebooted
+                    # since. calibration.sweep_questions)
+                    log.debug("an answer owed to an earlier status question: not this check's")
                     continue
                 if whole_percent(echo) != whole_percent(percent):
                     return Verdict(f"the variator reports {echo:g} % where the sweep commanded "

@@ -21,7 +21,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
               "calibration.sweep_target", "calibration.sweep_files", "calibration.sweep_link",
               "calibration.sweep_link_end", "calibration.sweep_measure", "calibration.sweep_base",
               "calibration.sweep_reboot", "calibration.sweep_plan", "calibration.sweep_remeasures",
-              "calibration.sweep_readings", "calibration.tool_events",
+              "calibration.sweep_questions", "calibration.sweep_readings", "calibration.tool_events",
               "calibration.session", "calibration.lag", "calibration.lag_cli"),
     # I/O, threads and the wall clock: the daemon loop, the MQTT link, the decision recorder.
     "shell": ("regulation", "shell", "recording"),
