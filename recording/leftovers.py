@@ -11,7 +11,8 @@ import re
 import time
 from pathlib import Path
 
-from recording.store import DAY_FILE, TEMP_SUFFIX
+from recording.days import DAY_FILE
+from recording.store import TEMP_SUFFIX
 from values.file_modes import TEMP_RANDOM, remove_temporaries
 
 __all__ = ["is_our_temporary", "process_started_at", "remove_stale_temporaries"]

@@ -17,19 +17,16 @@ from itertools import groupby
 from pathlib import Path
 
 from core.decisions import DecisionRecord
+from recording.days import PARTS_WHY, day_parts, part_of_file, prune
 from recording.format import format_rows, header_text
 from recording.leftovers import process_started_at, remove_stale_temporaries
 from recording.store import (
-    PARTS_WHY,
     FileState,
     append_batch,
     day_file,
-    day_parts,
     file_state,
     make_folder,
     pack_unpacked_twin,
-    part_of_file,
-    prune,
     repair_tail,
 )
 

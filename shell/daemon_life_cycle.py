@@ -20,7 +20,7 @@ from types import FrameType
 from typing import Any
 
 from core.regulator import Regulator
-from recording.store import recorded_days
+from recording.days import recorded_days
 from recording.writer import DayRecorder
 from shell.clock_watch import steady_s
 from shell.daemon_link_down import LinkReport

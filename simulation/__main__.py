@@ -118,7 +118,7 @@ def config_warnings(config: Path) -> list[str]:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from recording.store import DAY_FILE
+    from recording.days import DAY_FILE
     from simulation.config import assumptions_note
     from simulation.metrics import format_summary, write_log
     from simulation.plot import plot_day

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from core.decisions import DecisionRecord
+from recording.days import DAY_FILE, PARTS_WHY, day_of_file, day_parts, part_of_file
 from recording.format import TEXT_MODE_COPY, RecordedDay, RecordError, read_record
-from recording.store import DAY_FILE, PARTS_WHY, day_of_file, day_parts, part_of_file
 from recording.writer import DayRecorder
 from settings.config import nearest_dir_problem
 from simulation.config import SimConfig

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from core.daily_report import DailyFigures, DailyReport, LoadDay
+from recording.days import day_parts
 from recording.format import RecordedDay, RecordError, read_record
-from recording.store import day_parts
 from settings.ini_file import NoConfigHere, given_or_default_config
 from shell.plot_file import pyplot
 from simulation.plot import clock_format, kwh_text

@@ -41,8 +41,8 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
 
 def run_report(args: argparse.Namespace) -> int:
     """Print each recorded day's report (and draw the one day given with --plot); 2 when a day cannot be read."""
+    from recording.days import day_of_file, day_parts, part_of_file
     from recording.format import RecordError, read_record
-    from recording.store import day_of_file, day_parts, part_of_file
     from simulation.report import day_total, find_day, plot_report
     from simulation.tune import day_groups
     from simulation.tune_days import DayReads, resolve_days
@@ -127,7 +127,7 @@ class _Part:
 
     def begins(self, path: Path, before: _Part | None) -> str:
         """Which part of its day the file `path` is, where it begins and, after the part `before`, what changed."""
-        from recording.store import day_of_file, day_parts
+        from recording.days import day_of_file, day_parts
 
         key = day_of_file(path)
         count = len(day_parts(*key)) if key is not None else 0
@@ -149,8 +149,8 @@ class _Part:
 
 def _reported(path: Path, day: RecordedDay) -> tuple[str, DailyReport, _Part]:
     """The heading of the report of `day` (the file `path`), the report, and what tells it from another part."""
+    from recording.days import part_of_file
     from recording.format import TEXT_MODE_COPY
-    from recording.store import part_of_file
     from simulation.recorded_house import below_zero_note, own_load_w
     from simulation.report import report_of
     from values.shown import counted
@@ -170,7 +170,7 @@ def _reported(path: Path, day: RecordedDay) -> tuple[str, DailyReport, _Part]:
 def _other_parts_note(path: Path, given: list[Path]) -> str | None:
     """A note when the day of `path` was recorded in several files (PARTS_WHY) and some are not among the `given`
     ones: each part has its own columns, and its own report."""
-    from recording.store import PARTS_WHY, day_of_file, day_parts, part_of_file
+    from recording.days import PARTS_WHY, day_of_file, day_parts, part_of_file
 
     key = day_of_file(path)
     if key is None:

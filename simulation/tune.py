@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from localbroker import die_with_parent
+from recording.days import PARTS_WHY, day_of_file, day_parts, part_of_file
 from recording.format import RecordedDay
-from recording.store import PARTS_WHY, day_of_file, day_parts, part_of_file
 from simulation.config import read_sim_config
 from simulation.metrics import Summary
 from simulation.recorded_part import RecordedPart, read_part, recorded_part

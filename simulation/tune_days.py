@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from core.decisions import DecisionRecord
+from recording.days import day_of_file, part_of_file
 from recording.format import RecordedDay, RecordError, is_record_file, read_record
-from recording.store import day_of_file, part_of_file
 from simulation.tune_grid import TuneError
 from values.shown import counted
 

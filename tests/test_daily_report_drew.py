@@ -108,7 +108,7 @@ def test_a_day_begun_in_format_1_goes_on_in_a_part_of_format_2(tmp_path: Path) -
     # PySEB updated during the day: the file's header is another (its columns), so the day goes on in its -2 part, and
     # both read.
     from core.decisions import DecisionRecord
-    from recording.store import day_parts
+    from recording.days import day_parts
 
     first = tmp_path / "pyseb-2026-06-01.csv.gz"
     first.write_bytes(gzip.compress(FORMAT_1))

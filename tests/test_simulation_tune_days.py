@@ -34,7 +34,7 @@ def test_the_parts_of_a_day_are_one_day_whatever_their_packing(tmp_path: Path, u
     # A part unpacked (gunzip: pyseb-DAY.csv) reads as the .csv.gz it came from, but the name pattern took only
     # .csv.gz: it was never joined with the day's other part, and tune replayed the day as two (its per-day means
     # halved, the afternoon's part with a cold tank again).
-    from recording.store import day_parts
+    from recording.days import day_parts
 
     parts = [tmp_path / "pyseb-2026-05-01.csv.gz", tmp_path / "pyseb-2026-05-01-2.csv.gz"]
     parts[unpacked] = parts[unpacked].with_suffix("")
