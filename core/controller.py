@@ -7,7 +7,7 @@ only when the surplus left over the loads before them, at their max, covers them
 `hysteresis` watts short, and they keep a minimum on and off time (core/relay_switching.py); the variable
 loads take the rest (core/continuous_share.py), so when a relay switches the variable load moves by the
 relay's watts in the same decision and the grid sees no step. An import that lasts sheds a relay whatever
-its dwell (core/import_guard.py). docs/control.md tells the whole rule.
+its dwell (core/import_guard.py; its sheds: core/guard_sheds.py). docs/control.md tells the whole rule.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import replace
 from core.continuous_share import ContinuousLoads
 from core.control_params import ControlParams
 from core.decision_summary import DecisionSummary
+from core.guard_sheds import came_with_a_cloud, shed_for_import
 from core.import_guard import ImportGuard
 from core.percent_steps import PercentSteps
 from core.production_trend import ProductionTrend
@@ -45,7 +46,7 @@ class ClosedLoop:
         self._continuous = ContinuousLoads(params)
         self._guard = ImportGuard(params)
         self._trend = ProductionTrend(params)
-        # (the house less the loads, and production, at the last decision without import: see _cloud)
+        # (the house less the loads, and production, at the last decision without import: came_with_a_cloud)
         self._before_import: tuple[float, float] | None = None
         self.params = params
 
@@ -214,18 +215,9 @@ class ClosedLoop:
             # The import the relays the rule switched off at this decision and the continuous loads leave: what the
             # guard's sheds must answer.
             import_left_w = grid_w - give_back_w - sum([watts for load, watts in on_before if not load.is_on])
-            # As many relays as the import needs, at this decision: one a reading, a 2.2 kW burst under two relays
-            # imported 1.4 kW for a reading more, the house with relays only on Payerne 06-29. On measured watts only:
-            # a relay shed on a belief (its label, a plug's figure from another appliance) may have ended the import
-            # by itself, and the next reading says so (a plug learned at 500 W drawing 2000 W was shed with the
-            # radiator before it, 1600 W exported for the radiator's min_off_s).
-            cloud = self._cloud(house_w, production_w)
-            left_w, shed = import_left_w, False
-            while (done := self._relays.shed_for_guard(walk, consumption_w, loads, now, left_w, cloud)) is not None:
-                shed_w, measured = done
-                shed, relays_on_w, left_w = True, relays_on_w - shed_w, left_w - shed_w
-                if left_w <= params.import_guard_w or not measured:
-                    break
+            cloud = came_with_a_cloud(self._before_import, house_w, production_w)
+            relays_on_w, shed = shed_for_import(self._relays, walk, loads, consumption_w, now, import_left_w, cloud,
+                                                relays_on_w, params.import_guard_w)
             if shed:
                 self._guard.shed()
         if grid_w <= 0:
@@ -277,16 +269,6 @@ class ClosedLoop:
         # (the relays are judged on the undamped total: at gain < 1 it is the larger)
         wanted_w = max(total_w, relay_total_w) if walk.waiting else 0.0
         return DecisionSummary(grid_w, believed_w, relays_on_w + continuous_w, wanted_w, walk.waiting)
-
-    def _cloud(self, house_w: float, production_w: float) -> bool:
-        """Whether the import the guard answers came from production's fall at least as much as from the house's rise
-        since the last decision without import: a cloud's, whose sheds do not grow a relay's back-off past
-        CLOUD_SHEDS_MAX (RelayClock.switched). The back-off is for an appliance that cycles; grown on clouds, it kept
-        both relays of the house with relays only off for 16 minutes of 2 kW export on Payerne 06-29."""
-        if self._before_import is None:
-            return False
-        house_before_w, production_before_w = self._before_import
-        return production_before_w - production_w >= house_w - house_before_w
 
     @staticmethod
     def _switched_on_after_continuous(loads: Sequence[Equipment], were_on: Collection[str]) -> dict[str, float]:
