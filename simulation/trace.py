@@ -12,7 +12,8 @@ import numpy as np
 import numpy.typing as npt
 
 from simulation.trace_cells import TraceError, cell_watts, csv_rows, has_decimal_comma, separator_of
-from values.local_time import local_instant, offset_hhmm, utc_offset
+from simulation.trace_times import check_one_day, clock_change_hint, row_epoch
+from values.local_time import local_instant
 from values.text import NotText, windows_text
 
 # A time of day on the command line (--from, --to, the demo's --start): ASCII digits only (int() and float() took
@@ -114,81 +115,6 @@ def parse_clock(text: str) -> float:
     return total
 
 
-# A UTC offset written without its colon (+0100), at the end of a date and time.
-_OFFSET_WITHOUT_COLON = re.compile(r"(\d)([+-]\d{2})(\d{2})$")
-
-
-def iso_as_python_310_reads_it(text: str) -> str:
-    """An ISO date and time as Python 3.10's `datetime.fromisoformat` takes it (3.11 takes more): a trailing `Z`
-    (UTC, as Home Assistant's history and many loggers export it) as `+00:00`, an offset without its colon (`+0100`)
-    with it. On 3.10, the oldest Python PySEB claims (Ubuntu 22.04), such a trace was "not an ISO date-time"."""
-    text = text.strip()
-    if text[-1:] in ("Z", "z") and ":" in text:
-        return text[:-1] + "+00:00"
-    return _OFFSET_WITHOUT_COLON.sub(r"\1\2:\3", text) if ":" in text else text
-
-
-def _epoch(text: str, tz: tzinfo | None, fold: int = 0) -> float:
-    stamp = datetime.fromisoformat(iso_as_python_310_reads_it(text))
-    if stamp.tzinfo is None:
-        # Naive times are wall-clock times of the house: read them in its zone (the system's if unset). `fold`
-        # 1 is the second pass of a wall time that comes twice (the hour the clocks go back).
-        stamp = stamp.replace(fold=fold)
-        stamp = stamp.replace(tzinfo=tz) if tz is not None else stamp.astimezone()
-    return stamp.timestamp()
-
-
-def _clock_change_hint(previous: float, at: float, step_s: float | None, tz: tzinfo | None) -> str:
-    """What to say of a row (`at`, after `previous`) whose time breaks the step by just the change of the house's
-    clock there: a logger that ignores summer time writes the skipped hour, or not the repeated one, and its naive
-    times read on the house's clock have an hour too many or too few (it was "irregular step" or "does not come
-    after", the clocks not named); "" for any other break."""
-    before, after = utc_offset(at - 2 * 3600, tz), utc_offset(at + 2 * 3600, tz)
-    if before is None or after is None or before == after or step_s is None:
-        return ""
-    if abs((at - previous) - (step_s - (after - before).total_seconds())) > 1e-3:
-        return ""
-    hours = before.total_seconds() / 3600
-    # (Etc/GMT-1 is UTC+01:00: the POSIX sign; a zone of whole hours only)
-    offsets = f"its times with their UTC offset (...T03:00:00{offset_hhmm(before)})"
-    what = (f"Set [evaluate] timezone to the logger's own fixed zone in the config you replay with (Etc/GMT"
-            f"{-int(hours):+d} is UTC{offset_hhmm(before)}), or write {offsets}" if hours == int(hours) and hours
-            else f"Write {offsets}")
-    return (f"; the house's clock changes here (UTC{offset_hhmm(before)} to UTC{offset_hhmm(after)}) and the trace's "
-            f"times do not follow it: a logger that ignores summer time? {what}")
-
-
-def _check_one_day(name: str, times: np.ndarray, step_s: float, line_of_row: array[int], tz: tzinfo | None) -> int:
-    """The rows to keep: all, or all but a last one exactly a day after the first (an export "00:00 to 24:00"
-    inclusive, whose 24:00 is the next day's). A trace is a day at most: to the same time of day the next day (23 to
-    25 h over the nights the clocks change: an evening to the next over October's is 25 h, and was refused as more
-    than a day), from any time of day (an evening to past midnight is fine). Two days replayed as one carried the
-    first day's full tank into the second (the simulated tank is filled once) and counted both days' energy as one
-    day's figures, in tune's means too."""
-    try:
-        first = datetime.fromtimestamp(times[0], tz)
-    except (ValueError, OverflowError, OSError):  # (year 0 or 10000 in this zone: out of Python's dates)
-        first = None
-    if first is None or first.year >= datetime.max.year or first.year <= datetime.min.year:
-        # (its next day, or the day before, past the dates Python holds: an OverflowError's traceback)
-        when = "" if first is None else f" {first.replace(tzinfo=None).isoformat(timespec='seconds')}:"
-        raise TraceError(f"{name}:{line_of_row[0]}:{when} a date in the year 1 or 9999 (or out of range in this "
-                         "zone), no recorded day")
-    wall = first.replace(tzinfo=None) + timedelta(days=1)
-    day_s = datetime(wall.year, wall.month, wall.day, wall.hour, wall.minute, wall.second, wall.microsecond,
-                     tzinfo=tz).timestamp() - times[0]
-    # (the last row holds for a step: a day of rows 00:00 to 23:59 a minute apart is 24 h)
-    later = int(np.searchsorted(times, times[0] + day_s - step_s, side="right"))
-    if later == len(times) - 1 and abs(times[later] - (times[0] + day_s)) < 1e-3:
-        return later
-    if later < len(times):
-        stamp = datetime.fromtimestamp(times[later], tz).replace(tzinfo=None).isoformat(timespec="seconds")
-        raise TraceError(f"{name}:{line_of_row[later]}: {stamp} is more than a day after the first row "
-                         f"({first.replace(tzinfo=None).isoformat(timespec='seconds')}): a trace is one day at "
-                         "most; split a longer one into a file per day (tune takes several days)")
-    return len(times)
-
-
 # What a trace's columns hold, for an export whose header names them otherwise (Home Assistant's, a logger's).
 _COLUMNS_TOLD = ("rename the columns of another tool's export: time: the date and time of the row; production_w: the "
                  "PV's production in W; house_w: the house's own consumption in W, without the loads PySEB drives")
@@ -249,7 +175,7 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
         if len(cells) < len(header):
             raise TraceError(f"{where}: {len(cells)} fields, expected {len(header)}")
         try:
-            stamp = _epoch(cells[col["time"]], tz)
+            stamp = row_epoch(cells[col["time"]], tz)
         except ValueError:
             raise TraceError(f"{where}: time is not an ISO date-time: {cells[col['time']]!r}; write it year first: "
                              "2022-03-19T08:00:00 or 2022-03-19 08:00 (a UTC offset after it if the file has one, "
@@ -257,11 +183,11 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
         if times and stamp <= times[-1]:
             # A logger of naive wall-clock times writes the hour the clocks go back twice (02:00 to 02:59 in
             # Paris): its second pass is the later one. A time that is not ambiguous reads the same either way.
-            stamp = _epoch(cells[col["time"]], tz, fold=1)
+            stamp = row_epoch(cells[col["time"]], tz, fold=1)
         if times and stamp <= times[-1]:
             step_s = times[-1] - times[-2] if len(times) > 1 else None
             raise TraceError(f"{where}: time {cells[col['time']]} does not come after the row before"
-                             f"{_clock_change_hint(times[-1], stamp, step_s, tz)}")
+                             f"{clock_change_hint(times[-1], stamp, step_s, tz)}")
         times.append(stamp)
         line_of_row.append(number)
         production.append(cell_watts(cells[col["production_w"]], where, "production_w", decimal_comma))
@@ -276,7 +202,7 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
         bad = int(irregular[0])
         rows = steps[bad] / step - 1  # (a whole number of steps: a logger's rows left out, which a fix can add)
         where = f"{name}:{line_of_row[bad + 1]}: irregular step ({steps[bad]:g} s after {step:g} s"
-        clocks = _clock_change_hint(float(times_s[bad]), float(times_s[bad + 1]), step, tz)
+        clocks = clock_change_hint(float(times_s[bad]), float(times_s[bad + 1]), step, tz)
         if clocks:  # (no rows to add, nothing to resample: the clock's hour)
             raise TraceError(f"{where}){clocks}")
         gap = rows >= 1 and abs(rows - round(rows)) < 1e-3
@@ -284,7 +210,7 @@ def read_trace(path: str | Path, tz: tzinfo | None = None) -> Trace:
         add = "add the missing rows (the readings around the gap held across it), or " if gap else ""
         raise TraceError(f"{where}{lost}); a trace needs one regular step: {add}resample the file to one row every "
                          f"{step:g} s")
-    kept = _check_one_day(name, times_s, step, line_of_row, tz)
+    kept = check_one_day(name, times_s, step, line_of_row, tz)
     production_w, house_w = _read_only(production)[:kept], _read_only(house)[:kept]
     notes = _kilowatts_note(name, production_w, house_w)
     if kept < len(times_s):

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from simulation.trace import TraceError, iso_as_python_310_reads_it, parse_clock, read_trace
+from simulation.trace import TraceError, parse_clock, read_trace
+from simulation.trace_times import iso_as_python_310_reads_it
 from tests.replay_days import write
 
 ROOT = Path(__file__).resolve().parent.parent
