@@ -22,8 +22,9 @@ from integrations.domoticz_settings import MQTT_IGNORED
 from settings.config import read_parser
 from settings.device_checks import tasmota_field_warning
 from settings.load_building import OWN_SECTIONS
-from settings.options import SectionReader, is_unset_word
+from settings.options import is_unset_word
 from settings.problems import ConfigError, ConfigProblem, unused_why_elsewhere, warning_lines
+from settings.section_reader import SectionReader
 from settings.sections import EVALUATE_OPTIONS, MQTT_OPTIONS
 from settings.seed_loads import relay_sign, seed_keys_ignored, seed_relay_listed_as_variable
 from settings.special_sections import refuse_defaults, take_defaults

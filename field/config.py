@@ -36,8 +36,9 @@ from integrations.domoticz_settings import (
     read_domoticz_settings,
 )
 from integrations.homeassistant_settings import HomeAssistantSettings, read_homeassistant_settings
-from settings.options import Option, SectionReader
+from settings.options import Option
 from settings.problems import ConfigProblem
+from settings.section_reader import SectionReader
 from settings.version import PYSEB_NAME
 from values.local_time import minutes_between
 

@@ -12,8 +12,9 @@ from types import MappingProxyType
 from typing import Any
 
 from field.fallback_resume import MIN_FORCE_WH
-from settings.options import Option, SectionReader
+from settings.options import Option
 from settings.problems import ConfigProblem
+from settings.section_reader import SectionReader
 from values.local_time import minutes_between, parse_hhmm, parse_span
 
 SEASONS = ("spring", "summer", "fall", "winter")

@@ -9,8 +9,9 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from settings.options import Option, SectionReader
+from settings.options import Option
 from settings.problems import ConfigProblem
+from settings.section_reader import SectionReader
 
 _APPID_VALUE = re.compile(r"(?i)([?&;]appid=)[^&#;]*")
 

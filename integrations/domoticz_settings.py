@@ -11,8 +11,9 @@ from typing import Any
 from integrations.domoticz import DEFAULT_KEEPALIVE_S
 from integrations.domoticz_control import EcsMode, parse_levels
 from integrations.domoticz_echoes import ECHO_WAIT_S
-from settings.options import Option, SectionReader, is_unset_word
+from settings.options import Option, is_unset_word
 from settings.problems import ConfigProblem
+from settings.section_reader import SectionReader
 
 DEFAULT_LEVELS = "0:off, 10:solar, 20:solar+fallback, 30:forced"
 

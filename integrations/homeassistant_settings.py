@@ -11,8 +11,9 @@ from equipments.constant import RelayEquipment
 from integrations.homeassistant import DEFAULT_PREFIX
 from integrations.homeassistant_entities import LoadInfo, id_clashes
 from integrations.homeassistant_ids import DEFAULT_DEVICE_NAME, DEFAULT_NODE_ID, default_device_name, slug
-from settings.options import Option, SectionReader
+from settings.options import Option
 from settings.problems import ConfigProblem
+from settings.section_reader import SectionReader
 from settings.topics import TopicRole, topic_problem
 
 HOMEASSISTANT_OPTIONS: tuple[Option, ...] = (

@@ -38,9 +38,10 @@ from settings.load_checks import (
     warn_max_meter_power,
     warn_meters_pace,
 )
-from settings.options import SectionReader, resolved
+from settings.options import resolved
 from settings.problems import ConfigError, ConfigProblem, warning_lines
 from settings.secret_file import credential_warnings, readable_secrets
+from settings.section_reader import SectionReader
 from settings.sections import (
     DEFAULT_TOPIC_REGUL,
     EVALUATE_OPTIONS,

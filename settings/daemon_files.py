@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any, ParamSpec
 
 from equipments.base import Equipment
-from settings.options import SectionReader
 from settings.problems import ConfigProblem
 from settings.secret_file import readable_key
+from settings.section_reader import SectionReader
 from settings.tls_check import tls_file_problems
 from values.paths import home_problem, user_path
 

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from equipments.base import Equipment
-from settings.options import SectionReader
 from settings.problems import ConfigProblem
 from settings.relay_topics import SHELLY_RELAY, SHELLY_WORDS, TASMOTA_POWER, TASMOTA_WORDS
+from settings.section_reader import SectionReader
 from settings.slips import slip_advice
 from values.readings import TASMOTA_LEAST_TELEPERIOD_S
 

@@ -13,8 +13,9 @@ from equipments.base import BuildContext, Equipment, EquipmentBuildError
 from equipments.registry import resolve_kind
 from field.config import FIELD_LOAD_OPTIONS, FIELD_SECTIONS
 from settings.ini_file import read_parser
-from settings.options import SectionReader, is_unset_word
+from settings.options import is_unset_word
 from settings.problems import ConfigError, ConfigProblem
+from settings.section_reader import SectionReader
 from settings.sections import IGNORED_SECTIONS, OLD_EQUIPMENT_FORMAT, SECTIONS_NOT_REPLACED, SEED_LOAD_IGNORED
 from settings.seed_loads import later_water_heater, seed_keys_ignored, seed_relay_listed_as_variable
 from settings.slips import slip_advice

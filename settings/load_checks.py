@@ -14,8 +14,8 @@ from calibration.examples import is_example_curve
 from equipments.base import SMALL_LOAD_W, Equipment, kilowatts_hint
 from equipments.constant import CLOSED_LOOP_RELAY_KEYS
 from equipments.variable_curve import default_calibration_paths
-from settings.options import SectionReader
 from settings.problems import ConfigProblem
+from settings.section_reader import SectionReader
 from settings.sections import CLOSED_LOOP_EVALUATE_KEYS
 from values.venv import python_command
 

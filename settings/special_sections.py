@@ -6,8 +6,9 @@ from __future__ import annotations
 import configparser
 from typing import Any
 
-from settings.options import SectionReader, is_unset_word, parse_bool, seed_none_said, shown_default
+from settings.options import is_unset_word, parse_bool, seed_none_said, shown_default
 from settings.problems import ConfigProblem
+from settings.section_reader import SectionReader
 from settings.sections import LEGACY_IGNORED, SEED_LOG_FILE, SEED_LOG_FILE_NAME
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from equipments.base import Equipment
 from field.config import FieldSettings, reads_domoticz_output
-from settings.options import SectionReader
 from settings.problems import ConfigProblem
+from settings.section_reader import SectionReader
 from settings.topics import TopicRole, topic_problem, topic_warning
 from values.payloads import same_payload
 

@@ -19,8 +19,9 @@ from equipments.registry import resolve_kind
 from field.config import FIELD_EVALUATE_OPTIONS, FIELD_LOAD_OPTIONS
 from settings.config import load_settings, read_parser
 from settings.ini_file import DoubledPercent
-from settings.options import Option, SectionReader, did_you_mean, resolved
+from settings.options import Option, did_you_mean, resolved
 from settings.problems import ConfigError
+from settings.section_reader import SectionReader
 from settings.sections import EVALUATE_OPTIONS
 from simulation.config import read_sim_config
 from simulation.variants import make_paths_absolute, value_as_in_config

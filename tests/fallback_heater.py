@@ -14,7 +14,7 @@ from equipments.modes import ForceCommand, UnforceCommand
 from field.fallback_deadline import DeadlineFallback
 from field.fallback_seed import SeedFallback
 from field.fallback_settings import FALLBACK_EVALUATE_OPTIONS, FallbackSettings, read_fallback_settings
-from settings.options import SectionReader
+from settings.section_reader import SectionReader
 
 PARIS = ZoneInfo("Europe/Paris")
 MAX_W = 2300.0

@@ -18,7 +18,7 @@ from integrations.domoticz_settings import (
     DomoticzSettings,
     read_domoticz_settings,
 )
-from settings.options import SectionReader
+from settings.section_reader import SectionReader
 from tests.domoticz_payloads import SELECTOR, device, selector, switch
 
 # --- parsing domoticz/out --------------------------------------------------------------------------------
