@@ -26,11 +26,18 @@ def clock_time(at: float, tz: tzinfo | None) -> str:
     return (datetime.fromtimestamp(at, tz) if tz else datetime.fromtimestamp(at).astimezone()).strftime("%H:%M:%S")
 
 
+def answered_by(try_at: float, timeout_s: float, moment: float) -> bool:
+    """Whether a try starting at `try_at` (cut at `timeout_s`) has its outcome in the main loop's hands by `moment`. A
+    try of the daily round ending at check_at itself was asked, its answer reaching the main loop up to
+    FETCH_END_SLACK_S after the check, which had gone on without it."""
+    return try_at + timeout_s + FETCH_END_SLACK_S <= moment
+
+
 def in_round_wait(round_since: float, try_at: float, timeout_s: float) -> bool:
     """Whether a check waits for a round's try starting at `try_at` (cut at `timeout_s`): its answer comes within
     ROUND_WAIT_S of the round's first try, at `round_since`. The fetch thread asks a round at start's tries past
     check_at by the same rule: those a check due meanwhile waits for."""
-    return try_at + timeout_s + FETCH_END_SLACK_S <= round_since + ROUND_WAIT_S
+    return answered_by(try_at, timeout_s, round_since + ROUND_WAIT_S)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from datetime import tzinfo
 
 from field.fallback_resume import MAX_LATE_S
 from field.forecast import ForecastFailure, OwmForecast
-from field.forecast_pending import ROUND_WAIT_S, FetchUnderWay, in_round_wait
+from field.forecast_pending import ROUND_WAIT_S, FetchUnderWay, answered_by, in_round_wait
 from field.forecast_settings import FETCH_LEAD_S, KEEP_AT_START_S, OwmSettings, shown_url
 from shell.event_queue import EventSink
 from shell.forecast_plan import ForecastPlan, local_time
@@ -127,7 +127,7 @@ class ForecastFetcher(ForecastPlan):
                     continue
                 if self._failed is not None:  # (a start that ended past the round's time: not at once after it)
                     run_at = max(run_at, self._failed.at + self.settings.retry_interval_s)
-                    if run_at + self.settings.timeout_s > check_at:
+                    if not answered_by(run_at, self.settings.timeout_s, check_at):
                         # (its last try late in the hour, tries far apart: the round's first try would end past the
                         # check, and its next ones after it, for a forecast no check reads; the start stood for it,
                         # dated by the clock)
@@ -220,13 +220,14 @@ class ForecastFetcher(ForecastPlan):
             try_at = planned if planned <= now < planned + CLOCK_BACK_S else now
             if (until is not None or for_check) and self._tried_for(why, since, try_at, until or check_at):
                 continue
-            if for_check and why == "at start" and check_at < self._clock() + self.settings.timeout_s < \
-                    check_at + MAX_LATE_S:
+            timeout_s = self.settings.timeout_s
+            if for_check and why == "at start" and not answered_by(now, timeout_s, check_at) and \
+                    now + timeout_s < check_at + MAX_LATE_S:
                 # (the check, late now, waits for this round's tries: a Pi back at 01:30 on a clock saved at 00:40,
                 # set by NTP once the network came up, when the next try would have got the forecast; not past the
                 # night's room, the check skipped: set to 05:01, the rest was asked for no check)
                 log.info("forecast: the clock went forward to %s, past check_at (%s): %s is asked all the same, for "
-                         "that check (late)", local_time(self._clock(), self.tz), local_time(check_at, self.tz), rest)
+                         "that check (late)", local_time(now, self.tz), local_time(check_at, self.tz), rest)
                 for_check = False
             elif (until is not None or for_check) and not self._in_time(until or check_at, rest):
                 self._handed(result, why)
@@ -237,7 +238,8 @@ class ForecastFetcher(ForecastPlan):
         """Whether a try at `try_at` of a round for `check_at` (from `since`) is asked: it ends before the check, or
         (the round at start) the check due meanwhile waits for its answer, within ROUND_WAIT_S of the round's start."""
         timeout_s = self.settings.timeout_s
-        return try_at + timeout_s <= check_at or (why == "at start" and in_round_wait(since, try_at, timeout_s))
+        return answered_by(try_at, timeout_s, check_at) or (why == "at start" and
+                                                             in_round_wait(since, try_at, timeout_s))
 
     def _handed(self, result: OwmForecast | ForecastFailure, why: str) -> None:
         """A round's outcome to the main loop; a good answer's time, a failed round at start or before check_at

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, tzinfo
 
 from field.forecast import ForecastFailure
+from field.forecast_pending import answered_by
 from field.forecast_settings import FETCH_LEAD_S, OwmSettings
 
 log = logging.getLogger("shell.forecast_fetch")  # (its lines were the fetcher's: said under the same name)
@@ -37,7 +38,7 @@ class ForecastPlan:
         a Pi's boot, fake-hwclock behind) made the round's tries after the check, for a forecast no check reads (the
         next round asks afresh)."""
         now = self._clock()
-        if now + self.settings.timeout_s <= check_at:
+        if answered_by(now, self.settings.timeout_s, check_at):
             return True
         log.info("forecast: the clock went forward to %s, past check_at (%s): %s is not asked, the next round asks",
                  local_time(now, self.tz), local_time(check_at, self.tz), what)
@@ -69,7 +70,7 @@ class ForecastPlan:
             return None
         what = "the fetch at start" if self._failed_why == "at start" else "the round before check_at"
         again_at = max(failed.at + 2.0 * self.settings.retry_interval_s, failed.ask_again_after or 0.0)
-        if again_at + self.settings.timeout_s > check_at:
+        if not answered_by(again_at, self.settings.timeout_s, check_at):
             log.info("forecast: %s failed (%s); no time left to ask again before check_at", what, failed.cause)
             return None
         self._failed = failed  # (kept for a wait the clock cuts short: planned again)
@@ -86,6 +87,6 @@ class ForecastPlan:
         if self._held is None or self._held[1] <= round_at:
             return round_at
         held_at, until = self._held
-        if until + self.settings.timeout_s < check_at:
+        if answered_by(until, self.settings.timeout_s, check_at):
             return until
         return None if held_at >= round_at else round_at

@@ -29,10 +29,10 @@ def test_a_pause_ending_a_little_late_keeps_the_round_s_bound(monkeypatch: pytes
 
 def test_a_pause_ending_a_little_late_keeps_the_daily_round_s_try_ending_at_the_check(
         monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    # (the daily round's first try at 00:10 is asked to wait 2989.7 s: its next, from 00:59:49.7, ends 0.3 s before
-    # check_at)
+    # (the daily round's first try at 00:10 is asked to wait 2987.7 s: its next, from 00:59:47.7, has its answer 0.3 s
+    # before check_at, slack included)
     caplog.set_level(logging.INFO)
-    asked_wait = FETCH_LEAD_S - 10.0 - 0.3
+    asked_wait = FETCH_LEAD_S - 10.0 - FETCH_END_SLACK_S - 0.3
 
     def outcome(now: float) -> Outcome:
         if now != at(2024, 1, 11, 0, 10):
@@ -40,5 +40,18 @@ def test_a_pause_ending_a_little_late_keeps_the_daily_round_s_try_ending_at_the_
         return lambda now: ForecastFailure(NO_NETWORK, now, retry_after_s=asked_wait, ask_again_after=now + asked_wait)
 
     tries, _ = night(monkeypatch, at(2024, 1, 10, 23, 0), outcome, pause_late_s=0.5, until=at(2024, 1, 11, 1, 30))
-    assert tries[-2:] == ["11 00:10:00", "11 00:59:50"]
+    assert tries[-2:] == ["11 00:10:00", "11 00:59:48"]
     assert "the clock went forward" not in caplog.text
+
+
+def test_a_try_of_the_daily_round_answers_by_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tries 1495 s apart: the daily round's third, from 00:59:50, is cut at check_at (its 10 s): its outcome reached the
+    # main loop up to FETCH_END_SLACK_S after the check, which had gone on without it (no check waits for the daily
+    # round's tries). A try is asked when its answer, slack included, comes by the check.
+    tries, _ = night(monkeypatch, at(2024, 1, 10, 22, 0), lambda now: unreachable,
+                     settings=owm(retry_interval_s=1495.0), until=at(2024, 1, 11, 1, 30))
+    assert tries[3:] == ["11 00:10:00", "11 00:34:55"]
+    fits = 1495.0 - FETCH_END_SLACK_S / 2  # (its third try's answer at check_at, slack included)
+    tries, _ = night(monkeypatch, at(2024, 1, 10, 22, 0), lambda now: unreachable,
+                     settings=owm(retry_interval_s=fits), until=at(2024, 1, 11, 1, 30))
+    assert tries[3:] == ["11 00:10:00", "11 00:34:54", "11 00:59:48"]
