@@ -12,9 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import tzinfo
 
-from field.fallback_resume import MAX_LATE_S
 from field.forecast import ForecastFailure, OwmForecast
-from field.forecast_pending import ROUND_WAIT_S, FetchUnderWay, answered_by, in_round_wait
+from field.forecast_pending import FetchUnderWay, answered_by
 from field.forecast_settings import FETCH_LEAD_S, KEEP_AT_START_S, OwmSettings, shown_url
 from shell.event_queue import EventSink
 from shell.forecast_plan import ForecastPlan, local_time
@@ -165,14 +164,15 @@ class ForecastFetcher(ForecastPlan):
         started = self._last_round_at = self._clock()
         self._failed = None
         attempts = self.settings.attempts
-        # A round in the hour before check_at (the daily one, or a start then) is for that check: no try ending past
-        # it (a start at 00:55 asked at 01:00, with the check, and 01:05, after it, for nothing), but a start's whose
-        # answer the check due meanwhile waits for (a Pi back at 00:57 after a power cut, its network not up yet: its
-        # one try failed, the check forced as for 100 % clouds); another's tries end within FETCH_LEAD_S of its start,
-        # the daily round's time.
-        check_at = next_occurrence(started, hour(self.check_at_hour), self.tz)
-        for_check = until is None and check_at - started <= FETCH_LEAD_S
         since = self._start_at if why == "at start" and self._start_at is not None else started
+        # A round in the hour before check_at (the daily one, or a start then or in the night's room after it) is for
+        # that check: no try ending past it (a start at 00:55 asked at 01:00, with the check, and 01:05, after it, for
+        # nothing), but a start's whose answer the check due meanwhile waits for (a Pi back at 00:57 after a power cut,
+        # its network not up yet: its one try failed, the check forced as for 100 % clouds); another's tries end within
+        # FETCH_LEAD_S of its start, the daily round's time.
+        check_at = self._check_for(since) if why == "at start" else \
+            next_occurrence(started, hour(self.check_at_hour), self.tz)
+        for_check = until is None and check_at - started <= FETCH_LEAD_S
         for attempt in range(1, attempts + 1):
             try:
                 result = fetch_once(self.settings, self._clock)
@@ -187,9 +187,7 @@ class ForecastFetcher(ForecastPlan):
                 gap_s = self.settings.retry_interval_s * (2 ** (attempt + 1) if until is not None else 1)
                 wait_s = max(gap_s, result.retry_after_s or 0.0)
                 past = not self._tried_for(why, since, failed_at + wait_s, until or check_at)
-                past_said = "the next, %.0f s later, would end past check_at" + (
-                    f", its answer more than {ROUND_WAIT_S / 60:.0f} min after this round's first try (a check "
-                    "waits no longer)" if why == "at start" else "")
+                past_said = self._past_said(why, since, failed_at + wait_s, until or check_at)
             else:
                 wait_s = max(self.settings.retry_interval_s, result.retry_after_s or 0.0)
                 # (a start before the hour before check_at: a wait the server lengthened that would bring the next
@@ -220,26 +218,20 @@ class ForecastFetcher(ForecastPlan):
             try_at = planned if planned <= now < planned + CLOCK_BACK_S else now
             if (until is not None or for_check) and self._tried_for(why, since, try_at, until or check_at):
                 continue
-            timeout_s = self.settings.timeout_s
-            if for_check and why == "at start" and not answered_by(now, timeout_s, check_at) and \
-                    now + timeout_s < check_at + MAX_LATE_S:
-                # (the check, late now, waits for this round's tries: a Pi back at 01:30 on a clock saved at 00:40,
-                # set by NTP once the network came up, when the next try would have got the forecast; not past the
-                # night's room, the check skipped: set to 05:01, the rest was asked for no check)
-                log.info("forecast: the clock went forward to %s, past check_at (%s): %s is asked all the same, for "
-                         "that check (late)", local_time(now, self.tz), local_time(check_at, self.tz), rest)
-                for_check = False
-            elif (until is not None or for_check) and not self._in_time(until or check_at, rest):
+            if for_check and why == "at start" and not answered_by(now, self.settings.timeout_s, check_at):
+                # (the check, late now, waits for this round's tries, its wait moved with the step, as the main loop
+                # moves the try it waits for: a Pi back at 01:30 on a clock saved at 00:40, set by NTP once the network
+                # came up, when the next try would have got the forecast; not past the night's room, the check skipped:
+                # set to 05:01, the rest was asked for no check; its bound kept: unbounded, the rest was asked past it)
+                since += now - planned
+                if self._tried_for(why, since, now, check_at):
+                    log.info("forecast: the clock went forward to %s, past check_at (%s): %s is asked all the same, "
+                             "for that check (late)", local_time(now, self.tz), local_time(check_at, self.tz), rest)
+                    continue
+            if (until is not None or for_check) and not self._in_time(until or check_at, rest):
                 self._handed(result, why)
                 self._failed = None  # (its tries again would be for the next check, whose own round asks)
                 return
-
-    def _tried_for(self, why: str, since: float, try_at: float, check_at: float) -> bool:
-        """Whether a try at `try_at` of a round for `check_at` (from `since`) is asked: it ends before the check, or
-        (the round at start) the check due meanwhile waits for its answer, within ROUND_WAIT_S of the round's start."""
-        timeout_s = self.settings.timeout_s
-        return answered_by(try_at, timeout_s, check_at) or (why == "at start" and
-                                                             in_round_wait(since, try_at, timeout_s))
 
     def _handed(self, result: OwmForecast | ForecastFailure, why: str) -> None:
         """A round's outcome to the main loop; a good answer's time, a failed round at start or before check_at

@@ -9,9 +9,12 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 
+from field.fallback_resume import MAX_LATE_S
+from field.fallback_seed import AWAIT_SPARE_S
 from field.forecast import ForecastFailure
-from field.forecast_pending import answered_by
+from field.forecast_pending import ROUND_WAIT_S, answered_by, in_round_wait
 from field.forecast_settings import FETCH_LEAD_S, OwmSettings
+from values.local_time import hour, last_occurrence, next_occurrence
 
 log = logging.getLogger("shell.forecast_fetch")  # (its lines were the fetcher's: said under the same name)
 
@@ -24,6 +27,7 @@ class ForecastPlan:
     """ForecastFetcher's planning (its attributes, set by ForecastFetcher.__init__)."""
 
     settings: OwmSettings
+    check_at_hour: int
     tz: tzinfo | None
     _clock: Callable[[], float]
     _last_round_at: float | None
@@ -32,6 +36,34 @@ class ForecastPlan:
     _stood_for: float | None
     _failed: ForecastFailure | None
     _failed_why: str
+
+    def _check_for(self, since: float) -> float:
+        """The check a round at start from `since` is for: one due at most MAX_LATE_S before it (a late check, run at
+        the start, waits for the round's tries as one due during it does), else the next one. A start at check_at or
+        after it asked its tries 5 min apart up to `attempts`, or after a Retry-After of 30 min, where its check waits
+        ROUND_WAIT_S from the first try at most: the last ones for a forecast no check reads."""
+        last = last_occurrence(since, hour(self.check_at_hour), self.tz)
+        return last if since - last <= MAX_LATE_S else next_occurrence(since, hour(self.check_at_hour), self.tz)
+
+    def _tried_for(self, why: str, since: float, try_at: float, check_at: float) -> bool:
+        """Whether a try at `try_at` of a round for `check_at` (from `since`) is asked: its answer comes by the check,
+        or (the round at start) the check due meanwhile waits for it: within ROUND_WAIT_S of the round's start, and a
+        minute before the night's room ends (AWAIT_SPARE_S before MAX_LATE_S after check_at)."""
+        timeout_s = self.settings.timeout_s
+        return answered_by(try_at, timeout_s, check_at) or (
+            why == "at start" and in_round_wait(since, try_at, timeout_s)
+            and answered_by(try_at, timeout_s, check_at + MAX_LATE_S - AWAIT_SPARE_S))
+
+    def _past_said(self, why: str, since: float, try_at: float, check_at: float) -> str:
+        """Why a round's next try, at `try_at`, is not asked (its wait, %-formatted, said first): see _tried_for."""
+        if why != "at start":
+            return "the next, %.0f s later, would end past check_at"
+        said = "the next, %.0f s later, would " + ("end past check_at, its answer" if since < check_at else "answer")
+        who = "a check waits no longer" if since < check_at else "the check due, late, waits no longer"
+        if not in_round_wait(since, try_at, self.settings.timeout_s):
+            return f"{said} more than {ROUND_WAIT_S / 60:.0f} min after this round's first try ({who})"
+        return (f"{said} too late for the check: it must come within {MAX_LATE_S / 3600:.0f} h of check_at, with a "
+                "minute to spare")
 
     def _in_time(self, check_at: float, what: str) -> bool:
         """Whether a try starting now ends before `check_at`: a wall clock stepped forward past it while waiting (NTP at

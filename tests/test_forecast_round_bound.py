@@ -55,3 +55,40 @@ def test_a_try_of_the_daily_round_answers_by_the_check(monkeypatch: pytest.Monke
     tries, _ = night(monkeypatch, at(2024, 1, 10, 22, 0), lambda now: unreachable,
                      settings=owm(retry_interval_s=fits), until=at(2024, 1, 11, 1, 30))
     assert tries[3:] == ["11 00:10:00", "11 00:34:54", "11 00:59:48"]
+
+
+@pytest.mark.parametrize("started, asked", [
+    (at(2024, 1, 11, 1), ["11 01:00:00", "11 01:05:00", "11 01:10:00", "11 01:15:00"]),
+    (at(2024, 1, 11, 1, 30), ["11 01:30:00", "11 01:35:00", "11 01:40:00", "11 01:45:00"]),
+], ids=["at-check_at", "after"])
+def test_a_start_at_or_after_check_at_asks_only_the_tries_its_check_waits_for(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, started: float, asked: list[str]) -> None:
+    # A start at check_at or after it, the check due (late) at once: its round's tries were asked 5 min apart up to
+    # `attempts`, or after a Retry-After of 30 min, where the check waits ROUND_WAIT_S from the first try at most: the
+    # last ones were asked for a forecast no check reads. It gets the bound a start before check_at has.
+    caplog.set_level(logging.INFO)
+    tries, _ = night(monkeypatch, started, lambda now: unreachable, settings=owm(attempts=5),
+                     until=started + 3600.0)
+    assert tries == asked  # (the fifth's answer by 20 min 12 s after the first try's start: past the check's wait)
+
+    def in_trouble(now: float) -> ForecastFailure:
+        return ForecastFailure("HTTP 503", now, retry_after_s=1800.0, ask_again_after=now + 1800.0)
+
+    tries, _ = night(monkeypatch, started, lambda now: in_trouble, until=started + 3600.0)
+    assert len(tries) == 1
+    assert "the next, 1800 s later, would answer more than 20 min after this round's first try (the check due, late, " \
+        "waits no longer)" in caplog.text
+
+
+def test_a_start_past_the_night_s_room_asks_its_round_as_ever(monkeypatch: pytest.MonkeyPatch) -> None:
+    # (05:00, the night's check skipped: no check waits for the round, which keeps its tries)
+    tries, _ = night(monkeypatch, at(2024, 1, 11, 5), lambda now: unreachable, settings=owm(attempts=5),
+                     until=at(2024, 1, 11, 6))
+    assert len(tries) == 5
+
+
+def test_a_late_start_asks_no_try_past_the_night_s_room(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Back at 03:55: the check due waits for a try whose answer comes a minute before the night's room ends (3 h after
+    # check_at) at the latest; the try at 04:00 was asked for no check.
+    tries, _ = night(monkeypatch, at(2024, 1, 11, 3, 55), lambda now: unreachable, until=at(2024, 1, 11, 5))
+    assert tries == ["11 03:55:00"]
