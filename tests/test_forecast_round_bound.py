@@ -92,3 +92,15 @@ def test_a_late_start_asks_no_try_past_the_night_s_room(monkeypatch: pytest.Monk
     # check_at) at the latest; the try at 04:00 was asked for no check.
     tries, _ = night(monkeypatch, at(2024, 1, 11, 3, 55), lambda now: unreachable, until=at(2024, 1, 11, 5))
     assert tries == ["11 03:55:00"]
+
+
+def test_a_step_between_the_tries_of_a_round_at_start_moves_its_bound(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # A start at 00:55, no network; NTP sets the clock 30 min forward during its first pause. The check, late then,
+    # waits for the round's tries within 20 min of its first, moved by the step (as the main loop moves the try it
+    # waits for); the rest was asked unbounded, a fifth try at 01:42 for no check.
+    caplog.set_level(logging.INFO)
+    tries, _ = night(monkeypatch, at(2024, 1, 11, 0, 55), lambda now: unreachable, settings=owm(attempts=5),
+                     step_back=(at(2024, 1, 11, 0, 57), -1800.0), until=at(2024, 1, 11, 2))
+    assert tries == ["11 00:55:00", "11 01:27:00", "11 01:32:00", "11 01:37:00"]
+    assert "the rest of the fetch at start is asked all the same, for that check (late)" in caplog.text
