@@ -115,8 +115,9 @@ class RegulatorLifeCycle:
         (its `starts` 1) is dated from the start on the clock as set: read before the jump (a Pi booted days behind),
         the next start found its days of giving up (status.restore_offs) past at once. A step under CLOCK_STEP_BACK_S
         (the shell tells one from CLOCK_NUDGE_S, shell/clock_watch.py) keeps only the readings' ages, the decisions'
-        `period` and `settle` and the import guard's time. (Before the start, only the forecast fetch's try a check
-        waits for is moved: handed over before the broker's Connected, its deadline was left on the old clock.)"""
+        `period` and `settle`, the import guard's time and the forecast try's deadline. (Before the start, only the
+        forecast fetch's try a check waits for is moved: handed over before the broker's Connected, its deadline was
+        left on the old clock.)"""
         if self._started_at is None:
             self.field.forecast.clock_stepped(step_s)
             return
@@ -129,6 +130,9 @@ class RegulatorLifeCycle:
             self._gate.clock_stepped_forward(step_s, self.loads)
             if self.controller is not None:
                 self.controller.clock_stepped_forward(step_s)
+            # (and the forecast try a check waits for, its deadline seconds away: left, it came that much early, the
+            # check going on as for 100 % clouds before the try's answer, in its time)
+            self.field.forecast.clock_stepped(step_s)
             return
         self._removed_off_starts = {key: (starts, since + step_s if starts == 1 else since)
                                     for key, (starts, since) in self._removed_off_starts.items()}
