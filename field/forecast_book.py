@@ -227,7 +227,9 @@ class ForecastBook(KeptForecasts):
         if self.owm_failure is not None:
             failed = f"{self.owm_failure.source}: {self.owm_failure.cause}"
             if self.owm_failure.kept:
-                failed += f" (at {iso_at(self.owm_failure.at, self.tz)}, kept from before the restart)"
+                until = self.owm_failure.ask_again_after  # (kept for it: the check went on, not waiting that long)
+                failed += (f" (at {iso_at(self.owm_failure.at, self.tz)}, kept from before the restart" + (
+                    f"; the server asked to wait until {clock_time(until, self.tz)})" if until is not None else ")"))
             elif not self.owm_failure.final:
                 failed += f" (the try at {clock_time(self.owm_failure.at, self.tz)}; its round not over)"
             return f"{failed}; {too_old}" if too_old else failed

@@ -59,15 +59,19 @@ class ForecastFetcher(ForecastPlan):
         self._failed: ForecastFailure | None = None
         self._failed_why = ""
         self._start_at: float | None = None  # the fetch at start's first try, as handed to the main loop (start())
+        self._start_from: float | None = None  # its first try when the server's wait kept from the status file ends
 
     def start(self, kept_at: float | None = None, held: ForecastFailure | None = None) -> FetchUnderWay | None:
         """Fetch now, then daily before check_at. `kept_at`: when the forecast the status file kept was fetched; within
         KEEP_AT_START_S of now, no fetch at start (the round before check_at runs if it came due since). `held`: the
         failure the status file kept, the server asking not to ask before its ask_again_after: no fetch at start
-        before it while the config asks the same (the round before check_at runs, after it when it ends in time).
-        Returns the fetch at start's try, under way from now, for the caller to hand the regulator before its loop runs
-        (queued by the thread only, it came after a check the first timer pass made); None when none is made."""
+        before it while the config asks the same (the round before check_at runs, after it when it ends in time), but
+        for a check due meanwhile that the round before check_at does not serve: then at the wait's end, if the check
+        waits for it (_held_at_start). Returns the fetch at start's try, under way from now (or from the wait's end),
+        for the caller to hand the regulator before its loop runs (queued by the thread only, it came after a check the
+        first timer pass made); None when none is made."""
         now = self._clock()
+        at_wait_end: FetchUnderWay | None = None
         if held is not None and held.ask_again_after is not None and held.at <= now < held.ask_again_after:
             if held.request_digest == request_digest(self.settings):
                 self._held = (held.at, held.ask_again_after)
@@ -81,19 +85,15 @@ class ForecastFetcher(ForecastPlan):
                      "before check_at", (now - kept_at) / 60, KEEP_AT_START_S / 3600, shown_url(self.settings.url),
                      self.settings.location, FETCH_LEAD_S / 60)
         elif held is not None and self._held is not None:
-            log.info("forecast: no fetch at start: the last fetch, %.0f min ago, failed (%s), and the server asks to "
-                     "wait (a restart loop would ask at every start): not asked before %s (a start after it asks), or "
-                     "at once when [openweathermap] changes; the daily round still asks from %.0f min before check_at "
-                     "(from that time, when later)", (now - held.at) / 60, held.cause,
-                     local_time(self._held[1], self.tz), FETCH_LEAD_S / 60)
+            at_wait_end = self._held_at_start(now, held)
         else:
             log.info("forecast: fetching from %s for %s at start and from %.0f min before check_at",
                      shown_url(self.settings.url), self.settings.location, FETCH_LEAD_S / 60)
         # (as _run decides, read before its thread runs: read after, the round it started had dated itself already)
         fetches = self._last_round_at is None and self._held is None
-        self._start_at = now if fetches else None
+        self._start_at = now if fetches or at_wait_end is not None else None
         self._thread.start()
-        return FetchUnderWay("at start", now, self.settings.timeout_s) if fetches else None
+        return FetchUnderWay("at start", now, self.settings.timeout_s) if fetches else at_wait_end
 
     def stop(self) -> None:
         """Stop the thread. A fetch under way ends at its timeout; the daemon does not wait longer than
@@ -105,7 +105,13 @@ class ForecastFetcher(ForecastPlan):
             log.info("forecast fetch still waiting for %s: left behind", shown_url(self.settings.url))
 
     def _run(self) -> None:
-        if self._last_round_at is None and self._held is None:  # (else the kept forecast, or the server's wait)
+        if self._start_from is not None:  # (the server's wait kept: a check due meanwhile waits for its end's try)
+            # (on the steady clock, as the server counts its wait and the main loop moves the try it awaits by a step)
+            if self._pause(max(0.0, self._start_from - self._clock())):
+                return
+            self._held = None
+            self._round("at start")
+        elif self._last_round_at is None and self._held is None:  # (else the kept forecast, or the server's wait)
             self._round("at start")
         while not self._stop.is_set():
             now = self._clock()

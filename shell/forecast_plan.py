@@ -12,7 +12,7 @@ from datetime import datetime, tzinfo
 from field.fallback_resume import MAX_LATE_S
 from field.fallback_seed import AWAIT_SPARE_S
 from field.forecast import ForecastFailure
-from field.forecast_pending import ROUND_WAIT_S, answered_by, in_round_wait
+from field.forecast_pending import ROUND_WAIT_S, FetchUnderWay, answered_by, in_round_wait
 from field.forecast_settings import FETCH_LEAD_S, OwmSettings
 from values.local_time import hour, last_occurrence, next_occurrence
 
@@ -36,6 +36,7 @@ class ForecastPlan:
     _stood_for: float | None
     _failed: ForecastFailure | None
     _failed_why: str
+    _start_from: float | None
 
     def _check_for(self, since: float) -> float:
         """The check a round at start from `since` is for: one due at most MAX_LATE_S before it (a late check, run at
@@ -64,6 +65,34 @@ class ForecastPlan:
             return f"{said} more than {ROUND_WAIT_S / 60:.0f} min after this round's first try ({who})"
         return (f"{said} too late for the check: it must come within {MAX_LATE_S / 3600:.0f} h of check_at, with a "
                 "minute to spare")
+
+    def _held_at_start(self, now: float, held: ForecastFailure) -> FetchUnderWay | None:
+        """No fetch at start while the server's wait kept from the status file (`held`) holds, said; but a check due
+        meanwhile (at the start, late, or within FETCH_LEAD_S) that the round before check_at does not serve (past its
+        time, or asked by it already: _round_time) gets the fetch at start when the wait ends, if it waits for its
+        answer (_tried_for): its try, returned for the main loop, from `_start_from`. A restart at 01:30 during a 429's
+        wait of 10 min had no fetch at start, and its late check went on at once as for 100 % clouds."""
+        assert self._held is not None
+        until, check_at = self._held[1], self._check_for(now)
+        serves = check_at - now <= FETCH_LEAD_S and (
+            check_at <= now or self._round_time(check_at - FETCH_LEAD_S, check_at) is None)
+        if serves and self._tried_for("at start", now, until, check_at):
+            self._start_from = until
+            log.info("forecast: the last fetch, %.0f min ago, failed (%s), and the server asks to wait: the fetch at "
+                     "start asks when the wait ends, at %s, for the %02d:00 check due meanwhile, which waits for it",
+                     (now - held.at) / 60, held.cause, local_time(until, self.tz), self.check_at_hour % 24)
+            return FetchUnderWay("at start", until, self.settings.timeout_s, now,
+                                 (held.at, f"{held.cause}, before the restart"))
+        unwaited = "" if not serves else (
+            f"; the {self.check_at_hour % 24:02d}:00 check due meanwhile does not wait for it: its answer would come "
+            + (f"more than {ROUND_WAIT_S / 60:.0f} min after this start" if not in_round_wait(
+                now, until, self.settings.timeout_s) else "too late, the check due within 3 h of check_at"))
+        log.info("forecast: no fetch at start: the last fetch, %.0f min ago, failed (%s), and the server asks to "
+                 "wait (a restart loop would ask at every start): not asked before %s (a start after it asks), or at "
+                 "once when [openweathermap] changes; the daily round still asks from %.0f min before check_at (from "
+                 "that time, when later)%s", (now - held.at) / 60, held.cause, local_time(until, self.tz),
+                 FETCH_LEAD_S / 60, unwaited)
+        return None
 
     def _in_time(self, check_at: float, what: str) -> bool:
         """Whether a try starting now ends before `check_at`: a wall clock stepped forward past it while waiting (NTP at

@@ -48,7 +48,7 @@ def night(monkeypatch: pytest.MonkeyPatch, started_at: float, outcome: Callable[
           kept_at: float | None = None,
           step_back: tuple[float, float] | None = None,
           tries_too: bool = False, check_at_hour: int = 1,
-          pause_late_s: float = 0.0) -> tuple[list[str], list[ForecastFetched]]:
+          pause_late_s: float = 0.0, held: ForecastFailure | None = None) -> tuple[list[str], list[ForecastFetched]]:
     """The fetcher started at `started_at`, run until `until`: the times of its tries (DD HH:MM:SS) and what it handed
     over. `outcome(now)` says what a try at `now` gets. `step_back`: at that time the wall clock steps back so many
     seconds (once), a wait under way ending then, as the real one does. What it handed over: the rounds' outcomes
@@ -80,7 +80,7 @@ def night(monkeypatch: pytest.MonkeyPatch, started_at: float, outcome: Callable[
     fetcher._wait_until = wait_until  # type: ignore[method-assign]
     fetcher._pause = pause  # type: ignore[method-assign]
     fetcher._thread = threading.Thread(target=lambda: None)  # (start() as the daemon calls it, its work run here)
-    fetcher.start(kept_at=kept_at)
+    fetcher.start(kept_at=kept_at, held=held)
     fetcher._thread.join()
     fetcher._run()
     handed: list[ForecastFetched] = []
