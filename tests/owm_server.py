@@ -6,17 +6,27 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 FIXTURES = Path(__file__).resolve().parent / "data" / "owm"
 ERROR_401 = {"cod": 401, "message": "Invalid API key. Please see https://openweathermap.org/faq#error401 "
                                     "for more info."}
 ERROR_404 = {"cod": "404", "message": "city not found"}
+
+
+def noon_clock() -> Callable[[], float]:
+    """A wall clock for a fetcher on a real server: noon of a winter day in Paris, moving on in real time. On the real
+    clock, a test with check_at 1 run in the hour before it (or in the 3 h after: a late check) had the round at start
+    stand for the daily one, its tries bounded by the check (two tests failed in a run between 00:53 and 01:00)."""
+    offset_s = datetime(2024, 1, 10, 12, tzinfo=ZoneInfo("Europe/Paris")).timestamp() - time.time()
+    return lambda: time.time() + offset_s
 
 
 def forecast_doc(first_utc: datetime, clouds: Callable[[datetime], int], count: int = 40,

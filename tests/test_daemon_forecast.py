@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -35,6 +37,11 @@ def start(tmp_path: Path, broker: PrivateBroker, probe: MqttProbe, server: OwmSe
     extra = (f"\n[openweathermap]\nkey = {KEY}\nlocation = Chambery,FR\nurl = {server.url}\n"
              f"timeout_s = {timeout_s}\nattempts = 1\n{fallback}")
     config = write_config(tmp_path, ("radiator",), port=broker.port, period=0.2, meter_timeout=1.5, extra=extra)
+    # (the check 12 h away, on the zone's clock: the daemon's is the real one, and with check_at 1 a run in the hour
+    # before it or the 3 h after it made the fetch at start a round for that check, its log and its tries another's)
+    far_off = (datetime.now(ZoneInfo("Europe/Paris")).hour + 12) % 24
+    config.write_text(config.read_text().replace("timezone = Europe/Paris", f"timezone = Europe/Paris\ncheck_at = "
+                                                                            f"{far_off}", 1))
     proc = DaemonProcess(config)
     try:
         probe.wait_for(AVAIL, lambda m: m.text == "online", timeout_s=15, after=after)

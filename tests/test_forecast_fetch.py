@@ -21,7 +21,7 @@ import pytest
 from field.forecast import CAUSE_MAX_CHARS, ForecastFailure, OwmForecast
 from field.forecast_settings import FETCH_LEAD_S, OwmSettings
 from shell.forecast_fetch import ForecastFetched, ForecastFetcher, fetch_once
-from tests.owm_server import ERROR_401, ERROR_404, Answer, OwmServer, fixture, json_answer, serving
+from tests.owm_server import ERROR_401, ERROR_404, Answer, OwmServer, fixture, json_answer, noon_clock, serving
 from tests.test_tls import make_certificates
 from values.local_time import hour, next_occurrence
 
@@ -194,7 +194,7 @@ def test_retries_until_a_good_answer_and_hands_over_once(server: OwmServer) -> N
     # (each failed try is handed over as it comes, not final: a check meanwhile says what failed; the outcome once)
     server.serve(Answer(500, b""), Answer(hang=True), GOOD)
     events: queue.SimpleQueue[object] = queue.SimpleQueue()
-    fetcher = ForecastFetcher(owm(server.url, timeout_s=0.5, attempts=3), 1, PARIS, events)
+    fetcher = ForecastFetcher(owm(server.url, timeout_s=0.5, attempts=3), 1, PARIS, events, clock=noon_clock())
     fetcher.start()
     try:
         first, second, event = events_of(events, 3, tries=True)
@@ -223,7 +223,7 @@ def test_an_internal_error_is_a_failed_try_not_the_end_of_the_thread(
 
     monkeypatch.setattr(fetch_module, "fetch_once", buggy_then_fine)
     events: queue.SimpleQueue[object] = queue.SimpleQueue()
-    fetcher = ForecastFetcher(owm(server.url, attempts=2), 1, PARIS, events)
+    fetcher = ForecastFetcher(owm(server.url, attempts=2), 1, PARIS, events, clock=noon_clock())
     fetcher.start()
     try:
         (event,) = events_of(events, 1)
@@ -237,9 +237,7 @@ def test_tries_are_bounded_and_the_last_failure_is_handed_over(server: OwmServer
     server.serve(Answer(500, b"<html>oops</html>"))  # (a 401 is asked once: test_forecast_retry.py)
     events: queue.SimpleQueue[object] = queue.SimpleQueue()
     # (on a clock at noon: run in the hour before 01:00, the round stood for the daily one, tried again 0.1 s later)
-    noon_s = datetime(2024, 1, 10, 12, tzinfo=PARIS).timestamp() - time.time()
-    fetcher = ForecastFetcher(owm(server.url, attempts=3, retry_interval_s=0.05), 1, PARIS, events,
-                              clock=lambda: time.time() + noon_s)
+    fetcher = ForecastFetcher(owm(server.url, attempts=3, retry_interval_s=0.05), 1, PARIS, events, clock=noon_clock())
     fetcher.start()
     try:
         (event,) = events_of(events, 1)
@@ -303,7 +301,7 @@ def test_a_clock_stepped_back_plans_the_daily_round_again(server: OwmServer,
 
 def test_stop_returns_while_the_server_never_answers(server: OwmServer) -> None:
     server.serve(Answer(hang=True))
-    fetcher = ForecastFetcher(owm(server.url, timeout_s=1.0), 1, PARIS, queue.SimpleQueue())
+    fetcher = ForecastFetcher(owm(server.url, timeout_s=1.0), 1, PARIS, queue.SimpleQueue(), clock=noon_clock())
     fetcher.start()
     time.sleep(0.2)
     began = time.monotonic()
@@ -316,7 +314,8 @@ def test_a_key_written_into_the_url_is_not_logged(server: OwmServer, caplog: pyt
     server.serve(GOOD)
     caplog.set_level(logging.INFO)
     events: queue.SimpleQueue[object] = queue.SimpleQueue()
-    fetcher = ForecastFetcher(owm(f"{server.url}?units=metric&APPID=pastedsecret0123&lang=fr"), 1, PARIS, events)
+    fetcher = ForecastFetcher(owm(f"{server.url}?units=metric&APPID=pastedsecret0123&lang=fr"), 1, PARIS, events,
+                              clock=noon_clock())
     fetcher.start()
     try:
         events_of(events, 1)

@@ -11,7 +11,7 @@ import logging
 import queue
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ from field.forecast_settings import KEEP_AT_START_S, OwmSettings
 from shell.forecast_fetch import ForecastFetched, ForecastFetcher, fetch_once, request_digest
 from tests.field_house import at, field_config
 from tests.harness import Harness
-from tests.owm_server import ERROR_401, ERROR_404, Answer, OwmServer, fixture, json_answer, serving
+from tests.owm_server import ERROR_401, ERROR_404, Answer, OwmServer, fixture, json_answer, noon_clock, serving
 from tests.test_forecast_kept import OWM, PARIS
 from tests.test_forecast_retry import LIMITED
 
@@ -137,16 +137,15 @@ def test_the_saver_writes_a_wait_at_once() -> None:
 
 # --- the start's fetch ------------------------------------------------------------------------------------
 
-def start(server_url: str, held: ForecastFailure | None, key: str = KEY) -> tuple[ForecastFetcher, queue.SimpleQueue]:
-    now = time.time()
+def start(server_url: str, held: ForecastFailure | None, clock: Callable[[], float],
+          key: str = KEY) -> tuple[ForecastFetcher, queue.SimpleQueue]:
     events: queue.SimpleQueue[object] = queue.SimpleQueue()
-    fetcher = ForecastFetcher(owm(server_url, key), (time.localtime(now).tm_hour + 12) % 24, PARIS, events)
+    fetcher = ForecastFetcher(owm(server_url, key), 1, PARIS, events, clock=clock)
     fetcher.start(held=held)
     return fetcher, events
 
 
-def held_for(url: str, wait_s: float) -> ForecastFailure:
-    now = time.time()
+def held_for(url: str, wait_s: float, now: float) -> ForecastFailure:
     return ForecastFailure("HTTP 429: limited", now - 5, retry_after_s=wait_s, ask_again_after=now - 5 + wait_s,
                            request_digest=request_digest(owm(url)))
 
@@ -154,7 +153,8 @@ def held_for(url: str, wait_s: float) -> ForecastFailure:
 def test_a_start_while_the_server_asks_to_wait_does_not_ask(server: OwmServer,
                                                             caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
-    fetcher, events = start(server.url, held_for(server.url, 600))
+    clock = noon_clock()  # (the 01:00 check far off, whatever the time the suite runs)
+    fetcher, events = start(server.url, held_for(server.url, 600, clock()), clock)
     try:
         time.sleep(0.5)
         assert events.empty() and server.requests == []
@@ -165,10 +165,11 @@ def test_a_start_while_the_server_asks_to_wait_does_not_ask(server: OwmServer,
 
 
 def test_a_wait_dated_after_now_is_not_held(server: OwmServer) -> None:
-    now = time.time()  # (the clock went back since the failure)
+    clock = noon_clock()
+    now = clock()  # (the clock went back since the failure)
     held = ForecastFailure("HTTP 429: limited", now + 600, ask_again_after=now + 1200,
                            request_digest=request_digest(owm(server.url)))
-    fetcher, events = start(server.url, held)
+    fetcher, events = start(server.url, held, clock)
     try:
         assert isinstance(events.get(timeout=5.0), ForecastFetched) and len(server.requests) == 1
     finally:
@@ -177,7 +178,8 @@ def test_a_wait_dated_after_now_is_not_held(server: OwmServer) -> None:
 
 def test_a_start_with_another_key_asks_at_once(server: OwmServer, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
-    fetcher, events = start(server.url, held_for(server.url, 600), key="0123456789abcdef")
+    clock = noon_clock()
+    fetcher, events = start(server.url, held_for(server.url, 600, clock()), clock, key="0123456789abcdef")
     try:
         event = events.get(timeout=5.0)
         assert isinstance(event, ForecastFetched) and isinstance(event.result, OwmForecast)

@@ -19,7 +19,7 @@ from field.forecast_settings import OwmSettings
 from shell.forecast_fetch import ForecastFetched, ForecastFetcher
 from tests.field_house import at, field_config, ticks
 from tests.harness import Harness
-from tests.owm_server import Answer, OwmServer, fixture, forecast_doc, serving, utc
+from tests.owm_server import Answer, OwmServer, fixture, forecast_doc, noon_clock, serving, utc
 
 PARIS = ZoneInfo("Europe/Paris")
 OWM = "\n[openweathermap]\nkey = 0123456789abcdef\nlocation = Chambery,FR\n"
@@ -98,11 +98,11 @@ def owm(url: str) -> OwmSettings:
 def test_a_start_soon_after_the_kept_fetch_does_not_fetch(server: OwmServer, kept_age_s: float | None,
                                                           fetches: bool, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
-    now = time.time()
-    # (the daily round far off: 3 h before the next check_at at least, whatever the hour the test runs)
-    check_at = (time.localtime(now).tm_hour + 12) % 24
+    # (on a clock at noon: the round before the 01:00 check far off, whatever the hour the test runs)
+    clock = noon_clock()
+    now = clock()
     events: queue.SimpleQueue[object] = queue.SimpleQueue()
-    fetcher = ForecastFetcher(owm(server.url), check_at, PARIS, events)
+    fetcher = ForecastFetcher(owm(server.url), 1, PARIS, events, clock=clock)
     fetcher.start(kept_at=None if kept_age_s is None else now - kept_age_s)
     try:
         if fetches:

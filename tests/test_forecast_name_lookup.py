@@ -23,7 +23,7 @@ import shell.http_deadline as http_deadline
 from field.forecast import ForecastFailure, OwmForecast
 from field.forecast_settings import OwmSettings
 from shell.forecast_fetch import ForecastFetched, ForecastFetcher, fetch_once
-from tests.owm_server import Answer, OwmServer, fixture, serving
+from tests.owm_server import Answer, OwmServer, fixture, noon_clock, serving
 from tests.test_forecast_kept import PARIS
 
 NAME = "owm.example.invalid"
@@ -91,7 +91,7 @@ def test_the_next_try_is_not_held_by_a_lookup_that_hangs(server: OwmServer, slow
     # the hung lookup is asked once, the next tries waiting on it (no thread left behind at each try).
     slow_resolver.delays.append(30.0)
     events: queue.SimpleQueue[object] = queue.SimpleQueue()
-    fetcher = ForecastFetcher(named(server, attempts=3), 1, PARIS, events)
+    fetcher = ForecastFetcher(named(server, attempts=3), 1, PARIS, events, clock=noon_clock())
     began = time.monotonic()
     fetcher.start()
     try:
@@ -105,7 +105,7 @@ def test_the_next_try_is_not_held_by_a_lookup_that_hangs(server: OwmServer, slow
 
 def test_a_stop_does_not_wait_for_a_lookup_that_hangs(server: OwmServer, slow_resolver: Resolver) -> None:
     slow_resolver.delays.append(30.0)
-    fetcher = ForecastFetcher(named(server, timeout_s=10.0), 1, PARIS, queue.SimpleQueue())
+    fetcher = ForecastFetcher(named(server, timeout_s=10.0), 1, PARIS, queue.SimpleQueue(), clock=noon_clock())
     fetcher.start()
     time.sleep(0.2)
     began = time.monotonic()
