@@ -21,6 +21,7 @@ from field.fallback_settings import (
 from field.forecast_settings import ForecastSettings, OwmSettings, read_forecast_settings
 from integrations.domoticz_orders import (
     as_domoticz_reads,
+    normally_closed_doubt,
     on_order_doubt,
     order_doubt,
     order_problem,
@@ -248,11 +249,12 @@ def _check_domoticz_payloads(reader: SectionReader, topic_in: str, equipments: S
     for load in equipments:
         if load.options.get("topic_set_power") != topic_in:
             continue
-        for key in ("json_on", "json_off"):
+        docs = {key: _json_object(load.options.get(key)) for key in ("json_on", "json_off")}
+        for key, other in (("json_on", "json_off"), ("json_off", "json_on")):
             payload = load.options.get(key)
             if payload is None:
                 continue
-            if (doc := _json_object(payload)) is None:
+            if (doc := docs[key]) is None:
                 reader.problems.append(ConfigProblem(load.name, key, f"{str(payload)[:80]!r} is not a JSON object, "
                                                      f"which Domoticz's input ({topic_in}) drops: the relay would "
                                                      "never switch (a `}` missing? a line of it not indented?)"))
@@ -264,12 +266,14 @@ def _check_domoticz_payloads(reader: SectionReader, topic_in: str, equipments: S
                 # (JSON that Domoticz reads and drops, or acts on no device with: the same silent relay)
                 reader.problems.append(ConfigProblem(load.name, key, f"{str(payload)[:80]!r}: {problem}: the relay "
                                                      "would never switch"))
-            elif (problem := wrong_way_problem(doc, key)) is not None:  # (read, acted on, but never the right way)
+            elif (problem := wrong_way_problem(doc, key, docs[other])) is not None:  # (acted on, never the right way)
                 reader.problems.append(ConfigProblem(load.name, key, f"{str(payload)[:80]!r}: {problem}"))
             # (one it acts on, read otherwise than written: a Python plugin's device may take a switchcmd "on"; a
-            # json_on's Set Level 0 switches most devices Off, a selector's runs its level 0's actions)
+            # json_on's Set Level 0 switches most devices Off, a selector's runs its level 0's actions; a swapped
+            # pair, a normally-closed relay's or a mistake)
             elif (doubt := order_doubt(doc) or (on_order_doubt(doc) if key == "json_on" else None)
-                  or toggle_doubt(doc)) is not None:
+                  or toggle_doubt(doc)
+                  or (normally_closed_doubt(doc, docs[other]) if key == "json_on" else None)) is not None:
                 reader.warnings.append(ConfigProblem(load.name, key, f"{str(payload)[:80]!r}: {doubt}"))
 
 

@@ -158,25 +158,57 @@ NON_SWITCHING = {"getdeviceinfo": "asks for the device's state (Domoticz publish
                  "addlogmessage": "writes a line in Domoticz's log", "sendnotification": "sends a notification"}
 
 
-def wrong_way_problem(doc: dict[str, object], key: str) -> str | None:
+def switched_device(doc: dict[str, object] | None) -> tuple[object, int | None] | None:
+    """The device a switchlight's or switchscene's order `doc` switches (its command, its idx as Domoticz reads it),
+    or None for any other order: a light's idx and a scene's of the same number are two devices."""
+    if doc is None or doc.get("command") not in ("switchlight", "switchscene"):
+        return None
+    return doc.get("command"), read_idx(doc.get("idx"))
+
+
+def _word(doc: dict[str, object] | None) -> str | None:
+    word = None if doc is None else doc.get("switchcmd")
+    return word.strip().lower() if isinstance(word, str) else None
+
+
+def wrong_way_problem(doc: dict[str, object], key: str, other: dict[str, object] | None = None) -> str | None:
     """Why the order `doc` (a relay's `key`, json_on or json_off, that Domoticz reads: order_problem None) can never
     switch the relay the way `key` means, or None: a command that switches nothing, a switchlight's or switchscene's
-    switchcmd that is the other key's (in any letters: a Python plugin's device takes "off" as Off). Refused: the relay
-    never switched, or ran the wrong way (on while PySEB counted it off and gave its watts to the others)."""
+    switchcmd that is the other key's (in any letters: a Python plugin's device takes "off" as Off) where the relay's
+    `other` order (its json_off to a json_on; None: not a JSON object) switches that device the same way. Refused:
+    the relay never switched, or ran the wrong way (on while PySEB counted it off and gave its watts to the others).
+    Not judged by its word: an order to another device than `other`'s (a scene can only be switched On: a relay on
+    scenes has one to switch it on, another to switch it off), and two swapped on one device (a normally-closed relay,
+    as a Tasmota's json_on = OFF: warned of, normally_closed_doubt)."""
     command = doc.get("command")
     example = '"command": "switchlight", "idx": <its idx>, "switchcmd": "On" (json_on) / "Off" (json_off)'
     if isinstance(command, str) and command in NON_SWITCHING:
         return f"command {command!r} {NON_SWITCHING[command]} and switches nothing: the relay would never switch; " \
                f"write {example}"
+    if command not in ("switchlight", "switchscene") or not isinstance(doc.get("switchcmd"), str):
+        return None
+    meant, opposite = ("On", "Off") if key == "json_on" else ("Off", "On")
+    if _word(doc) != opposite.lower():
+        return None
+    if switched_device(other) is not None and (switched_device(other) != switched_device(doc)
+                                               or _word(other) == meant.lower()):
+        return None  # (another device's order, or the two swapped: a normally-closed relay)
     word = doc.get("switchcmd")
-    if command not in ("switchlight", "switchscene") or not isinstance(word, str):
-        return None
-    meant, other = ("On", "Off") if key == "json_on" else ("Off", "On")
-    if word.strip().lower() != other.lower():
-        return None
-    return (f"switchcmd {word!r} in {key}: Domoticz switches the device {other} when PySEB switches the relay "
+    return (f"switchcmd {word!r} in {key}: Domoticz switches the device {opposite} when PySEB switches the relay "
             f'{meant.lower()}: the relay would switch the wrong way; write "switchcmd": "{meant}" in {key} (and '
-            f'"{other}" in json_{other.lower()})')
+            f'"{opposite}" in json_{opposite.lower()})')
+
+
+def normally_closed_doubt(on: dict[str, object], off: dict[str, object] | None) -> str | None:
+    """A relay's json_on `on` that switches its device Off and json_off `off` that switches the same device On, or
+    None: a normally-closed relay (the load on while the device is Off, as a pilot wire's diode module) switches so,
+    and is taken; written by mistake, the relay runs the wrong way. Warned of, once (on json_on)."""
+    device = switched_device(on)
+    if device is None or device != switched_device(off) or _word(on) != "off" or _word(off) != "on":
+        return None
+    return ('its "switchcmd" is Off, and json_off\'s On, on one device: taken as a normally-closed relay (the load on '
+            "while the device is Off); if the load runs while the device is On, swap them (\"switchcmd\": \"On\" in "
+            "json_on, \"Off\" in json_off): else the relay runs the wrong way, on while PySEB counts it off")
 
 
 def toggle_doubt(doc: dict[str, object]) -> str | None:
