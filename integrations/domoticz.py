@@ -190,24 +190,34 @@ class GridPublisher:
         self._grid = _Flow(idx_grid, send_grid and idx_grid > 0)
         self._injection = _Flow(idx_injection, send_injection and idx_injection > 0)
         self._again_at: float | None = None  # when both flows' values go once more after a connect
+        # ...and after the last connect within a minute before it (a flapping link, or a broker restarted just before
+        # it): that one's own, a minute after it (the first's may go while Domoticz is not back from the same outage)
+        self._again_last_at: float | None = None
 
     def connected(self, now: float) -> None:
         """PySEB's link (re)connected at `now`: both flows' values are sent again RESEND_AFTER_CONNECT_S later (a flow
         not at 0 is sent at every decision anyway: a 0 is what this sends again). A resend still to come is kept: set
-        anew at each connect, a link dropping every 30 s put it off for ever. One whose time came while the link was
-        down (not sent: nothing is then) is set anew, as is one dated further ahead (a clock stepped back)."""
-        pending = self._again_at
-        if pending is None or not 0 < pending - now <= RESEND_AFTER_CONNECT_S:
-            self._again_at = now + RESEND_AFTER_CONNECT_S
+        anew at each connect, a link dropping every 30 s put it off for ever; this connect's goes too, a minute after
+        it (replaced by a later connect's within that minute): the one kept may go before Domoticz is back from the
+        outage this connect ends. One whose time came while the link was down (not sent: nothing is then) is set anew,
+        as is one dated further ahead (a clock stepped back)."""
+        if self._again_at is not None and 0 < self._again_at - now <= RESEND_AFTER_CONNECT_S:
+            self._again_last_at = now + RESEND_AFTER_CONNECT_S
+        else:
+            self._again_at, self._again_last_at = now + RESEND_AFTER_CONNECT_S, None
 
     def update(self, grid_w: float, injection_w: float, now: float) -> list[Message]:
         """The messages for one decision: `grid_w` import (>= 0), `injection_w` export (published
         negative, whichever sign it is given with)."""
         out: list[Message] = []
         # (due, or dated further ahead than it was set: a clock stepped back, sent rather than held back for the step)
-        again = self._again_at is not None and not 0 < self._again_at - now <= RESEND_AFTER_CONNECT_S
-        if again:
+        due = [at is not None and not 0 < at - now <= RESEND_AFTER_CONNECT_S
+               for at in (self._again_at, self._again_last_at)]
+        if due[0]:
             self._again_at = None
+        if due[1]:
+            self._again_last_at = None
+        again = any(due)
         for flow, watts in ((self._grid, round(max(0.0, grid_w))), (self._injection, -round(abs(injection_w)))):
             if flow.enabled and flow.update(watts, now, self.keepalive_s, again):
                 out.append((self.topic_in, sensor_payload(flow.idx, watts)))

@@ -1,8 +1,9 @@
 """The sensors' resend after a connect (RESEND_AFTER_CONNECT_S, test_domoticz_sensors_reconnect) on a link that
 reconnects faster than that: each connect put it off by another 60 s, and a link dropping every 30 s (a flaky Wi-Fi, a
 broker's keepalive too short) never sent it, a flow's 0 lost at the first drop shown in Domoticz until the keepalive's
-(30 min). A reconnect keeps the resend the series' first connect set; one whose time came while the link was down is
-set anew (the link was down then: Domoticz may not be back either)."""
+(30 min). A reconnect keeps the resend the series' first connect set, and has its own a minute later (the first's may
+go before Domoticz is back from the outage the reconnect ends), replaced by a later reconnect's; one whose time came
+while the link was down is set anew (the link was down then: Domoticz may not be back either)."""
 
 from __future__ import annotations
 
@@ -68,3 +69,29 @@ def test_the_regulator_on_a_link_dropping_every_30_s_sends_the_lost_0_a_minute_a
         h.meters(2000, 2000, now + 1.5)
     # its stop, then both 60 s after the series' first connect (NOON + 20); before, never within the 2 minutes
     assert sensors(h.sent, mark) == [(5, "0"), (5, "0"), (6, "0")]
+
+
+def test_a_broker_restart_just_before_the_first_connect_s_resend_gets_a_resend_of_its_own() -> None:
+    # A start at 0, then the broker restarted at 55: PySEB back at 58, Domoticz at its next try (every 30 s). The
+    # resend the start's connect set goes at 60, while Domoticz is still away, lost; the reconnect's own, a minute after
+    # it, is the one Domoticz gets (kept alone, the flow's 0 lost at the restart showed the import until the keepalive).
+    pub = GridPublisher("domoticz/in", 5, 6)
+    pub.connected(0.0)
+    pub.update(400, 0, 1.0)
+    pub.connected(58.0)
+    assert _values(pub.update(0, 0, 59.0)) == ["0"]  # (the import stops: its single 0, lost: Domoticz not back)
+    assert _values(pub.update(0, 0, 60.0)) == ["0", "0"]  # (the start's, kept: lost too)
+    assert pub.update(0, 0, 58.0 + RESEND_AFTER_CONNECT_S - 1) == []
+    assert _values(pub.update(0, 0, 58.0 + RESEND_AFTER_CONNECT_S)) == ["0", "0"]
+
+
+def test_connects_within_the_first_s_minute_share_the_last_one_s_resend() -> None:
+    # (connects at 0, 20 and 45: the first's at 60, the last's at 105, none for the one at 20, which the last's covers)
+    pub = GridPublisher("domoticz/in", 5, 6)
+    sent = []
+    for t in range(0, 200, 5):
+        if t in (0, 20, 45):
+            pub.connected(float(t))
+        if pub.update(0, 0, float(t)):
+            sent.append(t)
+    assert sent == [0, 60, 105]
