@@ -177,10 +177,14 @@ def dropped_places(places: list[Topics], why: str, own: Topics | None) -> list[s
     for line in said:
         log.debug("%s", line)
     shown = ", ".join(place.availability for place in places[:MAX_DROPPED_SAID])
+    # (one under this run's node id: its device in HA is this run's too, and only its configs are to clear)
+    mine = next((place for place in places if shares_node(place, own)), None)
+    spare = "" if mine is None else (f" (not the device of node id {mine.node_id!r}: it is this PySEB's too; clear "
+                                     f"only the configs naming {mine.availability}, as its line at DEBUG says)")
     return [f"{why}: {len(places)} places are no longer looked at, their configs left there (availability topics "
             f"{shown} and {len(places) - MAX_DROPPED_SAID} more; each one's, with the commands that clear it by hand, "
             "at DEBUG: [logging] level = DEBUG shows them). If no PySEB runs there, delete those devices in Home "
-            "Assistant"]
+            f"Assistant{spare}"]
 
 
 def _remedy(place: Topics, own: Topics | None) -> str:

@@ -86,3 +86,14 @@ def test_an_unknown_word_at_a_place_under_this_pysebs_node_id_lists_only_the_oth
     [said] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "'junk'" in r.getMessage()]
     assert "mosquitto_pub -r -n -t regul/availability" in said, said
     assert "homeassistant/+/pyseb_test/+/config" not in said or OTHERS_ONLY in said, said
+
+
+def test_a_long_list_with_a_place_under_this_pysebs_node_id_is_not_told_to_delete_this_pysebs_device(
+        tmp_path: Path) -> None:
+    # (folded into one line, the advice was to delete those devices in Home Assistant: this PySEB's own among them)
+    mine = {"prefix": "homeassistant", "node_id": "pyseb_test", "availability_topic": "regul/availability",
+            "state_topic": "regul/ha/state", "starts": 2, "since": NOON - 3600}
+    warnings = _restored(tmp_path, [*(_place(n) for n in range(1, 11)), mine], extra=HA)
+    [said] = [w for w in warnings if "places left alone" in w]
+    assert "7 places are no longer looked at" in said, said
+    assert "not the device of node id 'pyseb_test'" in said and "this PySEB's too" in said, said
