@@ -189,7 +189,7 @@ def plot_report(path: str | Path, report: DailyReport, *days: RecordedDay) -> No
              f"diverted {kwh_text(report.diverted_wh)} kWh, exported {kwh_text(report.exported_wh)} kWh, "
              f"imported {kwh_text(report.imported_wh)} kWh\ncaused import {report.caused_import_wh:.0f} Wh, "
              f"missed {report.missed_wh:.0f} Wh (exported while a load had room), relay switches "
-             + (", ".join(f"{d.name} {d.switches}" for d in report.loads if d.relay) or "none"))
+             + (", ".join(f"{d.name} {d.switches}" for d in _drawn_relays(report, names)) or "none"))
     ax.set_title(title, fontsize=9)
     ax.legend(loc="upper left", fontsize=8)
     ax.grid(alpha=0.3)
@@ -197,6 +197,13 @@ def plot_report(path: str | Path, report: DailyReport, *days: RecordedDay) -> No
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def _drawn_relays(report: DailyReport, names: Sequence[str]) -> list[LoadDay]:
+    """The relays of `report`, in the order their loads are drawn (`names`), those of its `removed` too: a relay of a
+    day in parts that its last part has not is drawn as the others are (its switches were left out of the title)."""
+    relays = [load for load in (*report.loads, *report.removed) if load.relay]
+    return sorted(relays, key=lambda load: names.index(load.name) if load.name in names else len(names))
 
 
 def _columns(day: RecordedDay, names: Sequence[str]) -> np.ndarray:

@@ -57,6 +57,9 @@ def test_a_day_recorded_in_two_parts_is_drawn_in_one_figure(tmp_path: Path, monk
     assert [mdates.num2date(line.get_xdata()[0]).timestamp() for line in restart] == [paris("2026-06-01", "10:00")]
     assert "2026-06-01 in 2 parts" in ax.get_title()
     assert "PV 4.0 kWh" in ax.get_title()  # (the day's total: 2 kW for the two hours)
+    # The radiator, out of the second part (the day's total lists it under its removed loads), is drawn: its switches
+    # are in the title still, as before the total listed it apart
+    assert ax.get_title().endswith("relay switches radiator 0, towel 0")
 
 
 def test_several_days_are_still_refused_before_any_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
