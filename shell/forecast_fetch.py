@@ -20,6 +20,7 @@ from shell.forecast_plan import ForecastPlan, local_time
 from shell.forecast_wait import RATE_LIMIT_WAIT_S, request_digest, retry_after_s
 from shell.owm_get import MAX_BODY_BYTES, fetch_once, request_url
 from values.local_time import hour, next_occurrence
+from values.readings import CLOCK_STEP_BACK_S
 
 __all__ = ["MAX_BODY_BYTES", "RATE_LIMIT_WAIT_S", "ForecastFetched", "ForecastFetcher", "fetch_once", "request_digest",
            "request_url", "retry_after_s"]
@@ -109,6 +110,12 @@ class ForecastFetcher(ForecastPlan):
             # (on the steady clock, as the server counts its wait and the main loop moves the try it awaits by a step)
             if self._pause(max(0.0, self._start_from - self._clock())):
                 return
+            # (a step of the wall clock meanwhile moves the round's bound, as the main loop moves the try it awaits:
+            # left, a step forward ended the round at its first try, the check waiting for the next; one back asked
+            # tries past the check's wait)
+            stepped_s = self._clock() - self._start_from
+            if self._start_at is not None and (stepped_s >= CLOCK_BACK_S or stepped_s <= -CLOCK_STEP_BACK_S):
+                self._start_at += stepped_s
             self._held = None
             self._round("at start")
         elif self._last_round_at is None and self._held is None:  # (else the kept forecast, or the server's wait)

@@ -11,19 +11,21 @@ import json
 import logging
 import queue
 import threading
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from field.forecast import ForecastFailure, parse_owm_answer
+import shell.forecast_fetch as fetch_module
+from field.forecast import ForecastFailure, OwmForecast, parse_owm_answer
 from field.forecast_pending import FetchUnderWay
-from shell.forecast_fetch import ForecastFetcher
+from shell.forecast_fetch import ForecastFetched, ForecastFetcher
 from shell.forecast_wait import request_digest
 from tests.field_house import at, ticks
 from tests.test_forecast_awaited import SUNNY, checks
 from tests.test_forecast_awaited_round import late_night
 from tests.test_forecast_kept import PARIS
-from tests.test_forecast_night import good, night, owm
+from tests.test_forecast_night import good, night, owm, unreachable
 
 LIMITED = "HTTP 429: limited"
 
@@ -85,3 +87,76 @@ def test_a_wait_past_the_check_s_bound_is_said(caplog: pytest.LogCaptureFixture)
     assert "no fetch at start: the last fetch, 5 min ago, failed (HTTP 429: limited)" in caplog.text
     assert "; the 01:00 check due meanwhile does not wait for it: its answer would come more than 20 min after this " \
         "start" in caplog.text
+
+
+def held_night(monkeypatch: pytest.MonkeyPatch, restart: float, held: ForecastFailure, step: tuple[float, float],
+               network_at: float) -> tuple[FetchUnderWay | None, list[str], list[OwmForecast | ForecastFailure]]:
+    """A fetcher started at `restart` with `held`, the wall clock stepped by step[1] s (forward > 0) at step[0] during
+    the pause to the wait's end, which goes on (on the steady clock, as the real one); its network up from
+    `network_at`: the try it hands at start, its tries' times and what it handed over (the failed tries too)."""
+    clock, tries, steps = [restart], [], [step]
+    events: queue.SimpleQueue[ForecastFetched] = queue.SimpleQueue()
+    fetcher = ForecastFetcher(owm(), 1, PARIS, events, clock=lambda: clock[0])
+
+    def fetch_once(_settings: object, _clock: object) -> OwmForecast | ForecastFailure:
+        tries.append(datetime.fromtimestamp(clock[0], PARIS).strftime("%H:%M:%S"))
+        if clock[0] >= network_at:
+            return parse_owm_answer(200, json.dumps(SUNNY).encode(), clock[0])
+        return unreachable(clock[0])
+
+    def pause(seconds: float) -> bool:
+        end = clock[0] + seconds
+        if steps and clock[0] <= steps[0][0] <= end:
+            end += steps.pop()[1]
+        clock[0] = end
+        return False
+
+    def wait_until(moment: float) -> bool:  # (the next night's round: not run)
+        return moment > restart + 3600.0
+
+    monkeypatch.setattr(fetch_module, "fetch_once", fetch_once)
+    fetcher._pause, fetcher._wait_until = pause, wait_until  # type: ignore[method-assign]
+    fetcher._thread = threading.Thread(target=lambda: None)
+    under_way = fetcher.start(held=held)
+    fetcher._thread.join()
+    fetcher._run()
+    handed = []
+    while not events.empty():
+        handed.append(events.get_nowait().result)
+    return under_way, tries, handed
+
+
+def test_a_step_forward_during_the_server_s_wait_moves_the_round_s_bound(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A restart at 01:30 during a 429's wait until 01:40; NTP sets the clock 20 min forward at 01:31, the network up
+    # from 02:05. The check's try, moved with the step, starts at 02:00 (from a start at 01:50 on the new clock), and
+    # the check waits for the round's tries up to 02:10; the round kept its bound on the clock before the step (01:50):
+    # its first try failed, its next was not asked, and the check went on as for 100 % clouds.
+    restart = at(2024, 1, 11, 1, 30)
+    under_way, tries, handed = held_night(monkeypatch, restart, kept_wait(restart - 300.0, restart + 600.0),
+                                          (restart + 60.0, 1200.0), at(2024, 1, 11, 2, 5))
+    assert tries == ["02:00:00", "02:05:00"]
+    assert under_way is not None
+    h = late_night(tmp_path)
+    caplog.set_level(logging.INFO)
+    h.reg.on_forecast(under_way, restart)
+    ticks(h, restart, restart + 60.0, step_s=5.0)
+    h.reg.clock_stepped_forward(1200.0)
+    now = restart + 1260.0
+    for result in handed:
+        came_at = result.at if isinstance(result, ForecastFailure) else result.fetched_at
+        ticks(h, now, came_at + 5.0, step_s=5.0)
+        assert checks(caplog) == []
+        h.reg.on_forecast(result, came_at + 5.0)
+        now = came_at + 6.0
+    ticks(h, now, now + 10.0, step_s=1.0)
+    assert len(checks(caplog)) == 1 and "clouds 10 % on 2024-01-11 (openweathermap)" in checks(caplog)[0]
+
+
+def test_a_step_back_during_the_server_s_wait_moves_the_round_s_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The same, the clock set 10 min back at 01:31, no network: the check waits for the tries up to 01:40 (from a start
+    # at 01:20 on the new clock), the tries at 01:30 and 01:35; the round asked at 01:40 too, for no check.
+    restart = at(2024, 1, 11, 1, 30)
+    _, tries, _ = held_night(monkeypatch, restart, kept_wait(restart - 300.0, restart + 600.0),
+                             (restart + 60.0, -600.0), at(2024, 1, 11, 3))
+    assert tries == ["01:30:00", "01:35:00"]
