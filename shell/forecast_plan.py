@@ -74,8 +74,11 @@ class ForecastPlan:
         wait of 10 min had no fetch at start, and its late check went on at once as for 100 % clouds."""
         assert self._held is not None
         until, check_at = self._held[1], self._check_for(now)
-        serves = check_at - now <= FETCH_LEAD_S and (
-            check_at <= now or self._round_time(check_at - FETCH_LEAD_S, check_at) is None)
+        # (that round's time past already, its try now would answer past the check too: a restart at 00:59:50 in a
+        # wait from before it (a 429 at 23:50 asking 75 min) had nothing asked for the check, "the clock went forward")
+        round_at = self._round_time(check_at - FETCH_LEAD_S, check_at)
+        serves = check_at - now <= FETCH_LEAD_S and (check_at <= now or round_at is None or not answered_by(
+            max(round_at, now), self.settings.timeout_s, check_at))
         if serves and self._tried_for("at start", now, until, check_at):
             self._start_from = until
             log.info("forecast: the last fetch, %.0f min ago, failed (%s), and the server asks to wait: the fetch at "

@@ -50,16 +50,22 @@ def started(now: float, held: ForecastFailure) -> FetchUnderWay | None:
     (at(2024, 1, 11, 1, 30), at(2024, 1, 11, 1, 25), at(2024, 1, 11, 1, 40), ["11 01:40:00"]),
     # the check due 2 min after the start, the round before it asked already (its 429 at 00:55)
     (at(2024, 1, 11, 0, 58), at(2024, 1, 11, 0, 55), at(2024, 1, 11, 1, 5), ["11 01:05:00"]),
+    # a restart seconds before the check, the wait from before the round's time (a 429 at 23:50 asking 75 min): the
+    # round, at its time past the wait, would answer past the check; nothing was asked, "the clock went forward"
+    (at(2024, 1, 11, 0, 59, 50), at(2024, 1, 10, 23, 50), at(2024, 1, 11, 1, 5), ["11 01:05:00"]),
     # the wait ending past the 20 min: not asked for that check (the next night's round asks)
     (at(2024, 1, 11, 1, 30), at(2024, 1, 11, 1, 25), at(2024, 1, 11, 2), []),
     # (as before: a wait ending in time for the check, the round before check_at asks then)
     (at(2024, 1, 11, 0, 20), at(2024, 1, 11, 0, 15), at(2024, 1, 11, 0, 30), ["11 00:30:00"]),
-], ids=["late", "before-the-check", "past-20-min", "daily-round"])
+], ids=["late", "before-the-check", "seconds-before-the-check", "past-20-min", "daily-round"])
 def test_a_restart_during_the_server_s_wait_asks_at_its_end_for_a_check_due_meanwhile(
-        monkeypatch: pytest.MonkeyPatch, restart: float, failed_at: float, until: float, asked: list[str]) -> None:
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, restart: float, failed_at: float,
+        until: float, asked: list[str]) -> None:
+    caplog.set_level(logging.INFO)
     tries, _ = night(monkeypatch, restart, lambda now: good, held=kept_wait(failed_at, until),
                      until=at(2024, 1, 11, 3))
     assert tries == asked
+    assert "the clock went forward" not in caplog.text  # (it did not)
 
 
 def test_the_late_check_waits_for_the_try_at_the_wait_s_end(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
