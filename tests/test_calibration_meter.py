@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from calibration.meter import answered, echo_percent, meter_watts, variator_booted
+from calibration.sweep_config import load_sweep_target
+from calibration.sweep_readings import StepReadings
+from tests.sweep_support import CMD, NAN_READING, READ_ERROR, write_config
 
 READING = (b'{ "voltage": 231.40, "current": 1.23, "power": 276.00, "energy": 1234.00, '
            b'"frequency": 50.00, "powerfactor": 0.98, "ppm_err": 0}')
@@ -70,3 +75,14 @@ def test_an_echo_answers_the_oldest_unanswered_command_at_its_whole_percent() ->
     # Answered already: a variator stuck at 100 % answering the next command with 100 % answers no command (within
     # 5 s of it, it was taken for the answer to the one before, and 100 %'s watts went in as the step's).
     assert answered(100.0, [95.0]) == 0
+
+
+def test_a_sweeps_meter_read_at_the_wrong_field_is_named_whichever_reading_came_first(tmp_path: Path) -> None:
+    # The stop's advice is the first unusable reading's: a PZEM's nan reading first, it named no field (a flaky test).
+    section = f"topic_set_power = {CMD}\ntopic_read_power = smeter/pzem/ECS\njson_read_power = ENERGY.Power\n"
+    readings = StepReadings(load_sweep_target(write_config(tmp_path, 1, section), "ecs"), meter_timeout_s=30.0)
+    for payload in (NAN_READING, READ_ERROR, READING):
+        assert readings.take(payload, 50.0) is None
+    assert readings.silent_reason() == ("the meter on smeter/pzem/ECS gave no usable reading for 30 s (no "
+                                        "'ENERGY.Power' field; its watts look to be at power: set [ecs] "
+                                        "json_read_power = power)")

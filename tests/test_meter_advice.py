@@ -34,6 +34,14 @@ def test_where_the_watts_look_to_be() -> None:
         assert watts_field_hint(payload, "power") is None
 
 
+def test_a_pzem_reading_of_nan_names_power_as_its_good_readings_do() -> None:
+    # PROTOCOL.md: a PZEM prints a NaN as a bare `nan`, which the parser reads and the hint did not: the first reading
+    # refused being a nan one (one in seven of the simulated meter's), the sweep's stop said no field to set.
+    nan_reading = (b'{ "voltage": nan, "current": nan, "power": nan, "energy": nan, "frequency": nan, '
+                   b'"powerfactor": nan, "ppm_err": 0}')
+    assert watts_field_hint(nan_reading, "ENERGY.Power") == "power"
+
+
 def test_a_tasmota_reading_read_with_the_seed_s_field_names_the_path(tmp_path: Path,
                                                                       caplog: pytest.LogCaptureFixture) -> None:
     harness = Harness(write_config(tmp_path))

@@ -148,7 +148,9 @@ def watts_field_hint(payload: bytes, field: str) -> str | None:
     `ENERGY.Power` for the seed's `power`, a PZEM's `power` for `ENERGY.Power`; `.0`, the first channel, of a list of
     numbers). None when the reading has no such key. Asked once per meter, for its warning: never for each reading."""
     try:
-        doc = _json_value(payload.decode("utf-8"))
+        text = payload.decode("utf-8")
+        # (a PZEM's `nan` read as the parser reads it: its nan readings, refused the same, named no field)
+        doc = _json_value(_BARE_NAN.sub("NaN", text) if "nan" in text.lower() else text)
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     wanted = field.rsplit(".", 1)[-1].strip().lower()
