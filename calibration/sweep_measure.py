@@ -210,13 +210,18 @@ class StepMeasure:
         # the 95 % command with 100 %, taken for the 100 % command's answer, and 100 %'s watts went in as 95 %'s.
         count = answered(echo, self._unanswered)
         del self._unanswered[:count]
-        if not count:  # (an echo that answers no command answers a status question the reboot check still awaits)
-            self.questions.answer(at)
+        # (an echo that answers no command answers a status question the reboot check still awaits)
+        owed = not count and self.questions.answer(at) is not None
         if whole_percent(echo) == whole_percent(percent):
             self._confirmed, self._answer_due, self._resend_at = True, None, math.inf
             return None
         if count:
             return None  # (an earlier command's answer, which crossed this one on the broker)
+        if owed and not self._confirmed:
+            # (a question asked before the step's command, answered before it in turn: where the variator ran then, a
+            # variator slow to answer at its default after a reboot; taken for another client's percent, the step was
+            # measured again, then the sweep stopped, "another client commands it")
+            return None
         # Another client's percent (a retained one the variator takes again at each reconnect, an automation): its
         # watts went into the CSV as this step's.
         said = f"the variator reports {echo:g} % where the sweep commands {at_percent} %"

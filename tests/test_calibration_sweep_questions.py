@@ -12,9 +12,11 @@ import pytest
 from calibration.sweep_config import load_sweep_target
 from calibration.sweep_measure import ANSWER_WAIT_S, Event, StepMeasure
 from calibration.sweep_reboot import RESEND_S, RebootCheck
+from calibration.sweep_remeasures import Cause
 from tests.sweep_support import write_config
 from tests.test_calibration_sweep_reboot_check import BOOTED, ECHO_70, PLAN
 
+ECHO_30 = ECHO_70.replace(b"70.00", b"30.00")
 WAIT = ("wait", None)  # no event by the deadline: the clock goes to it
 
 
@@ -110,3 +112,33 @@ def test_a_reboot_voids_the_questions_owed(tmp_path: Path, clock: Clock) -> None
     assert check.verdict(70.0, 0.0, clock.now).again == "the variator rebooted (boot_detected)"
     clock.play(("variator", ECHO_70, 0.1))
     assert check.verdict(70.0, 0.0, clock.now).again is None
+
+
+def test_the_answers_owed_at_another_percent_are_not_another_clients_percent(tmp_path: Path, clock: Clock) -> None:
+    # The variator at 30 % (back from a reboot whose boot_detected was lost), slow to answer: asked 3 times, its first
+    # answer says 30 %, the step commanded again. The two answers still owed (30 %) come before its command's: taken
+    # for another client's percent, the step was commanded and measured again for it, then the sweep stopped, "another
+    # client commands it".
+    step, check, asked = _check(tmp_path, clock)
+    clock.play(WAIT, WAIT, ("variator", ECHO_30, 0.5))
+    assert (check.verdict(70.0, 0.0, clock.now).again or "").startswith("the variator reports 30 %")
+    step.command(70.0)
+    clock.play(("variator", ECHO_30, 0.1), ("variator", ECHO_30, 0.1), ("variator", ECHO_70, 0.1),
+               *[("reading", f'{{"power": 1500.0, "energy": {n}}}'.encode(), 0.1) for n in range(4)])
+    assert step.measure(70.0, clock.now, clock.now)[0] == [1500.0] * 4
+    assert step.remeasures.seen == []
+    assert asked == ["status", "status", "status", "70"]
+
+
+def test_another_clients_percent_after_the_commands_answer_is_one_though_a_question_is_owed(
+        tmp_path: Path, clock: Clock) -> None:
+    # (the firmware answers in turn: once it answered the step's command, it answers no question asked before)
+    step, check, asked = _check(tmp_path, clock)
+    clock.play(WAIT, WAIT, ("variator", ECHO_30, 0.5))
+    check.verdict(70.0, 0.0, clock.now)
+    step.command(70.0)
+    clock.play(("variator", ECHO_70, 0.1), ("variator", ECHO_30, 0.1), ("variator", ECHO_70, 0.1),
+               *[("reading", f'{{"power": 1500.0, "energy": {n}}}'.encode(), PLAN.settle_s) for n in range(4)])
+    step.measure(70.0, clock.now, clock.now)
+    assert [cause for cause, _ in step.remeasures.seen] == [Cause.ELSEWHERE]
+    assert asked == ["status", "status", "status", "70", "70"]
