@@ -13,6 +13,7 @@ from equipments.variable import VariableEquipment
 from field.config import FieldSettings
 from field.domoticz import DomoticzBridge
 from field.domoticz_meter_idx import MeterIdxWatch
+from field.features_decision import FeaturesAtDecision
 from field.features_restore import FieldRestore
 from field.forecast_book import ForecastBook
 from field.forecast_pending import FetchNews
@@ -26,8 +27,9 @@ from integrations.domoticz_control import EcsMode
 from settings.sections import MqttSettings
 
 
-class FieldFeatures:
-    """Full tank, fallback, Domoticz and Home Assistant for one regulator's loads."""
+class FieldFeatures(FeaturesAtDecision):
+    """Full tank, fallback, Domoticz and Home Assistant for one regulator's loads (what each decision asks of them:
+    field/features_decision.py)."""
 
     def __init__(self, field: FieldSettings, loads: Sequence[Equipment], publish: Publish, tz: tzinfo | None,
                  max_meter_power_w: float, mqtt: MqttSettings | None = None, meter_timeout_s: float = 10.0,
@@ -169,7 +171,7 @@ class FieldFeatures:
         if self.heater is not None:
             self.heater.clock_stepped_back(step_s, now)
 
-    # --- timers and decisions -----------------------------------------------------------------------------
+    # --- timers (what each decision asks: field/features_decision.py) -------------------------------------
     def start(self, now: float) -> None:
         """The regulator starts: daily clear times count from now (or from the restored status's time); the water
         heater's mode holds before the loads' first commands."""
@@ -195,64 +197,6 @@ class FieldFeatures:
         """The regulation is suspended (its unforced loads at 0 W already): nothing of ours switches one on meanwhile
         (a full tank's re-check)."""
         self.tanks.regulation_suspended()
-
-    def regulated(self, loads: Sequence[Equipment], now: float) -> list[Equipment]:
-        """`loads` the allocation may use now (in order): not the heater while its mode is off, nor a load
-        held at 0 W by a full-tank re-probe, nor a variator whose output is gated off."""
-        off = self.heater.heater if self.heater is not None and self.heater.excluded() else None
-        if off is None and not self.tanks.holds_any():
-            for variator in self._variators:  # (a plain loop, cheaper than a comprehension: every decision)
-                if variator.output_off:
-                    break
-            else:
-                return list(loads)  # the usual case, at every decision
-        return self._left_in(loads, off, now)
-
-    def _left_in(self, loads: Sequence[Equipment], off: Equipment | None, now: float) -> list[Equipment]:
-        """`regulated`'s `loads` when one may be left out, `off` the heater its mode keeps off. (A method of its own:
-        its comprehension reads the caller's names, which made them cells, made anew at every decision.)"""
-        gated = [load for load in self._variators if load.output_off]
-        return [load for load in loads if load is not off and load not in gated and not self.tanks.excluded(load, now)]
-
-    def after_held(self, loads: Sequence[Equipment], now: float) -> dict[str, str]:
-        """The names of `loads` after the first one a full-tank re-probe holds at 0 W now (left out of `regulated`),
-        or after the first variator that has not answered our commands (VariableEquipment.silent), each with why
-        it waits ("measure", "<name> silent"): none may switch on in its place. A silent variator may draw nothing
-        (rebooting, its triac off): the loop raised it in vain, a relay after it came on "over a heater at its max",
-        and its min_on_s kept the heater short by that relay's watts for ten minutes once the variator was back."""
-        held = self.tanks.holds_any()
-        if not held:
-            for variator in self._variators:  # (a plain loop, cheaper than any() on a generator: every decision)
-                if variator.silent(now):
-                    break
-            else:
-                return {}  # the usual case, at every decision
-        for index, load in enumerate(loads):
-            if isinstance(load, VariableEquipment) and load.silent(now):
-                why = f"{load.name} silent"
-            elif held and self.tanks.excluded(load, now):
-                why = "measure"
-            else:
-                continue
-            return {after.name: why for after in loads[index + 1:]}
-        return {}
-
-    def beliefs_in_doubt(self, now: float) -> bool:
-        """True while a load's believed watts may be wrong (a heater suspected full, or the house just fell by
-        part of its watts): a load of unknown power is not measured then, its measure being the house's step
-        less the others' beliefs."""
-        return self.tanks.in_doubt(now)
-
-    def draws_in_doubt(self, now: float, beliefs_in_doubt: bool) -> list[str]:
-        """The variable loads that may draw nothing whatever they are believed to, by name: suspected full (only
-        while `beliefs_in_doubt`, that method's answer at `now`), or a variator silent (rebooting, its triac off). A
-        relay before one counts none of its watts as what it would give back (a heater's cut read as its give-back
-        switched a relay on into an import)."""
-        doubted = self.tanks.doubted(now) if beliefs_in_doubt else []  # (a new list: ours to add to)
-        for variator in self._variators:  # (a plain loop, cheaper than a comprehension added on: every decision)
-            if variator.silent(now) and variator.name not in doubted:
-                doubted.append(variator.name)
-        return doubted
 
     def reconcile(self, now: float) -> None:
         """Show the regulator's own force changes on the Domoticz force switches."""
