@@ -21,7 +21,8 @@ from core.decision_gate import DecisionGate
 from core.forces import keep_forces_off_lengths, start_loads
 from core.meters import EnergyCounter
 from core.stale_guard import StaleGuard
-from equipments.base import Command, Equipment, Publish, QueueFull
+from equipments.base import Equipment
+from equipments.load_command import Command, Publish, QueueFull
 from equipments.variable import VariableEquipment
 from field.features import FieldFeatures
 from settings.config import Settings

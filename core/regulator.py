@@ -29,7 +29,8 @@ from core.regulator_topics import RegulatorTopics
 from core.shed_follow import ShedFollow
 from core.stale_guard import StaleGuard
 from core.status_pacing import StatusPacing
-from equipments.base import Command, Equipment, Publish
+from equipments.base import Equipment
+from equipments.load_command import Command, Publish
 from field.features import FieldFeatures
 from field.forcers import forcer_name
 from field.forecast_pending import FetchNews, FetchUnderWay

@@ -14,7 +14,8 @@ from typing import Any, cast
 
 from core.decision_summary import DecisionSummary
 from core.status_pacing import StatusPacing
-from equipments.base import Equipment, Publish
+from equipments.base import Equipment
+from equipments.load_command import Publish
 from field.features import FieldFeatures
 from settings.config import Settings
 from status.document import build_status

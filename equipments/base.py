@@ -5,66 +5,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
+# A user's own load class (docs/configuration.md: a type `package.module:Class`) imports what it builds on from here,
+# as the package's __all__ names them: these moved out (equipments/load_command.py, load_build.py), re-exported
+# (imported `as` themselves) so that such a class still imports; PySEB's own modules import them where they are.
+from equipments.load_build import BuildContext as BuildContext
+from equipments.load_build import EquipmentBuildError as EquipmentBuildError
+from equipments.load_command import Command as Command
+from equipments.load_command import Publish
 from equipments.power_log import STEP_LOG_S, PowerLog
 from settings.options import REQUIRED, Option
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[..., Any]  # publish(topic, payload, retain=False)
-
-
-class QueueFull(RuntimeError):
-    """What a publish function raises when it refused a message for now, its queue full (the daemon's link: paho's
-    PAHO_QUEUE_MAX messages the broker has not acknowledged). The daemon's link owes a retained daily report so
-    refused, sent once paho has room (shell/owed_messages.py); a refusal for any other reason is not owed."""
-
 PowerListener = Callable[[float, float], None]  # listener(commanded_w, now), after every set_power
 
 # Who forced a load (`Equipment.forced_by`): a rule only ever undoes its own force.
 FORCED_BY_USER = "user"  # a regul/mode command
-# The most watts a load's option may say: far over a house's supply (a three-phase 63 A one is 43 kW), and a bound:
-# 1e308 W passed, and a force was logged with a 300-digit wattage.
-MAX_LOAD_W = 100_000.0
-# No load worth diverting a PV surplus to draws less: a max_power under this is likelier kilowatts (2.3 for 2300).
-SMALL_LOAD_W = 50.0
-
-
-def kilowatts_hint(given_w: float) -> str:
-    """What a max_power under SMALL_LOAD_W is likelier to mean, said the same by the variator's refusal and the
-    relays' warning."""
-    return f"max_power is in watts (a {given_w:g} kW load is max_power = {given_w * 1000:.0f})"
-
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    """A message that puts a load in its current state; re-sent after a reconnect or a device boot."""
-
-    topic: str
-    payload: str
-    retain: bool
-
-
-@dataclass(frozen=True, slots=True)
-class BuildContext:
-    """What a load needs at construction besides its own options."""
-
-    config_dir: Path  # relative paths in the config are relative to the config file
-    # [evaluate] demo_speed: the live demo's house runs this many times faster than the daemon's clock, whose once a
-    # minute for a load's steps in the log was half an hour of the demo's (every heater step hidden in one line)
-    demo_speed: float = 1.0
-
-
-class EquipmentBuildError(ValueError):
-    """A load's options parsed but cannot be used (e.g. its calibration file is bad); names the key."""
-
-    def __init__(self, key: str | None, message: str) -> None:
-        self.key = key
-        super().__init__(message)
-
 
 BASE_OPTIONS: tuple[Option, ...] = (
     Option("topic_set_power", str, REQUIRED, "MQTT topic the load's commands go to"),

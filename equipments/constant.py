@@ -5,15 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from equipments.base import (
-    BASE_OPTIONS,
-    FORCED_BY_USER,
-    MAX_LOAD_W,
-    BuildContext,
-    Command,
-    Equipment,
-    EquipmentBuildError,
-)
+from equipments.base import BASE_OPTIONS, FORCED_BY_USER, Equipment
+from equipments.load_build import MAX_LOAD_W, BuildContext, EquipmentBuildError
+from equipments.load_command import Command
 from equipments.power_log import force_line
 from settings.options import REQUIRED, Option
 from values.payloads import same_payload

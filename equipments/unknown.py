@@ -7,8 +7,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from equipments.base import MAX_LOAD_W, Equipment
+from equipments.base import Equipment
 from equipments.constant import RELAY_OPTIONS
+from equipments.load_build import MAX_LOAD_W
 from equipments.power_log import force_line
 from equipments.unknown_force import ForcedTrialRelay
 from settings.options import Option

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from equipments.base import BuildContext, Command
 from equipments.constant import RelayEquipment
 from equipments.idle_backoff import IDLE_RETRY_MAX_S, IDLE_RETRY_S, IdleBackoff
+from equipments.load_build import BuildContext
+from equipments.load_command import Command
 from equipments.unknown_measure import OFF_STEP_MAX_S, STEADY_W, HouseMeasure
 
 

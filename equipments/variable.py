@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from equipments.base import BASE_OPTIONS, FORCED_BY_USER, MAX_LOAD_W, BuildContext, EquipmentBuildError
+from equipments.base import BASE_OPTIONS, FORCED_BY_USER
+from equipments.load_build import MAX_LOAD_W, BuildContext, EquipmentBuildError
 from equipments.variable_percents import PercentCommands
 from equipments.variator_echoes import VariatorEchoes
 from settings.options import Option

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from calibration.examples import SHIPPED_CURVES, shipped_example
-from equipments.base import EquipmentBuildError
+from equipments.load_build import EquipmentBuildError
 from values.paths import user_path
 from values.venv import python_command
 

@@ -8,7 +8,9 @@ import logging
 import math
 from typing import TYPE_CHECKING, Any
 
-from equipments.base import SMALL_LOAD_W, BuildContext, Command, Equipment, EquipmentBuildError, kilowatts_hint
+from equipments.base import Equipment
+from equipments.load_build import SMALL_LOAD_W, BuildContext, EquipmentBuildError, kilowatts_hint
+from equipments.load_command import Command
 from equipments.variable_curve import calibration_path, load_calibration
 from values.boots import whole_percent
 

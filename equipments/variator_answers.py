@@ -8,8 +8,10 @@ import logging
 from collections import deque
 from typing import Any
 
-from equipments.base import BuildContext, Command, Equipment
+from equipments.base import Equipment
 from equipments.boot_resends import BOOT_RESEND_WINDOW_S, BOOT_RESENDS_AT_ONCE, BootResendPace
+from equipments.load_build import BuildContext
+from equipments.load_command import Command
 from values.boots import SILENT_AFTER_S, split_device_topic
 
 # The load's own lines, moved here with the code that writes them: the logger name is part of what the log shows

@@ -8,7 +8,7 @@ import logging
 from collections import deque
 from typing import Any
 
-from equipments.base import BuildContext
+from equipments.load_build import BuildContext
 from equipments.variator_answers import VariatorAnswers
 from values.boots import ECHO_LAG_S, boot_message_id, read_variator_status, whole_percent
 from values.shown import shown

@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 from datetime import tzinfo
 from typing import Any
 
-from equipments.base import Equipment, Publish
+from equipments.base import Equipment
+from equipments.load_command import Publish
 from equipments.variable import VariableEquipment
 from field.config import FieldSettings
 from field.domoticz import DomoticzBridge

@@ -9,7 +9,8 @@ import re
 import unicodedata
 from pathlib import Path
 
-from equipments.base import BuildContext, Equipment, EquipmentBuildError
+from equipments.base import Equipment
+from equipments.load_build import BuildContext, EquipmentBuildError
 from equipments.registry import resolve_kind
 from field.config import FIELD_LOAD_OPTIONS, FIELD_SECTIONS
 from settings.ini_file import read_parser

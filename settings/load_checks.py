@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from calibration.examples import is_example_curve
-from equipments.base import SMALL_LOAD_W, Equipment, kilowatts_hint
+from equipments.base import Equipment
 from equipments.constant import CLOSED_LOOP_RELAY_KEYS
+from equipments.load_build import SMALL_LOAD_W, kilowatts_hint
 from equipments.variable_curve import default_calibration_paths
 from settings.problems import ConfigProblem
 from settings.section_reader import SectionReader

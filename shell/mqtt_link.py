@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import paho.mqtt.client as mqtt
 
-from equipments.base import QueueFull
+from equipments.load_command import QueueFull
 from settings.sections import MqttSettings
 from shell import paho_compat
 from shell.broker_hints import connect_failure_hint, silent_broker_reason

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import paho.mqtt.client as mqtt
 
-from equipments.base import Command
+from equipments.load_command import Command
 from shell import paho_compat
 from shell.mqtt_link import MqttLink
 from status.restore_offs import said_of
