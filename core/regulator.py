@@ -16,7 +16,7 @@ from core.day_roll import DayRoll
 from core.decision_gate import DecisionGate
 from core.decision_summary import DecisionSummary
 from core.decisions import DecisionListener, is_relay
-from core.forces import expire_forces, keep_forces_lengths, take_mode_command
+from core.forces import keep_forces_lengths, take_mode_command
 from core.hunting import LoopHunting
 from core.life_cycle import RegulatorLifeCycle
 from core.meter_intake import MeterIntake, NoReading
@@ -25,6 +25,7 @@ from core.meters import EnergyCounter, MeterState
 from core.regulator_decision import RegulatorDecision
 from core.regulator_status import RegulatorStatus
 from core.regulator_suspension import RegulatorSuspension
+from core.regulator_timers import RegulatorTimers
 from core.regulator_topics import RegulatorTopics
 from core.shed_follow import ShedFollow
 from core.stale_guard import StaleGuard
@@ -32,17 +33,18 @@ from core.status_pacing import StatusPacing
 from equipments.base import Equipment
 from equipments.load_command import Command, Publish
 from field.features import FieldFeatures
-from field.forcers import forcer_name
 from field.forecast_pending import FetchNews, FetchUnderWay
 from settings.config import Settings, load_settings
 from settings.version import PYSEB_VERSION
 from values.readings import MeterReading, stepped_back
 
 
-class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSuspension, RegulatorLifeCycle):
+class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSuspension, RegulatorTimers,
+                RegulatorLifeCycle):
     """The decision core. `handle` a message, `tick` the timers, read `status` (its decision step:
     core.regulator_decision; its status: core.regulator_status; its topics: core.regulator_topics; the regulation
-    suspended: core.regulator_suspension; its start, restore and stop: core.life_cycle)."""
+    suspended: core.regulator_suspension; its timers (`tick`, `next_deadline`): core.regulator_timers; its start,
+    restore and stop: core.life_cycle)."""
 
     def __init__(self, settings: Settings, publish: Publish,
                  status_sink: Callable[[dict[str, Any]], None] | None = None) -> None:
@@ -165,36 +167,6 @@ class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSu
         if self._reconciles:
             self.field.reconcile(now)
 
-    def tick(self, now: float) -> None:
-        """Run due timers: daily reset, force expiry, full-tank clear and checks, fallback, stale meters."""
-        if self._started_at is None:
-            self.start(now)
-        self._follow_clock(now)
-        if now >= self._day.next_midnight_at:
-            self._roll_day(now)
-        for load in self.loads:
-            load.accumulate_energy(now)  # energies stay current even while no reading comes
-        # A meter gone stale at this very tick suspends the regulation before any timer commands a load: checked after
-        # them, a full tank's re-check probe due at that tick was sent and cut to 0 W at once (two commands to the
-        # variator in one tick, the probe meaningless; suspended, none starts: FieldFeatures.regulation_suspended).
-        if self._stale_guard.check(now):
-            self._stale_changed(now)
-        for load in self._timed_loads:
-            load.run_timers(now)  # (a variator's re-send held back from a flood of boots)
-        changed = expire_forces(self.loads, now, self._forcer)
-        pacing = self._status_pacing
-        status_due = (pacing.held or pacing.held_until is not None) and pacing.due(now)  # (a call only when held)
-        # (suspended, no decision holds a status back: it goes out every status_interval all the same, the live meter's
-        # watts and the silent one's age in it; it went out at the change only, frozen on every dashboard until the
-        # meter came back)
-        status_due = status_due or (self._stale_guard.reason is not None and pacing.interval_over(now))
-        if self.field.tick(now) or changed or status_due:
-            self.publish_status(now)
-        if self._stale_guard.reason is None and self._gate.decide_after_wait(now, self.loads):
-            self._decide(now)  # (a house reading's decision that waited for a production reading, which did not come)
-        if self._reconciles:
-            self.field.reconcile(now)
-
     def _follow_clock(self, now: float) -> None:
         """A wall clock stepped back since the last message or tick: timed forces keep the time they had left, the
         relays their dwell. Seen
@@ -218,10 +190,6 @@ class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSu
                 self._gate.clock_stepped_back(step_s, now, self.loads)
             if self.controller is not None:
                 self.controller.clock_stepped_back(step_s, self.loads)
-
-    def _forcer(self, forced_by: str | None) -> str:
-        """Who forced a load, as the log says it (`Equipment.forced_by`)."""
-        return forcer_name(forced_by, self.settings.mqtt.topic_mode)
 
     def on_forecast(self, result: FetchNews, now: float) -> None:
         """A forecast fetched by the shell (or its failure, or its try just started: a check due meanwhile waits for
@@ -282,18 +250,3 @@ class Regulator(RegulatorDecision, RegulatorStatus, RegulatorTopics, RegulatorSu
         if take_mode_command(payload, self.loads_by_name, now, self.settings.mqtt.topic_mode) and \
                 self._status_pacing.after_mode_command(now):
             self.publish_status(now)
-
-    def next_deadline(self) -> float | None:
-        """The earliest time a timer is due (a meter going stale, a force ending, midnight, a decision that waited
-        for a production reading, a load's own: a variator's re-send held back), for the daemon to tick at that very
-        moment rather than at its next periodic pass; None before start."""
-        if self._started_at is None:
-            return None
-        due = [self._day.next_midnight_at, *self._stale_guard.deadlines()]
-        due.extend(load.force_end_at for load in self.loads if load.force_end_at is not None)
-        due.extend(at for at in (load.next_timer_at() for load in self.loads) if at is not None)
-        if self._gate.waiting_until is not None:
-            due.append(self._gate.waiting_until)
-        if self._status_pacing.held_until is not None:
-            due.append(self._status_pacing.held_until)
-        return min(due)

@@ -26,7 +26,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # I/O, threads and the wall clock: the daemon loop, the MQTT link, the decision recorder.
     "shell": ("regulation", "shell", "recording"),
     "regulator": ("core.regulator", "core.regulator_decision", "core.regulator_status", "core.regulator_topics",
-                  "core.regulator_suspension", "core.life_cycle"),
+                  "core.regulator_suspension", "core.regulator_timers", "core.life_cycle"),
     # The status document and its restore work on the RegulatorView the regulator hands them.
     "status": ("status",),
     # The config loader (it builds the loads, the field features' settings and the integrations' from one
