@@ -13,7 +13,9 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -110,6 +112,7 @@ class _Tune:
             preexec_fn=_as_nohup_starts_it if how.endswith("nohup") else stop_signals_at_their_default)
         self.started: set[int] = set()  # (the workers and the helpers: none may outlive the tune)
         self.left: list[int] = []
+        self.err = ""  # (its standard error, once left)
 
     def __enter__(self) -> _Tune:
         deadline = time.monotonic() + 60
@@ -119,7 +122,9 @@ class _Tune:
             time.sleep(0.2)
             workers, helpers = _workers_and_helpers(self.proc.pid)
             self.started.update(workers, helpers)
-        assert len(workers) >= 2 and all(_started_work(pid) for pid in workers), "the tune's workers never started"
+        if not (len(workers) >= 2 and all(_started_work(pid) for pid in workers)):
+            self.__exit__()  # (run only after an __enter__ that returned: the tune replayed its whole grid on)
+            pytest.fail(f"the tune's workers never started (exit {self.proc.returncode}): {self.err}")
         time.sleep(1.0)  # (replaying)
         return self
 
@@ -135,12 +140,21 @@ class _Tune:
         self.left = [pid for pid in self.started if _alive(pid)]
         for pid in self.left:  # (not left behind by a failing test either)
             os.kill(pid, signal.SIGKILL)
-        self.proc.communicate(timeout=20)  # (its pipes closed, whatever held them gone)
+        _, self.err = self.proc.communicate(timeout=20)  # (its pipes closed, whatever held them gone)
 
 
 def _unless_the_default(method: str | None) -> None:
     if method == DEFAULT_METHOD:
         pytest.skip(f"{method} is this Python's default: the default-start case ran it")
+
+
+@pytest.fixture
+def scratch() -> Iterator[Path]:
+    """The tune's TMPDIR, empty, short: the fork server listens on a socket in it (pymp-*/listener-*), and under
+    pytest-xdist, in tmp_path, that socket's path was over AF_UNIX's 107 bytes: the forkserver cases' tune ended at once
+    ("AF_UNIX path too long"), and they failed as "workers never started" with the tune's pinned fork undone."""
+    with tempfile.TemporaryDirectory(prefix="tune-") as folder:
+        yield Path(folder)
 
 
 START_METHODS = pytest.mark.parametrize("method", [None, "forkserver"], ids=["default-start", "forkserver"])
@@ -149,10 +163,8 @@ START_METHODS = pytest.mark.parametrize("method", [None, "forkserver"], ids=["de
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
 @START_METHODS
 @pytest.mark.parametrize("how", ["sigint-to-group", "sigterm", "sighup", "sighup-to-group-under-nohup"])
-def test_a_stopped_tune_stops_its_workers_and_removes_its_folder(tmp_path: Path, how: str, method: str | None) -> None:
+def test_a_stopped_tune_stops_its_workers_and_removes_its_folder(scratch: Path, how: str, method: str | None) -> None:
     _unless_the_default(method)
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
     with _Tune(scratch, how, method) as tune:
         proc = tune.proc
         if how == "sigint-to-group":
@@ -175,12 +187,12 @@ def test_a_stopped_tune_stops_its_workers_and_removes_its_folder(tmp_path: Path,
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
 @START_METHODS
-def test_a_tune_killed_hard_leaves_no_worker_running(tmp_path: Path, method: str | None) -> None:
+def test_a_tune_killed_hard_leaves_no_worker_running(scratch: Path, method: str | None) -> None:
     """SIGKILL (the OOM killer, `kill -9`) runs nothing of the tune's: its workers die with it all the same. With the
     fork server's workers (Python 3.14's default), each held the fork server's pipe open: the fork server, waiting for
     its end, stayed, and so did its workers, its children, for ever, a replay's memory each."""
     _unless_the_default(method)
-    with _Tune(tmp_path, "sigkill", method) as tune:
+    with _Tune(scratch, "sigkill", method) as tune:
         tune.proc.send_signal(signal.SIGKILL)
         tune.proc.wait(timeout=20)
     assert tune.left == [], "processes of the tune's pool outlived it"
