@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 __all__ = ["STOP_SIGNALS", "StartHangup", "StoppedWhileStarting", "has_controlling_terminal", "hangups_as_interrupt",
-           "stop_signals_to_catch", "stopping_on_signals"]
+           "stop_signals_held", "stop_signals_to_catch", "stopping_on_signals"]
 
 # SIGTERM (systemd, kill), SIGINT (Ctrl-C), and SIGHUP: a dropped ssh session or a closed terminal sends it to
 # what runs in the foreground, whose Python default is to die at once, with the loads left as they were. SIGUSR1: the
@@ -67,6 +67,22 @@ def hangups_as_interrupt() -> Iterator[None]:
     sigint = getattr(signal, "SIGINT", None)
     with _handling([signum for signum in stop_signals_to_catch() if signum is not sigint], interrupt):
         yield
+
+
+@contextmanager
+def stop_signals_held() -> Iterator[None]:
+    """While inside, a stop signal whose handler is Python's (KeyboardInterrupt: Ctrl-C's, hangups_as_interrupt's) is
+    noted, its handler called on leaving. For a fork: one taken during it has its handler run in Python's at-fork
+    hooks, which ignore an exception (`Exception ignored in: <function _releaseLock ...>`), and a tune stopped just as
+    it forked its workers replayed its whole grid. A fork's child inherits the noting handler until it sets its own.
+    (The main thread only: elsewhere, nothing is held.)"""
+    handlers = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    python = {signum: handler for signum, handler in handlers.items() if callable(handler)}
+    held: list[int] = []
+    with _handling(list(python), lambda signum, frame: held.append(signum)):
+        yield
+    if held:
+        python[signal.Signals(held[0])](held[0], None)
 
 
 def has_controlling_terminal() -> bool:

@@ -23,6 +23,7 @@ import numpy as np
 from localbroker import die_with_parent
 from recording.days import PARTS_WHY, day_of_file, day_parts, part_of_file
 from recording.format import RecordedDay
+from shell.stop_signals import stop_signals_held
 from simulation.config import read_sim_config
 from simulation.metrics import Summary
 from simulation.recorded_part import RecordedPart, read_part, recorded_part
@@ -156,7 +157,8 @@ def run_grid(variants: Sequence[Path], windows: Sequence[Window], period_s: floa
     pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(tasks))), mp_context=_pool_context(),
                                initializer=_quiet_worker)
     try:
-        futures = {pool.submit(_one, str(variants[i]), windows[j], period_s): (i, j) for i, j in tasks}
+        with stop_signals_held():  # (the workers are forked at the first submit: a stop then was lost)
+            futures = {pool.submit(_one, str(variants[i]), windows[j], period_s): (i, j) for i, j in tasks}
         for done, future in enumerate(as_completed(futures), start=1):
             i, j = futures[future]
             results[i][j] = future.result()

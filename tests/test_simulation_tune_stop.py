@@ -30,6 +30,14 @@ GRID = "evaluate.margin=" + ",".join(str(m) for m in range(0, 240, 10))
 WITH_START_METHOD = ("import multiprocessing, runpy, sys; multiprocessing.set_start_method(sys.argv.pop(1)); "
                      "runpy.run_module('simulation', run_name='__main__', alter_sys=True)")
 DEFAULT_METHOD = multiprocessing.get_all_start_methods()[0]  # (the first is the default)
+# `python3 -m simulation` sending itself a stop signal (argv[1]) as it forks its first worker: one taken during the
+# fork, its handler run in the at-fork hooks that follow (logging's, first of the tune's own)
+SIGNAL_AT_THE_FORK = ("import os, runpy, signal, sys; signum = getattr(signal, sys.argv.pop(1)); sent = []\n"
+                      "def send():\n"
+                      "    if not sent:\n"
+                      "        sent.append(os.kill(os.getpid(), signum))\n"
+                      "os.register_at_fork(after_in_parent=send)\n"
+                      "runpy.run_module('simulation', run_name='__main__', alter_sys=True)")
 
 
 def _parents() -> dict[int, int]:
@@ -196,3 +204,19 @@ def test_a_tune_killed_hard_leaves_no_worker_running(scratch: Path, method: str 
         tune.proc.send_signal(signal.SIGKILL)
         tune.proc.wait(timeout=20)
     assert tune.left == [], "processes of the tune's pool outlived it"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the tune forks its workers on Linux")
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
+def test_a_stop_as_the_tune_forks_its_workers_stops_it(scratch: Path, stop: str) -> None:
+    """A Ctrl-C or a `kill` just as the tune forks a worker: Python ran the tune's handler in its at-fork hooks, which
+    ignore an exception (`Exception ignored in: <function _releaseLock ...> KeyboardInterrupt`): the stop was lost, and
+    the tune replayed its whole grid (forked on Linux up to Python 3.13, and from 3.14 too: _pool_context)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", SIGNAL_AT_THE_FORK, stop, "tune", str(TRACE), "-c",
+         str(ROOT / "simulation" / "demo.ini"), "--set", "evaluate.margin=0,10", "--jobs", "2"],
+        cwd=ROOT, env={**os.environ, "TMPDIR": str(scratch)}, capture_output=True, text=True, timeout=300,
+        preexec_fn=stop_signals_at_their_default)
+    assert proc.returncode == 130, proc.stderr
+    assert "interrupted: everything started was stopped" in proc.stderr and "Traceback" not in proc.stderr
+    assert list(scratch.iterdir()) == []

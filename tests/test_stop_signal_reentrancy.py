@@ -72,3 +72,26 @@ def test_a_stop_signal_the_process_was_started_ignoring_stays_ignored() -> None:
         assert signal.SIGHUP in stop_signals_to_catch()
     finally:
         signal.signal(signal.SIGHUP, previous)
+
+
+HELD = textwrap.dedent("""
+    import os, signal, sys
+    sys.path.insert(0, sys.argv[2])
+    from shell.stop_signals import hangups_as_interrupt, stop_signals_held
+
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # (as nohup starts it)
+    with hangups_as_interrupt():
+        try:
+            with stop_signals_held():
+                assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN  # (left ignored: a fork's child keeps it so)
+                os.kill(os.getpid(), signal.SIGTERM)
+                print("held", flush=True)  # (a call: Python runs a pending handler at it)
+        except KeyboardInterrupt:
+            print("raised on leaving")
+""")
+
+
+def test_a_stop_signal_held_is_raised_on_leaving_not_lost() -> None:
+    # (around a fork: its handler run in Python's at-fork hooks, its KeyboardInterrupt was ignored there)
+    result = run_script(HELD, Path("unused"), "the held stop signal hung")
+    assert result.stdout.splitlines() == ["held", "raised on leaving"], result.stdout
