@@ -108,6 +108,8 @@ def day_window(config: Path, day: tuple[Path, ...], step_s: float, kept: Sequenc
     if len(parts) == len(day):
         return daylight(config, day, step_s, parts.__getitem__, shown_as)
     return daylight(config, day, step_s, shown_as=shown_as)
+
+
 def _pool_context() -> BaseContext | None:
     """The workers are the tune's own children, forked from it, on Linux whatever the interpreter's default: with a fork
     server (Python 3.14's default) they are the fork server's, and each holds its pipe open; killed hard (SIGKILL, the
