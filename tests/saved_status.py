@@ -1,5 +1,6 @@
-"""Shared set-up of the status-restore tests (test_status_restore and its _daemon and _cycle files): times in
-December 2026 in Paris, a status file of a day with energies and a forced radiator, and the energies a restore gave."""
+"""Shared set-up of the status-restore tests (test_status_restore and its _daemon and _cycle files, the removed
+loads' counters and report tests): times in December 2026 in Paris, a status file of a day with energies and a
+forced radiator, the energies a restore gave, a run restored from a status file."""
 
 from __future__ import annotations
 
@@ -37,3 +38,22 @@ def energies(h: Harness, now: float) -> tuple[float, float, float, float]:
     status = h.reg.status(now)
     ecs = status["equipments"][0]
     return ecs["energy"], ecs["energy_yesterday"], status["production_energy"], status["production_energy_yesterday"]
+
+
+def run_restored(tmp_path: Path, loads: tuple[str, ...], doc: dict[str, Any] | None, start_s: float, end_s: float,
+                 force_radiator: bool = False, production_w: float = 0) -> tuple[Harness, dict[str, Any]]:
+    """A run from `start_s` to `end_s` with `loads`, restored from `doc`, its meters read every 5 s (no sun unless
+    `production_w`: nothing but a force draws): its harness and the status file it saves at its end (through JSON)."""
+    folder = tmp_path / f"run{int(start_s)}"
+    folder.mkdir()
+    h = Harness(write_config(folder, loads))
+    if doc is not None:
+        h.reg.restore(doc, start_s)
+    h.reg.start(start_s)
+    if force_radiator:
+        h.reg.handle(MODE, b'{"command":"force","name":"radiator","power":1000}', start_s)
+    now = start_s
+    while now < end_s:
+        h.meters(1500, production_w, now)
+        now += 5
+    return h, json.loads(json.dumps(h.reg.status(end_s)))

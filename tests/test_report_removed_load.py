@@ -6,45 +6,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from core.daily_report import DailyFigures, DailyReport
-from tests.configs import write_config
-from tests.harness import MODE, Harness
-from tests.saved_status import REPORT, at
-
-
-def _run(tmp_path: Path, loads: tuple[str, ...], doc: dict[str, Any] | None, start_s: float,
-         end_s: float, force_radiator: bool = False, production_w: float = 0) -> tuple[Harness, dict[str, Any]]:
-    """A run from `start_s` to `end_s` with `loads`, restored from `doc`, its meters read every 5 s (no sun unless
-    `production_w`: nothing but a force draws): its harness and the status file it saves at its end (through JSON)."""
-    folder = tmp_path / f"run{int(start_s)}"
-    folder.mkdir()
-    h = Harness(write_config(folder, loads))
-    if doc is not None:
-        h.reg.restore(doc, start_s)
-    h.reg.start(start_s)
-    if force_radiator:
-        h.reg.handle(MODE, b'{"command":"force","name":"radiator","power":1000}', start_s)
-    now = start_s
-    while now < end_s:
-        h.meters(1500, production_w, now)
-        now += 5
-    return h, json.loads(json.dumps(h.reg.status(end_s)))
+from tests.saved_status import REPORT, at, run_restored
 
 
 def test_a_load_removed_then_put_back_the_same_day_keeps_its_morning_in_the_report(tmp_path: Path) -> None:
     # 08:00-09:00 the radiator forced on (1000 W: ~1 kWh); 09:00-10:00 a run without it; from 10:00 with it again.
-    _, morning = _run(tmp_path, ("ecs", "radiator"), None, at(1, 8), at(1, 9), force_radiator=True,
+    _, morning = run_restored(tmp_path, ("ecs", "radiator"), None, at(1, 8), at(1, 9), force_radiator=True,
                    production_w=3000)
     radiator_wh = morning["report_today"]["loads"]["radiator"]["energy_wh"]
     assert radiator_wh == pytest.approx(1000, rel=0.01)
-    _, without = _run(tmp_path, ("ecs",), morning, at(1, 9, 1), at(1, 10))
+    _, without = run_restored(tmp_path, ("ecs",), morning, at(1, 9, 1), at(1, 10))
     assert "radiator" not in without["report_today"]["loads"]  # (the report names the configured loads)
     assert without["report_today"]["diverted_wh"] >= radiator_wh
-    back, again = _run(tmp_path, ("ecs", "radiator"), without, at(1, 10, 1), at(1, 10, 30))
+    back, again = run_restored(tmp_path, ("ecs", "radiator"), without, at(1, 10, 1), at(1, 10, 30))
     day = again["report_today"]
     assert day["loads"]["radiator"]["energy_wh"] == pytest.approx(radiator_wh)  # was 0: counted from its return
     assert day["loads"]["radiator"]["switches"] == morning["report_today"]["loads"]["radiator"]["switches"]
@@ -87,16 +65,18 @@ def test_a_damaged_entry_of_a_load_no_longer_configured_loses_the_day_nothing() 
 def test_the_report_of_yesterday_sent_at_a_start_lists_yesterday_s_loads_not_this_config_s(tmp_path: Path) -> None:
     # PySEB stopped at 09:00 with the radiator, started the next morning with it renamed (or removed): the report of
     # the day no midnight published said the radiator removed that day (`removed_loads`), though it ran all of it.
-    _, day = _run(tmp_path, ("ecs", "radiator"), None, at(1, 8), at(1, 9), force_radiator=True, production_w=3000)
-    h, _ = _run(tmp_path, ("ecs", "small"), day, at(2, 8), at(2, 8, 1))
+    _, day = run_restored(tmp_path, ("ecs", "radiator"), None, at(1, 8), at(1, 9), force_radiator=True,
+                          production_w=3000)
+    h, _ = run_restored(tmp_path, ("ecs", "small"), day, at(2, 8), at(2, 8, 1))
     assert json.loads(h.on(REPORT)[-1]) == day["report_today"]
 
 
 def test_yesterday_s_report_with_a_damaged_entry_of_a_load_gone_since_is_still_sent(tmp_path: Path) -> None:
     # (its entry left unnamed, as a load no longer configured: read with that day's loads, the report was not sent)
-    _, day = _run(tmp_path, ("ecs", "radiator"), None, at(1, 8), at(1, 9), force_radiator=True, production_w=3000)
+    _, day = run_restored(tmp_path, ("ecs", "radiator"), None, at(1, 8), at(1, 9), force_radiator=True,
+                          production_w=3000)
     day["report_today"]["loads"]["radiator"]["switches"] = "1"
-    h, _ = _run(tmp_path, ("ecs", "small"), day, at(2, 8), at(2, 8, 1))
+    h, _ = run_restored(tmp_path, ("ecs", "small"), day, at(2, 8), at(2, 8, 1))
     sent = json.loads(h.on(REPORT)[-1])
     assert list(sent["loads"]) == ["ecs"] and sent["diverted_wh"] == day["report_today"]["diverted_wh"]
 
@@ -127,9 +107,9 @@ def test_the_log_line_and_the_text_name_a_load_removed_during_the_day() -> None:
 
 def test_the_daemon_s_midnight_log_line_names_a_load_removed_during_the_day(tmp_path: Path,
                                                                            caplog: pytest.LogCaptureFixture) -> None:
-    _, morning = _run(tmp_path, ("ecs", "radiator"), None, at(1, 8), at(1, 9), force_radiator=True,
+    _, morning = run_restored(tmp_path, ("ecs", "radiator"), None, at(1, 8), at(1, 9), force_radiator=True,
                       production_w=3000)
-    without, _ = _run(tmp_path, ("ecs",), morning, at(1, 9, 1), at(1, 10))
+    without, _ = run_restored(tmp_path, ("ecs",), morning, at(1, 9, 1), at(1, 10))
     with caplog.at_level("INFO", logger="core.regulator"):
         without.reg.tick(at(2, 0, 0) + 1)
     line = next(record.getMessage() for record in caplog.records if record.getMessage().startswith("day 2026-12-01"))

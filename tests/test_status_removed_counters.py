@@ -5,34 +5,12 @@ by name (removed_loads). Kept in the status's `removed_equipments` while they ho
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.configs import write_config
-from tests.harness import MODE, Harness
-from tests.saved_status import at
-
-
-def _run(tmp_path: Path, loads: tuple[str, ...], doc: dict[str, Any] | None, start_s: float, end_s: float,
-         force_radiator: bool = False) -> tuple[Harness, dict[str, Any]]:
-    """A run from `start_s` to `end_s` with `loads`, restored from `doc`, the meters read every 5 s: its harness and
-    the status it saves at its end (through JSON)."""
-    folder = tmp_path / f"run{int(start_s)}"
-    folder.mkdir()
-    h = Harness(write_config(folder, loads))
-    if doc is not None:
-        h.reg.restore(doc, start_s)
-    h.reg.start(start_s)
-    if force_radiator:
-        h.reg.handle(MODE, b'{"command":"force","name":"radiator","power":1000}', start_s)
-    now = start_s
-    while now < end_s:
-        h.meters(1500, 0, now)  # (no sun: nothing but a force draws)
-        now += 5
-    return h, json.loads(json.dumps(h.reg.status(end_s)))
+from tests.saved_status import at, run_restored
 
 
 def _counters(doc: dict[str, Any], name: str) -> tuple[float, float]:
@@ -43,7 +21,7 @@ def _counters(doc: dict[str, Any], name: str) -> tuple[float, float]:
 @pytest.fixture
 def morning(tmp_path: Path) -> dict[str, Any]:
     """08:00-09:00 with the radiator forced on (1000 W: ~1 kWh), 700 Wh the day before."""
-    _, doc = _run(tmp_path, ("ecs", "radiator"), None, at(1, 8), at(1, 9), force_radiator=True)
+    _, doc = run_restored(tmp_path, ("ecs", "radiator"), None, at(1, 8), at(1, 9), force_radiator=True)
     next(entry for entry in doc["equipments"] if entry["name"] == "radiator")["energy_yesterday"] = 700.0
     return doc
 
@@ -51,9 +29,9 @@ def morning(tmp_path: Path) -> dict[str, Any]:
 def test_a_load_put_back_the_same_day_resumes_its_counters(tmp_path: Path, morning: dict[str, Any]) -> None:
     radiator_wh = _counters(morning, "radiator")[0]
     assert radiator_wh == pytest.approx(1000, rel=0.01)
-    _, without = _run(tmp_path, ("ecs",), morning, at(1, 9, 1), at(1, 10))
+    _, without = run_restored(tmp_path, ("ecs",), morning, at(1, 9, 1), at(1, 10))
     assert without["removed_equipments"] == [{"name": "radiator", "energy": radiator_wh, "energy_yesterday": 700.0}]
-    _, back = _run(tmp_path, ("ecs", "radiator"), without, at(1, 10, 1), at(1, 10, 30))
+    _, back = run_restored(tmp_path, ("ecs", "radiator"), without, at(1, 10, 1), at(1, 10, 30))
     assert _counters(back, "radiator") == (radiator_wh, 700.0)  # (was 0, 0: its sensor's day started again)
     assert "removed_equipments" not in back  # (the document of every other run is as it was)
 
@@ -61,7 +39,7 @@ def test_a_load_put_back_the_same_day_resumes_its_counters(tmp_path: Path, morni
 def test_kept_counters_roll_at_midnight_and_are_forgotten_after_the_next(tmp_path: Path,
                                                                           morning: dict[str, Any]) -> None:
     radiator_wh = _counters(morning, "radiator")[0]
-    h, _ = _run(tmp_path, ("ecs",), morning, at(1, 9, 1), at(1, 10))
+    h, _ = run_restored(tmp_path, ("ecs",), morning, at(1, 9, 1), at(1, 10))
     h.reg.tick(at(2, 0) + 1)
     assert h.reg.status(at(2, 0) + 2)["removed_equipments"] == [
         {"name": "radiator", "energy": 0.0, "energy_yesterday": radiator_wh}]
@@ -71,16 +49,16 @@ def test_kept_counters_roll_at_midnight_and_are_forgotten_after_the_next(tmp_pat
 
 def test_a_restart_the_next_day_keeps_them_as_yesterday_s(tmp_path: Path, morning: dict[str, Any]) -> None:
     radiator_wh = _counters(morning, "radiator")[0]
-    _, without = _run(tmp_path, ("ecs",), morning, at(1, 9, 1), at(1, 10))
-    _, back = _run(tmp_path, ("ecs", "radiator"), without, at(2, 8), at(2, 8, 1))
+    _, without = run_restored(tmp_path, ("ecs",), morning, at(1, 9, 1), at(1, 10))
+    _, back = run_restored(tmp_path, ("ecs", "radiator"), without, at(2, 8), at(2, 8, 1))
     assert _counters(back, "radiator") == (0.0, radiator_wh)
     # Removed one day, the file read the next with the load still out: yesterday's, then forgotten.
-    _, still_out = _run(tmp_path, ("ecs",), morning, at(2, 9), at(2, 9, 1))
+    _, still_out = run_restored(tmp_path, ("ecs",), morning, at(2, 9), at(2, 9, 1))
     assert still_out["removed_equipments"] == [{"name": "radiator", "energy": 0.0, "energy_yesterday": radiator_wh}]
-    _, later = _run(tmp_path, ("ecs",), still_out, at(3, 9), at(3, 9, 1))
+    _, later = run_restored(tmp_path, ("ecs",), still_out, at(3, 9), at(3, 9, 1))
     assert "removed_equipments" not in later
 
 
 def test_a_file_two_days_old_keeps_nothing(tmp_path: Path, morning: dict[str, Any]) -> None:
-    _, later = _run(tmp_path, ("ecs",), morning, at(3, 9), at(3, 9, 1))
+    _, later = run_restored(tmp_path, ("ecs",), morning, at(3, 9), at(3, 9, 1))
     assert "removed_equipments" not in later

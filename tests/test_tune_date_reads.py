@@ -27,13 +27,18 @@ def _part(path: Path, start: str, decisions: int) -> None:
                      for i in range(decisions)], names=("ecs",), relays=(False,))
 
 
-def test_tune_of_a_date_reads_each_part_once_and_keeps_a_part_of_one_decision(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def _recording_config(tmp_path: Path) -> tuple[Path, Path]:
+    """A config of one heater in Paris recording into `records` (made, empty): the config and that folder."""
     config = write_config(tmp_path, "ecs = variable")
     text = config.read_text().replace("meter_timeout = 10", f"meter_timeout = 10\ntimezone = {PARIS}")
     config.write_text(text + "\n[record]\ndir = records\n")
     records = tmp_path / "records"
     records.mkdir()
+    return config, records
+
+def test_tune_of_a_date_reads_each_part_once_and_keeps_a_part_of_one_decision(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    config, records = _recording_config(tmp_path)
     _part(records / "pyseb-2026-06-01.csv.gz", "12:00:00", 150)
     _part(records / "pyseb-2026-06-01-2.csv.gz", "12:20:00", 1)  # (PySEB stopped a second after its start)
     _part(records / "pyseb-2026-06-01-3.csv.gz", "12:30:00", 150)
@@ -59,11 +64,7 @@ def test_tune_of_a_day_in_parts_reads_each_part_once_for_its_daylight_too(
     # their own).
     import recording.format
 
-    config = write_config(tmp_path, "ecs = variable")
-    text = config.read_text().replace("meter_timeout = 10", f"meter_timeout = 10\ntimezone = {PARIS}")
-    config.write_text(text + "\n[record]\ndir = records\n")
-    records = tmp_path / "records"
-    records.mkdir()
+    config, records = _recording_config(tmp_path)
     _part(records / "pyseb-2026-06-01.csv.gz", "12:00:00", 150)
     _part(records / "pyseb-2026-06-01-2.csv.gz", "12:30:00", 150)
     reads: Counter[str] = Counter()
