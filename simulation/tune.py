@@ -33,6 +33,7 @@ from simulation.replay_inputs import load_trace
 __all__ = ["Window", "day_groups", "day_read", "day_window", "daylight", "run_grid"]
 
 DAYLIGHT_PAD_S = 900.0
+STOP_WAIT_S = 5.0  # a stopped worker's time to end before it is killed
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,9 +185,14 @@ def _stop_now(pool: ProcessPoolExecutor) -> None:
     for worker in workers:
         worker.terminate()
     for worker in workers:
-        worker.join(5)
+        worker.join(STOP_WAIT_S)
+        if worker.is_alive():
+            # (one forked as the stop came still had the tune's noting handler, stop_signals_held's, and took its
+            # SIGTERM for a stop to hold: it went on to replay, its parent gone)
+            worker.kill()
+            worker.join(STOP_WAIT_S)
     if manager is not None:
-        manager.join(5)
+        manager.join(STOP_WAIT_S)
 
 
 def day_groups(paths: Sequence[Path]) -> tuple[list[tuple[Path, ...]], list[str]]:
