@@ -4,10 +4,7 @@ daemon does (same listener, same writer)."""
 from __future__ import annotations
 
 import os
-import signal
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
@@ -19,6 +16,7 @@ from recording.days import DAY_FILE, PARTS_WHY, day_of_file, day_parts, part_of_
 from recording.format import TEXT_MODE_COPY, RecordedDay, RecordError, read_record
 from recording.writer import DayRecorder
 from settings.config import nearest_dir_problem
+from shell.stop_signals import stop_signals_held
 from simulation.config import SimConfig
 from simulation.recorded_house import below_zero_note
 from simulation.recorded_loads import loads_note
@@ -166,24 +164,6 @@ def _holds_a_day(part: Path) -> bool:
 FLUSH_EVERY_S = 3600.0
 
 
-@contextmanager
-def _ctrl_c_after() -> Iterator[None]:
-    """Hold a Ctrl-C until the block is done (then raised as ever): one in the middle of a batch's write left half a
-    gzip member at the end of the file. On the main thread only (where Python takes the signal)."""
-    if threading.current_thread() is not threading.main_thread() \
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        yield
-        return
-    held: list[bool] = []
-    signal.signal(signal.SIGINT, lambda signum, frame: held.append(True))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    if held:
-        raise KeyboardInterrupt
-
-
 class RecordingFactory:
     """A regulator factory for `replay` that records every decision into `directory` as the daemon would."""
 
@@ -237,7 +217,9 @@ class RecordingFactory:
 
     def _write(self) -> None:
         if self.recorder is not None:
-            with _ctrl_c_after():
+            # (a stop (Ctrl-C; `kill`, a hang-up: hangups_as_interrupt) held to the write's end: one in its middle left
+            # half a gzip member at the end of the file, or lost the batch)
+            with stop_signals_held():
                 self.recorder.flush()
 
     def cut_short(self) -> str:

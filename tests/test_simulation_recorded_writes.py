@@ -92,6 +92,30 @@ def test_a_ctrl_c_in_the_middle_of_a_batch_s_write_waits_for_its_end(tmp_path: P
     assert not day.truncated and day.records
 
 
+
+def test_a_kill_in_the_middle_of_a_batch_s_write_waits_for_its_end(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # `kill` (SIGTERM) stops a replay as Ctrl-C does (hangups_as_interrupt); only Ctrl-C waited for the batch's end
+    import recording.writer
+    from shell.stop_signals import hangups_as_interrupt
+
+    append_batch = recording.writer.append_batch
+
+    def kill_halfway(path: Path, text: str, header: str) -> int:
+        signal.raise_signal(signal.SIGTERM)  # (taken by Python at once, in the middle of this write)
+        return append_batch(path, text, header)
+
+    monkeypatch.setattr(recording.writer, "append_batch", kill_halfway)
+    recording_ = RecordingFactory(tmp_path / "records", real_regulator)
+    outside = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with hangups_as_interrupt(), pytest.raises(KeyboardInterrupt):
+            replay(config_paris(tmp_path), write_evening(tmp_path), make_regulator=recording_)
+    finally:
+        signal.signal(signal.SIGINT, outside)
+    day = read_record(tmp_path / "records" / "pyseb-2026-06-01.csv.gz")
+    assert not day.truncated and day.records
+
 @pytest.mark.parametrize("windows", [False, True], ids=["gunzipped", "gunzipped-crlf-bom"])
 def test_a_day_file_uncompressed_is_still_a_recorded_day(live: dict[str, Any], tmp_path: Path, windows: bool,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
