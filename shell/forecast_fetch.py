@@ -145,11 +145,12 @@ class ForecastFetcher(ForecastPlan):
                         # dated by the clock)
                         self._last_round_at = max(self._failed.at, round_at)
                         continue
+                planned = max(run_at, self._clock())  # (its time past already: now, no step while waiting)
                 if self._wait_until(run_at):
                     return
                 if self._clock() < run_at:  # the clock went back while waiting: planned again
                     continue
-                if not self._in_time(check_at, "the round before check_at"):
+                if not self._in_time(check_at, "the round before check_at", planned):
                     self._last_round_at, self._failed = self._clock(), None  # (the next round is the next check's)
                     continue
                 self._held = None
@@ -157,11 +158,12 @@ class ForecastFetcher(ForecastPlan):
                 continue
             again_at = self._again_at(check_at)
             if again_at is not None:
+                planned = max(again_at, self._clock())
                 if self._wait_until(again_at):
                     return
                 if self._clock() < again_at:  # the clock went back while waiting: planned again
                     continue
-                if not self._in_time(check_at, "the try again before check_at"):
+                if not self._in_time(check_at, "the try again before check_at", planned):
                     self._failed = None  # (the next round is the next check's)
                     continue
                 self._round("again before check_at", until=check_at)
@@ -241,7 +243,7 @@ class ForecastFetcher(ForecastPlan):
                     log.info("forecast: the clock went forward to %s, past check_at (%s): %s is asked all the same, "
                              "for that check (late)", local_time(now, self.tz), local_time(check_at, self.tz), rest)
                     continue
-            if (until is not None or for_check) and not self._in_time(until or check_at, rest):
+            if (until is not None or for_check) and not self._in_time(until or check_at, rest, planned):
                 self._handed(result, why)
                 self._failed = None  # (its tries again would be for the next check, whose own round asks)
                 return

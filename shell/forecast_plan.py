@@ -97,13 +97,19 @@ class ForecastPlan:
                  FETCH_LEAD_S / 60, unwaited)
         return None
 
-    def _in_time(self, check_at: float, what: str) -> bool:
+    def _in_time(self, check_at: float, what: str, planned: float) -> bool:
         """Whether a try starting now ends before `check_at`: a wall clock stepped forward past it while waiting (NTP at
         a Pi's boot, fake-hwclock behind) made the round's tries after the check, for a forecast no check reads (the
-        next round asks afresh)."""
+        next round asks afresh). `planned`: when the try was meant to start; one already too late for the check (a
+        start seconds before it) is said so, no step of the clock (which was said of it)."""
         now = self._clock()
-        if answered_by(now, self.settings.timeout_s, check_at):
+        timeout_s = self.settings.timeout_s
+        if answered_by(now, timeout_s, check_at):
             return True
+        if not answered_by(planned, timeout_s, check_at):
+            log.info("forecast: %s is not asked: at %s, its answer would come past check_at (%s); the next round asks",
+                     what, local_time(planned, self.tz), local_time(check_at, self.tz))
+            return False
         log.info("forecast: the clock went forward to %s, past check_at (%s): %s is not asked, the next round asks",
                  local_time(now, self.tz), local_time(check_at, self.tz), what)
         return False

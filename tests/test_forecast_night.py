@@ -279,3 +279,17 @@ def test_a_clock_stepped_forward_past_the_check_asks_nothing_for_it(
     assert tries == ["10 23:00:00", "10 23:05:00", "10 23:10:00", "11 00:10:00", "11 00:15:00", "11 00:20:00",
                      "12 00:10:00"]
     assert "the try again before check_at is not asked" in caplog.text
+
+
+def test_a_start_seconds_before_the_check_says_the_round_is_too_late_not_a_clock_step(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # A restart at 00:59:55 with a forecast kept from 23:00 (no fetch at start, too old to stand for the round): the
+    # round's try, asked now, would answer past the check; not asked, said so. It was said "the clock went forward to
+    # 00:59:55", of no step.
+    caplog.set_level(logging.INFO)
+    tries, _ = night(monkeypatch, at(2024, 1, 11, 0, 59) + 55, lambda now: good, kept_at=at(2024, 1, 10, 23, 0),
+                     until=at(2024, 1, 11, 1, 30))
+    assert tries == []
+    assert "the clock went forward" not in caplog.text
+    assert "forecast: the round before check_at is not asked: at 2024-01-11T00:59:55+01:00, its answer would come " \
+        "past check_at (2024-01-11T01:00:00+01:00); the next round asks" in caplog.text
