@@ -227,9 +227,11 @@ class ForecastBook(KeptForecasts):
         if self.owm_failure is not None:
             failed = f"{self.owm_failure.source}: {self.owm_failure.cause}"
             if self.owm_failure.kept:
-                until = self.owm_failure.ask_again_after  # (kept for it: the check went on, not waiting that long)
+                # (kept for it: the check went on, not waiting that long; the server's wait or, after a refused key or
+                # place, PySEB's own: the cause says which; a date, the wait may end tomorrow)
+                until = self.owm_failure.ask_again_after
                 failed += (f" (at {iso_at(self.owm_failure.at, self.tz)}, kept from before the restart" + (
-                    f"; the server asked to wait until {clock_time(until, self.tz)})" if until is not None else ")"))
+                    f"; not asked again before {iso_at(until, self.tz)})" if until is not None else ")"))
             elif not self.owm_failure.final:
                 failed += f" (the try at {clock_time(self.owm_failure.at, self.tz)}; its round not over)"
             return f"{failed}; {too_old}" if too_old else failed

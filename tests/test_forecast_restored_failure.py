@@ -41,8 +41,9 @@ def test_a_check_without_forecast_after_a_restart_warns_of_the_kept_failure(
     missing = [(r.levelno, r.getMessage()) for r in caplog.records if r.getMessage().startswith("no cloud forecast")]
     # (and the server's wait, which no fetch at start nor the round before check_at outlasted for the check)
     assert missing == [(logging.WARNING, "no cloud forecast for 2024-01-11 (openweathermap: HTTP 429: limited (at "
-                                         "2024-01-11T00:12:00+01:00, kept from before the restart; the server asked to "
-                                         "wait until 02:12:00)): counted as 100 % cloudy, as the seed did")]
+                                         "2024-01-11T00:12:00+01:00, kept from before the restart; not asked again "
+                                         "before 2024-01-11T02:12:00+01:00)): counted as 100 % cloudy, as the seed "
+                                         "did")]
     assert h.reg.status(at(2024, 1, 11, 1, 2))["forecast"]["openweathermap"]["error"] == CAUSE
 
 
