@@ -243,7 +243,7 @@ class ForecastFetcher(ForecastPlan):
                     log.info("forecast: the clock went forward to %s, past check_at (%s): %s is asked all the same, "
                              "for that check (late)", local_time(now, self.tz), local_time(check_at, self.tz), rest)
                     continue
-            if (until is not None or for_check) and not self._in_time(until or check_at, rest, planned):
+            if (until is not None or for_check) and not self._in_time(until or check_at, rest):
                 self._handed(result, why)
                 self._failed = None  # (its tries again would be for the next check, whose own round asks)
                 return

@@ -97,16 +97,17 @@ class ForecastPlan:
                  FETCH_LEAD_S / 60, unwaited)
         return None
 
-    def _in_time(self, check_at: float, what: str, planned: float) -> bool:
+    def _in_time(self, check_at: float, what: str, planned: float | None = None) -> bool:
         """Whether a try starting now ends before `check_at`: a wall clock stepped forward past it while waiting (NTP at
         a Pi's boot, fake-hwclock behind) made the round's tries after the check, for a forecast no check reads (the
-        next round asks afresh). `planned`: when the try was meant to start; one already too late for the check (a
-        start seconds before it) is said so, no step of the clock (which was said of it)."""
+        next round asks afresh). `planned`: when a round's first try was meant to start; one already too late for the
+        check (a start seconds before it) is said so, no step of the clock (which was said of it). None: a round's
+        next try, planned in time (the round ends at one that is not): a step."""
         now = self._clock()
         timeout_s = self.settings.timeout_s
         if answered_by(now, timeout_s, check_at):
             return True
-        if not answered_by(planned, timeout_s, check_at):
+        if planned is not None and not answered_by(planned, timeout_s, check_at):
             log.info("forecast: %s is not asked: at %s, its answer would come past check_at (%s); the next round asks",
                      what, local_time(planned, self.tz), local_time(check_at, self.tz))
             return False
