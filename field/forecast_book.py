@@ -21,7 +21,7 @@ from field.forecast import (
     unit_doubts,
 )
 from field.forecast_keep import FULL_AHEAD, KEEP_PAST_DAYS, KEPT_DIGEST, MAX_OWM_AGE_S, KeptForecasts, iso_at
-from field.forecast_pending import FetchUnderWay, clock_time
+from field.forecast_pending import FetchUnderWay, clock_time, clock_time_on, own_wait
 from values.local_time import local_date
 
 log = logging.getLogger(__name__)
@@ -228,10 +228,11 @@ class ForecastBook(KeptForecasts):
             failed = f"{self.owm_failure.source}: {self.owm_failure.cause}"
             if self.owm_failure.kept:
                 # (kept for it: the check went on, not waiting that long; the server's wait or, after a refused key or
-                # place, PySEB's own: the cause says which; a date, the wait may end tomorrow)
-                until = self.owm_failure.ask_again_after
-                failed += (f" (at {iso_at(self.owm_failure.at, self.tz)}, kept from before the restart" + (
-                    f"; not asked again before {iso_at(until, self.tz)})" if until is not None else ")"))
+                # place, PySEB's own; its date when not today's, the wait may end tomorrow)
+                until, own = self.owm_failure.ask_again_after, own_wait(self.owm_failure.cause)
+                held = "" if until is None else \
+                    f"; {f'{own},' if own else 'the server asked to wait'} until {clock_time_on(until, now, self.tz)}"
+                failed += f" (at {iso_at(self.owm_failure.at, self.tz)}, kept from before the restart{held})"
             elif not self.owm_failure.final:
                 failed += f" (the try at {clock_time(self.owm_failure.at, self.tz)}; its round not over)"
             return f"{failed}; {too_old}" if too_old else failed

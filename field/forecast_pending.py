@@ -11,7 +11,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import TypeAlias
 
-from field.forecast import ForecastFailure, OwmForecast
+from field.forecast import KEY_FIX, PLACE_FIX, URL_FIX, ForecastFailure, OwmForecast
+from field.forecast_settings import REFUSED_WAIT_S
+from values.local_time import local_date, wall_clock_text
 
 # A try ends within its timeout_s (shell.http_deadline cuts it there, name lookup included); its outcome then goes
 # through the daemon's queue: this much more is waited for it.
@@ -24,6 +26,25 @@ ROUND_WAIT_S = 20 * 60.0
 def clock_time(at: float, tz: tzinfo | None) -> str:
     """`at` as the forecast's log lines say a time of the night (HH:MM:SS, local; `tz` None: this machine's zone)."""
     return (datetime.fromtimestamp(at, tz) if tz else datetime.fromtimestamp(at).astimezone()).strftime("%H:%M:%S")
+
+
+def clock_time_on(at: float, now: float | None, tz: tzinfo | None) -> str:
+    """`at` as clock_time, with its date when it is not on `now`'s local date (`now` None: always), as a log line says
+    a date ("2026-06-28 00:30:00"): a wait kept from before a restart may end the next day (up to MAX_ASKED_WAIT_S)."""
+    fmt = "%H:%M:%S" if now is not None and local_date(at, tz) == local_date(now, tz) else "%Y-%m-%d %H:%M:%S"
+    return wall_clock_text(at, tz, fmt)  # (its offset in the hour the October change repeats)
+
+
+# What a failure no retry mends refused, by the fix its cause ends with (field.forecast's parse_owm_answer)
+_REFUSED = ((KEY_FIX, "a refused key"), (PLACE_FIX, "an unknown place"), (URL_FIX, "an unknown url or place"))
+
+
+def own_wait(cause: str) -> str | None:
+    """The wait after a failure no retry mends, PySEB's own (REFUSED_WAIT_S, shell.forecast_wait), as a log line names
+    it: "after a refused key PySEB waits 3 h before asking again"; None for a wait the server asked (a Retry-After, a
+    429's), the only other kept. A restart after a 401 said "the server asked to wait", which it never did."""
+    refused = next((what for fix, what in _REFUSED if cause.endswith(f"; no retry: {fix}")), None)
+    return None if refused is None else f"after {refused} PySEB waits {REFUSED_WAIT_S / 3600:.0f} h before asking again"
 
 
 def answered_by(try_at: float, timeout_s: float, moment: float) -> bool:

@@ -33,6 +33,10 @@ KEEP_AT_START_S = 3 * 3600.0
 # The longest a start holds back on the server's word kept from a failed fetch (a Retry-After of days, a garbled date):
 # the round before check_at asks anyway.
 MAX_ASKED_WAIT_S = 24 * 3600.0
+# A refused key or an unknown place (401, 404) holds a start back until the config changes (the request's digest),
+# and this at most: OWM activates a new key up to 2 hours after sign-up, with no change to the config. PySEB's own wait,
+# not the server's (shell.forecast_wait; said so: field.forecast_pending.own_wait).
+REFUSED_WAIT_S = KEEP_AT_START_S
 
 OWM_OPTIONS: tuple[Option, ...] = (
     Option("key", "text?", None, "OpenWeatherMap API key (appid; never logged); empty, or only x's (the seed "

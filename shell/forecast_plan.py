@@ -12,7 +12,7 @@ from datetime import datetime, tzinfo
 from field.fallback_resume import MAX_LATE_S
 from field.fallback_seed import AWAIT_SPARE_S
 from field.forecast import ForecastFailure
-from field.forecast_pending import ROUND_WAIT_S, FetchUnderWay, answered_by, in_round_wait
+from field.forecast_pending import ROUND_WAIT_S, FetchUnderWay, answered_by, in_round_wait, own_wait
 from field.forecast_settings import FETCH_LEAD_S, OwmSettings
 from values.local_time import hour, last_occurrence, next_occurrence
 
@@ -79,21 +79,23 @@ class ForecastPlan:
         round_at = self._round_time(check_at - FETCH_LEAD_S, check_at)
         serves = check_at - now <= FETCH_LEAD_S and (check_at <= now or round_at is None or not answered_by(
             max(round_at, now), self.settings.timeout_s, check_at))
+        # (the server's wait, or PySEB's own after a refused key or place: that one was said to be the server's)
+        waits = own_wait(held.cause) or "the server asks to wait"
         if serves and self._tried_for("at start", now, until, check_at):
             self._start_from = until
-            log.info("forecast: the last fetch, %.0f min ago, failed (%s), and the server asks to wait: the fetch at "
-                     "start asks when the wait ends, at %s, for the %02d:00 check due meanwhile, which waits for it",
-                     (now - held.at) / 60, held.cause, local_time(until, self.tz), self.check_at_hour % 24)
+            log.info("forecast: the last fetch, %.0f min ago, failed (%s), and %s: the fetch at start asks when the "
+                     "wait ends, at %s, for the %02d:00 check due meanwhile, which waits for it", (now - held.at) / 60,
+                     held.cause, waits, local_time(until, self.tz), self.check_at_hour % 24)
             return FetchUnderWay("at start", until, self.settings.timeout_s, now,
                                  (held.at, f"{held.cause}, before the restart"))
         unwaited = "" if not serves else (
             f"; the {self.check_at_hour % 24:02d}:00 check due meanwhile does not wait for it: its answer would come "
             + (f"more than {ROUND_WAIT_S / 60:.0f} min after this start" if not in_round_wait(
                 now, until, self.settings.timeout_s) else "too late, the check due within 3 h of check_at"))
-        log.info("forecast: no fetch at start: the last fetch, %.0f min ago, failed (%s), and the server asks to "
-                 "wait (a restart loop would ask at every start): not asked before %s (a start after it asks), or at "
-                 "once when [openweathermap] changes; the daily round still asks from %.0f min before check_at (from "
-                 "that time, when later)%s", (now - held.at) / 60, held.cause, local_time(until, self.tz),
+        log.info("forecast: no fetch at start: the last fetch, %.0f min ago, failed (%s), and %s (a restart loop "
+                 "would ask at every start): not asked before %s (a start after it asks), or at once when "
+                 "[openweathermap] changes; the daily round still asks from %.0f min before check_at (from that time, "
+                 "when later)%s", (now - held.at) / 60, held.cause, waits, local_time(until, self.tz),
                  FETCH_LEAD_S / 60, unwaited)
         return None
 

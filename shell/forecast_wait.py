@@ -9,16 +9,13 @@ import email.utils
 import re
 from datetime import timezone
 
-from field.forecast_settings import KEEP_AT_START_S, MAX_ASKED_WAIT_S, request_digest
+from field.forecast_settings import MAX_ASKED_WAIT_S, REFUSED_WAIT_S, request_digest
 
 __all__ = ["RATE_LIMIT_WAIT_S", "REFUSED_WAIT_S", "ask_again_after", "request_digest", "retry_after_s"]
 
 # A 429 without Retry-After: OWM counts its free plan's calls a minute; a retry sooner is refused too, and counted.
 # Across a restart, a 429's wait is this at least (a Retry-After of 5 s, and a restart every 5 s, asked at each).
 RATE_LIMIT_WAIT_S = 60.0
-# A refused key or an unknown place (401, 404) holds a start back until the config changes (the request's digest),
-# and this at most: OWM activates a new key up to 2 hours after sign-up, with no change to the config.
-REFUSED_WAIT_S = KEEP_AT_START_S
 
 
 def retry_after_s(header: str, now: float) -> float | None:

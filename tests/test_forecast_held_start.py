@@ -11,13 +11,14 @@ import json
 import logging
 import queue
 import threading
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 import shell.forecast_fetch as fetch_module
-from field.forecast import ForecastFailure, OwmForecast, parse_owm_answer
+from field.forecast import KEY_FIX, ForecastFailure, OwmForecast, parse_owm_answer
 from field.forecast_pending import FetchUnderWay
 from shell.forecast_fetch import ForecastFetched, ForecastFetcher
 from shell.forecast_wait import request_digest
@@ -93,6 +94,26 @@ def test_a_wait_past_the_check_s_bound_is_said(caplog: pytest.LogCaptureFixture)
     assert "no fetch at start: the last fetch, 5 min ago, failed (HTTP 429: limited)" in caplog.text
     assert "; the 01:00 check due meanwhile does not wait for it: its answer would come more than 20 min after this " \
         "start" in caplog.text
+
+
+REFUSED = f"HTTP 401: Invalid API key; no retry: {KEY_FIX}"
+
+
+def test_a_refused_key_s_wait_is_said_to_be_pysebs_own(caplog: pytest.LogCaptureFixture) -> None:
+    # A 401 kept from before the restart: PySEB waits 3 h before asking again, the server asked nothing; the start said
+    # "and the server asks to wait".
+    caplog.set_level(logging.INFO)
+    refused = replace(kept_wait(at(2024, 1, 10, 22, 0), at(2024, 1, 11, 1, 0)), cause=REFUSED, retry_after_s=None)
+    assert started(at(2024, 1, 10, 23, 0), refused) is None
+    assert f"no fetch at start: the last fetch, 60 min ago, failed ({REFUSED}), and after a refused key PySEB waits " \
+        "3 h before asking again (a restart loop would ask at every start): not asked before " \
+        "2024-01-11T01:00:00+01:00" in caplog.text
+    caplog.clear()
+    # (a restart seconds before the check, the wait ending with it: the fetch at start then, the check waiting for it)
+    assert started(at(2024, 1, 11, 0, 59, 55), refused) is not None
+    assert f"the last fetch, 180 min ago, failed ({REFUSED}), and after a refused key PySEB waits 3 h before asking " \
+        "again: the fetch at start asks when the wait ends, at 2024-01-11T01:00:00+01:00" in caplog.text
+    assert "server" not in caplog.text
 
 
 def held_night(monkeypatch: pytest.MonkeyPatch, restart: float, held: ForecastFailure, step: tuple[float, float],
