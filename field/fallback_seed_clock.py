@@ -41,18 +41,36 @@ class SeedClock:
         it stands for the saved hour's next check, nearer to it than to the window's last one: 01:00 moved to 03:00 and
         stopped at 00:30, yesterday's 03:00 is the night checked at 01:00 (taken for a missed check, 21 h late, it was
         skipped and rolled the window: the day's energy no longer today's, and 03:00 forced 7 kWh after a sunny day)."""
-        saved_hour, self._saved_check_at_hour = self._saved_check_at_hour, None
-        if saved_hour is None or saved_hour == self.settings.check_at_hour or self.checked_until is None \
-                or self.window_start is None:
-            return
-        last_at = last_occurrence(now, self.check_at.at, self.tz)
-        saved_next_at = next_occurrence(self.window_start, hour(saved_hour), self.tz)  # (the saved run's next check)
-        if self.window_start < last_at <= self.checked_until and \
-                last_at - self.window_start > saved_next_at - last_at:
+        saved_hour, moved_at = self._saved_check_at_hour, self._moved_check_at(now)
+        self._saved_check_at_hour = None
+        if moved_at is not None:
             log.info("low-energy fallback: check_at is now %02d:00 (%02d:00 when PySEB stopped): the %02d:00 check "
                      "passed then, after the last one, unchecked: due now", self.settings.check_at_hour, saved_hour,
                      self.settings.check_at_hour)
-            self.checked_until = last_at - 1.0
+            self.checked_until = moved_at - 1.0
+
+    def _moved_check_at(self, now: float) -> float | None:
+        """This hour's last check at `now`, when it passed unchecked during the saved run of another hour
+        (_follow_a_moved_check); None otherwise."""
+        saved_hour = self._saved_check_at_hour
+        if saved_hour is None or saved_hour == self.settings.check_at_hour or self.checked_until is None \
+                or self.window_start is None:
+            return None
+        last_at = last_occurrence(now, self.check_at.at, self.tz)
+        saved_next_at = next_occurrence(self.window_start, hour(saved_hour), self.tz)  # (the saved run's next check)
+        moved = self.window_start < last_at <= self.checked_until and \
+            last_at - self.window_start > saved_next_at - last_at
+        return last_at if moved else None
+
+    def checks_done_until(self, now: float) -> float:
+        """Up to when the checks are done at `now` (a check_at after it is due, late or not), as the first tick after a
+        restore sees them: the restored last tick; `now` on a fresh start (no window restored: none before it is
+        run); before this hour's last check when check_at moved since. For the forecast fetcher at start, which took
+        the night's check for one due late after a restart at 02:00 that followed it."""
+        if self.checked_until is None or self.window_start is None:
+            return now
+        moved_at = self._moved_check_at(now)
+        return moved_at - 1.0 if moved_at is not None else self.checked_until
 
     def _start_afresh(self, now: float) -> None:
         """The first tick: the window starts now (or where a restored one started), and its first check forces nothing

@@ -129,6 +129,12 @@ class FieldFeatures(FeaturesAtDecision):
         loop."""
         self.forecast.on_fetched(result)
 
+    def seed_checks_done_until(self, now: float) -> float | None:
+        """Up to when the seed rule's checks are done at `now`, as its first tick after the restore sees them (a
+        check_at after it is due, late or not); None without the rule. For the forecast fetcher's start."""
+        seed = self.heater.seed if self.heater is not None else None
+        return seed.checks_done_until(now) if seed is not None else None
+
     def on_consumption(self, consumption_w: float, now: float) -> bool:
         """A good house reading (full-tank inference); True when a load was found full."""
         return self.tanks.on_consumption(consumption_w, now)

@@ -149,9 +149,11 @@ class DaemonLifeCycle:
         # seconds at a boot: told now, the try is dated on the new clock; told by the loop after, the try moved again)
         self._follow_the_clock()
         # (the forecast restored from the status file, if any: a start soon after its fetch does not fetch again)
-        # (and the last failure, kept while the server asks to wait: a restart loop asked it at every start)
+        # (and the last failure, kept while the server asks to wait: a restart loop asked it at every start; and the
+        # seed rule's checks done, restored: a restart after tonight's check has no check due meanwhile)
         kept, held = self.reg.field.forecast.owm, self.reg.field.forecast.owm_failure
-        under_way = self.fetcher.start(kept_at=kept.fetched_at if kept is not None else None, held=held)
+        under_way = self.fetcher.start(kept_at=kept.fetched_at if kept is not None else None, held=held,
+                                       checks_done=self.reg.field.seed_checks_done_until)
         if under_way is not None:
             self.reg.on_forecast(under_way, under_way.started_at)
 

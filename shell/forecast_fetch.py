@@ -61,8 +61,10 @@ class ForecastFetcher(ForecastPlan):
         self._failed_why = ""
         self._start_at: float | None = None  # the fetch at start's first try, as handed to the main loop (start())
         self._start_from: float | None = None  # its first try when the server's wait kept from the status file ends
+        self._checks_done_until: float | None = None  # the seed rule's checks done up to it, at start (None: unknown)
 
-    def start(self, kept_at: float | None = None, held: ForecastFailure | None = None) -> FetchUnderWay | None:
+    def start(self, kept_at: float | None = None, held: ForecastFailure | None = None,
+              checks_done: Callable[[float], float | None] | None = None) -> FetchUnderWay | None:
         """Fetch now, then daily before check_at. `kept_at`: when the forecast the status file kept was fetched; within
         KEEP_AT_START_S of now, no fetch at start (the round before check_at runs if it came due since). `held`: the
         failure the status file kept, the server asking not to ask before its ask_again_after: no fetch at start
@@ -70,8 +72,10 @@ class ForecastFetcher(ForecastPlan):
         for a check due meanwhile that the round before check_at does not serve: then at the wait's end, if the check
         waits for it (_held_at_start). Returns the fetch at start's try, under way from now (or from the wait's end),
         for the caller to hand the regulator before its loop runs (queued by the thread only, it came after a check the
-        first timer pass made); None when none is made."""
+        first timer pass made); None when none is made. `checks_done(now)`: up to when the seed rule's checks are done
+        (a check_at after it is due, late or not; None, or not given: any within the night's room is taken as due)."""
         now = self._clock()
+        self._checks_done_until = checks_done(now) if checks_done is not None else None
         at_wait_end: FetchUnderWay | None = None
         if held is not None and held.ask_again_after is not None and held.at <= now < held.ask_again_after:
             if held.request_digest == request_digest(self.settings):

@@ -37,14 +37,18 @@ class ForecastPlan:
     _failed: ForecastFailure | None
     _failed_why: str
     _start_from: float | None
+    _checks_done_until: float | None
 
     def _check_for(self, since: float) -> float:
         """The check a round at start from `since` is for: one due at most MAX_LATE_S before it (a late check, run at
         the start, waits for the round's tries as one due during it does), else the next one. A start at check_at or
         after it asked its tries 5 min apart up to `attempts`, or after a Retry-After of 30 min, where its check waits
-        ROUND_WAIT_S from the first try at most: the last ones for a forecast no check reads."""
-        last = last_occurrence(since, hour(self.check_at_hour), self.tz)
-        return last if since - last <= MAX_LATE_S else next_occurrence(since, hour(self.check_at_hour), self.tz)
+        ROUND_WAIT_S from the first try at most: the last ones for a forecast no check reads. Not one the seed rule
+        checked already (`_checks_done_until`): a restart at 02:00 after the 01:00 check said `for the 01:00 check due
+        meanwhile, which waits for it`, and cut its round at the tries that check would have waited for."""
+        last, done = last_occurrence(since, hour(self.check_at_hour), self.tz), self._checks_done_until
+        due = since - last <= MAX_LATE_S and (done is None or done < last)
+        return last if due else next_occurrence(since, hour(self.check_at_hour), self.tz)
 
     def _tried_for(self, why: str, since: float, try_at: float, check_at: float) -> bool:
         """Whether a try at `try_at` of a round for `check_at` (from `since`) is asked: its answer comes by the check,

@@ -48,12 +48,14 @@ def night(monkeypatch: pytest.MonkeyPatch, started_at: float, outcome: Callable[
           kept_at: float | None = None,
           step_back: tuple[float, float] | None = None,
           tries_too: bool = False, check_at_hour: int = 1,
-          pause_late_s: float = 0.0, held: ForecastFailure | None = None) -> tuple[list[str], list[ForecastFetched]]:
+          pause_late_s: float = 0.0, held: ForecastFailure | None = None,
+          checks_done: Callable[[float], float | None] | None = None) -> tuple[list[str], list[ForecastFetched]]:
     """The fetcher started at `started_at`, run until `until`: the times of its tries (DD HH:MM:SS) and what it handed
     over. `outcome(now)` says what a try at `now` gets. `step_back`: at that time the wall clock steps back so many
     seconds (once), a wait under way ending then, as the real one does. What it handed over: the rounds' outcomes
     (`tries_too`: with the failed tries of a round not over). `pause_late_s`: a pause between two tries ends that much
-    late (a thread woken a little after its wait, as a real one is)."""
+    late (a thread woken a little after its wait, as a real one is). `checks_done`: up to when the seed rule's checks
+    are done, as the daemon tells the fetcher."""
     clock = [started_at]
     tries: list[str] = []
     events: queue.SimpleQueue[object] = queue.SimpleQueue()
@@ -80,7 +82,7 @@ def night(monkeypatch: pytest.MonkeyPatch, started_at: float, outcome: Callable[
     fetcher._wait_until = wait_until  # type: ignore[method-assign]
     fetcher._pause = pause  # type: ignore[method-assign]
     fetcher._thread = threading.Thread(target=lambda: None)  # (start() as the daemon calls it, its work run here)
-    fetcher.start(kept_at=kept_at, held=held)
+    fetcher.start(kept_at=kept_at, held=held, checks_done=checks_done)
     fetcher._thread.join()
     fetcher._run()
     handed: list[ForecastFetched] = []
