@@ -269,11 +269,13 @@ def _check_domoticz_payloads(reader: SectionReader, topic_in: str, equipments: S
             elif (problem := wrong_way_problem(doc, key, docs[other])) is not None:  # (acted on, never the right way)
                 reader.problems.append(ConfigProblem(load.name, key, f"{str(payload)[:80]!r}: {problem}"))
             # (one it acts on, read otherwise than written: a Python plugin's device may take a switchcmd "on"; a
-            # json_on's Set Level 0 switches most devices Off, a selector's runs its level 0's actions; a swapped
-            # pair, a normally-closed relay's or a mistake)
+            # json_on's Set Level 0 switches most devices Off, a selector's runs its level 0's actions)
             elif (doubt := order_doubt(doc) or (on_order_doubt(doc) if key == "json_on" else None)
-                  or toggle_doubt(doc)
-                  or (normally_closed_doubt(doc, docs[other]) if key == "json_on" else None)) is not None:
+                  or toggle_doubt(doc)) is not None:
+                reader.warnings.append(ConfigProblem(load.name, key, f"{str(payload)[:80]!r}: {doubt}"))
+            # (a swapped pair, a normally-closed relay's or a mistake: said beside a doubt of its letters or its idx,
+            # where it went unsaid behind it)
+            if problem is None and key == "json_on" and (doubt := normally_closed_doubt(doc, docs[other])) is not None:
                 reader.warnings.append(ConfigProblem(load.name, key, f"{str(payload)[:80]!r}: {doubt}"))
 
 

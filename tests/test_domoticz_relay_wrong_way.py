@@ -103,3 +103,19 @@ def test_swapped_orders_on_one_device_are_a_normally_closed_relay_taken_and_warn
 def test_an_order_to_another_device_is_not_judged_by_its_word(tmp_path: Path, on: str, off: str) -> None:
     path = seed_config(tmp_path, (ON, f"json_on = {on}"), (OFF, f"json_off = {off}"))
     assert order_warnings(path) == []
+
+
+@pytest.mark.parametrize(("on", "off"), [
+    # (a Python plugin's device, which takes the words as written: its letters warned of, and the swap)
+    ('{"command": "switchlight", "idx": 359, "switchcmd": "off"}',
+     '{"command": "switchlight", "idx": 359, "switchcmd": "on"}'),
+    # (an idx with decimals: read as 359, the same device)
+    ('{"command": "switchlight", "idx": 359.5, "switchcmd": "Off"}',
+     '{"command": "switchlight", "idx": 359, "switchcmd": "On"}'),
+])
+def test_swapped_orders_are_warned_of_beside_another_doubt_on_json_on(tmp_path: Path, on: str, off: str) -> None:
+    # Refused before normally-closed relays were taken; a warning of json_on's letters or idx alone left a swap made
+    # by mistake unsaid, the relay running the wrong way.
+    path = seed_config(tmp_path, (ON, f"json_on = {on}"), (OFF, f"json_off = {off}"))
+    said = [w for w in order_warnings(path) if w.startswith("[resille] json_on: ")]
+    assert len(said) == 2 and "normally-closed relay" in said[1], said
