@@ -66,24 +66,27 @@ def test_an_interrupted_replay_record_keeps_the_part_done(tmp_path: Path, monkey
     assert "interrupted" in err
 
 
-def test_a_ctrl_c_in_the_middle_of_a_batch_s_write_waits_for_its_end(tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    # (half a gzip member at the end of the file: its batch lost, and the file said "cut short by a crash")
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
+def test_a_stop_in_the_middle_of_a_batch_s_write_waits_for_its_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   stop: str) -> None:
+    # (half a gzip member at the end of the file: its batch lost, and the file said "cut short by a crash"; `kill`,
+    # SIGTERM, stops a replay as Ctrl-C does (hangups_as_interrupt), and only Ctrl-C waited for the batch's end)
     import recording.writer
+    from shell.stop_signals import hangups_as_interrupt
 
     append_batch = recording.writer.append_batch
 
-    def ctrl_c_halfway(path: Path, text: str, header: str) -> int:
-        signal.raise_signal(signal.SIGINT)  # (taken by Python at once, in the middle of this write)
+    def stop_halfway(path: Path, text: str, header: str) -> int:
+        signal.raise_signal(getattr(signal, stop))  # (taken by Python at once, in the middle of this write)
         return append_batch(path, text, header)
 
-    monkeypatch.setattr(recording.writer, "append_batch", ctrl_c_halfway)
+    monkeypatch.setattr(recording.writer, "append_batch", stop_halfway)
     recording_ = RecordingFactory(tmp_path / "records", real_regulator)
     # SIGINT as a terminal gives it: pytest run in the background (`pytest &`, nohup, a CI runner) starts with it
     # ignored, and Python then installs no Ctrl-C handler: the replay holds none, and the raised signal did nothing.
     outside = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        with pytest.raises(KeyboardInterrupt):
+        with hangups_as_interrupt(), pytest.raises(KeyboardInterrupt):
             replay(config_paris(tmp_path), write_evening(tmp_path), make_regulator=recording_)
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     finally:
@@ -91,30 +94,6 @@ def test_a_ctrl_c_in_the_middle_of_a_batch_s_write_waits_for_its_end(tmp_path: P
     day = read_record(tmp_path / "records" / "pyseb-2026-06-01.csv.gz")
     assert not day.truncated and day.records
 
-
-
-def test_a_kill_in_the_middle_of_a_batch_s_write_waits_for_its_end(tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    # `kill` (SIGTERM) stops a replay as Ctrl-C does (hangups_as_interrupt); only Ctrl-C waited for the batch's end
-    import recording.writer
-    from shell.stop_signals import hangups_as_interrupt
-
-    append_batch = recording.writer.append_batch
-
-    def kill_halfway(path: Path, text: str, header: str) -> int:
-        signal.raise_signal(signal.SIGTERM)  # (taken by Python at once, in the middle of this write)
-        return append_batch(path, text, header)
-
-    monkeypatch.setattr(recording.writer, "append_batch", kill_halfway)
-    recording_ = RecordingFactory(tmp_path / "records", real_regulator)
-    outside = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        with hangups_as_interrupt(), pytest.raises(KeyboardInterrupt):
-            replay(config_paris(tmp_path), write_evening(tmp_path), make_regulator=recording_)
-    finally:
-        signal.signal(signal.SIGINT, outside)
-    day = read_record(tmp_path / "records" / "pyseb-2026-06-01.csv.gz")
-    assert not day.truncated and day.records
 
 @pytest.mark.parametrize("windows", [False, True], ids=["gunzipped", "gunzipped-crlf-bom"])
 def test_a_day_file_uncompressed_is_still_a_recorded_day(live: dict[str, Any], tmp_path: Path, windows: bool,
