@@ -11,9 +11,8 @@ import json
 from pathlib import Path
 
 from integrations.domoticz import RESEND_AFTER_CONNECT_S, GridPublisher
-from tests.field_house import field_config
-from tests.harness import NOON, Harness
-from tests.test_domoticz_sensors_reconnect import SENSORS, sensors
+from tests.harness import NOON
+from tests.test_domoticz_sensors_reconnect import reconnected_while_importing, sensors
 
 
 def _values(messages: list[tuple[str, str]]) -> list[str]:
@@ -54,13 +53,7 @@ def test_a_clock_stepped_back_between_two_connects_does_not_hold_the_resend() ->
 
 def test_the_regulator_on_a_link_dropping_every_30_s_sends_the_lost_0_a_minute_after_the_first_connect(
         tmp_path: Path) -> None:
-    h = Harness(field_config(tmp_path, extra=SENSORS))
-    h.reg.on_connected(NOON)
-    h.meters(2400, 2000, NOON + 1)
-    assert (5, "400") in sensors(h.sent)
-    h.reg.on_disconnected(NOON + 10)
-    h.reg.on_connected(NOON + 20)
-    mark = len(h.sent)
+    h, mark = reconnected_while_importing(tmp_path)
     for k in range(40):  # readings every 3 s, the import gone; the link down for 2 s every 30 s
         now = NOON + 21 + 3 * k
         if k % 10 == 9:

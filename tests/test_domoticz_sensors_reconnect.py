@@ -64,16 +64,22 @@ def test_a_clock_stepped_back_after_the_connect_does_not_hold_the_resend() -> No
     assert len(pub.update(0, 0, 5000.0 - 3600)) == 1  # (dated an hour ahead: sent, as the keepalive is)
 
 
-def test_the_regulator_sends_a_0_lost_at_a_reconnect_again_60_s_later(tmp_path: Path) -> None:
-    # The grid imports 400 W; the broker restarts; PySEB reconnects at once and the import stops right then: its single
-    # 0 goes while Domoticz is not back yet (lost). A minute later both sensors' 0 are sent again.
+def reconnected_while_importing(tmp_path: Path) -> tuple[Harness, int]:
+    """A regulator whose grid imports 400 W (sent to Domoticz), its link down at NOON + 10 and back at NOON + 20: the
+    harness and the count of messages sent by then."""
     h = Harness(field_config(tmp_path, extra=SENSORS))
     h.reg.on_connected(NOON)
     h.meters(2400, 2000, NOON + 1)
     assert (5, "400") in sensors(h.sent)
     h.reg.on_disconnected(NOON + 10)
     h.reg.on_connected(NOON + 20)
-    mark = len(h.sent)
+    return h, len(h.sent)
+
+
+def test_the_regulator_sends_a_0_lost_at_a_reconnect_again_60_s_later(tmp_path: Path) -> None:
+    # The grid imports 400 W; the broker restarts; PySEB reconnects at once and the import stops right then: its single
+    # 0 goes while Domoticz is not back yet (lost). A minute later both sensors' 0 are sent again.
+    h, mark = reconnected_while_importing(tmp_path)
     for k in range(30):  # readings every 3 s, the import gone
         h.meters(2000, 2000, NOON + 21 + 3 * k)
     # its stop, then both 60 s after the start's connect (kept by the reconnect), and 60 s after the reconnect's (the
